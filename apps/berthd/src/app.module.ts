@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CoreModule, type BerthConfig, type Database, type Logger } from '#core';
+import { OperationsModule, type EventHub } from '#operations';
+import { ProfilesModule } from '#profiles';
+import { OperationsController } from './api/operations.controller.js';
+import { ProfilesController } from './api/profiles.controller.js';
+import { ServerController } from './api/server.controller.js';
+import { TestingController } from './api/testing.controller.js';
+import { ServerInfo } from './server-info.js';
+
+export interface Booted {
+  config: BerthConfig;
+  logger: Logger;
+  database: Database;
+  hub: EventHub;
+  serverInfo: ServerInfo;
+}
+
+/** Composes the bounded contexts; the daemon owns only the HTTP and WebSocket edges. */
+@Module({})
+export class AppModule {
+  static register(booted: Booted): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        CoreModule.forRoot(booted.config, booted.logger, booted.database),
+        OperationsModule.forRoot(booted.hub),
+        ProfilesModule,
+      ],
+      controllers: [ServerController, ProfilesController, OperationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
+    };
+  }
+}

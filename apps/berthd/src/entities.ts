@@ -1,0 +1,5 @@
+import { OperationRecord } from '#operations';
+import { ProfileRecord } from '#profiles';
+
+/** Every TypeORM entity of every context, for the one DataSource. */
+export const entities = [ProfileRecord, OperationRecord];

@@ -1,0 +1,55 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { filter } from 'rxjs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '#core';
+import { EVENT_TYPES, type EventHub, type EventType } from '#operations';
+import { errorResponse } from '../http/envelope.js';
+
+/** A listener that cannot keep up is disconnected rather than buffered without bound (as LXD does). */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+/** GET /1.0/events: a websocket of lifecycle, operation and logging events, filtered by `type`. */
+export class EventsGateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+
+  constructor(private readonly hub: EventHub, private readonly log: Logger) {}
+
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    if (url.pathname !== '/1.0/events') return this.refuse(socket, 404, 'not found');
+    const requested = (url.searchParams.get('type') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    const unknown = requested.find((t) => !EVENT_TYPES.includes(t as EventType));
+    if (unknown) return this.refuse(socket, 400, `Invalid type: unknown event type "${unknown}"`);
+    const types = new Set<EventType>(requested.length ? (requested as EventType[]) : EVENT_TYPES);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, types));
+  }
+
+  private serve(ws: WebSocket, types: Set<EventType>) {
+    const subscription = this.hub.events.pipe(filter((e) => types.has(e.type))).subscribe((event) => {
+      if (ws.bufferedAmount > MAX_BUFFERED) {
+        this.log.warn('disconnecting a slow /1.0/events listener');
+        ws.terminate();
+        return;
+      }
+      ws.send(JSON.stringify(event));
+    });
+    ws.on('close', () => subscription.unsubscribe());
+    ws.on('error', () => subscription.unsubscribe());
+    ws.on('message', () => undefined); // listeners only listen
+  }
+
+  private refuse(socket: Duplex, status: number, message: string) {
+    const body = JSON.stringify(errorResponse(status, message));
+    socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  close(): void {
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    this.wss.close();
+  }
+}

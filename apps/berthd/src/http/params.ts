@@ -1,0 +1,21 @@
+import { ValidationError } from '#core';
+
+export function recursion(value: string | undefined, max: 0 | 1 | 2 = 1): 0 | 1 {
+  if (value === undefined || value === '' || value === '0') return 0;
+  if (value === '1' || (max === 2 && value === '2')) return 1;
+  throw new ValidationError('recursion', `must be 0${max >= 1 ? ' or 1' : ''}`);
+}
+
+export function body(value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('body', 'must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** Accepts only the listed fields, so a typo never passes silently. */
+export function fields(value: Record<string, unknown>, allowed: readonly string[]): Record<string, unknown> {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new ValidationError(key, 'unknown field');
+  }
+  return value;
+}

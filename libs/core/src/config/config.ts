@@ -1,0 +1,61 @@
+import { isAbsolute } from 'node:path';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, validateSync, ValidateIf } from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/** The daemon's environment, validated once at boot. Nothing else reads process.env. */
+export class BerthConfig {
+  /** Root of everything this daemon owns (socket, embedded database, containers). */
+  @IsString()
+  @ValidateIf((_, v) => v !== undefined)
+  @Transform(({ value }) => value ?? '/var/lib/berth')
+  BERTH_DIR!: string;
+
+  /** An existing Postgres server; when unset the daemon runs an embedded one under BERTH_DIR. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsIn(LOG_LEVELS as unknown as string[], { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  @Transform(({ value }) => value ?? 'info')
+  BERTH_LOG_LEVEL!: LogLevel;
+
+  /** System user the embedded Postgres runs as (Postgres refuses to run as root). */
+  @Matches(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a valid system user name' })
+  @Transform(({ value }) => value ?? 'postgres')
+  BERTH_DB_USER!: string;
+
+  /** Enables /internal/testing endpoints used by the test suite to drive real operations. */
+  @IsBoolean({ message: 'must be true or false' })
+  @Transform((p) => toBool(p) ?? false)
+  BERTH_TEST_HOOKS!: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
+  const pick = (k: string) => (env[k] === '' ? undefined : env[k]);
+  const raw = {
+    BERTH_DIR: pick('BERTH_DIR'),
+    DATABASE_URL: pick('DATABASE_URL'),
+    BERTH_LOG_LEVEL: pick('BERTH_LOG_LEVEL'),
+    BERTH_DB_USER: pick('BERTH_DB_USER'),
+    BERTH_TEST_HOOKS: pick('BERTH_TEST_HOOKS'),
+  };
+  const config = plainToInstance(BerthConfig, raw);
+  const errors = validateSync(config);
+  if (!isAbsolute(config.BERTH_DIR ?? '')) {
+    throw new ConfigError(`Invalid environment variable BERTH_DIR=${JSON.stringify(config.BERTH_DIR)}: must be an absolute path`);
+  }
+  if (errors.length > 0) {
+    const e = errors[0];
+    const reason = Object.values(e.constraints ?? {})[0] ?? 'invalid';
+    throw new ConfigError(`Invalid environment variable ${e.property}=${JSON.stringify(e.value)}: ${reason.replace(`${e.property} `, '')}`);
+  }
+  return config;
+}

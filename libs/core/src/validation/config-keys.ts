@@ -1,0 +1,129 @@
+import { ValidationError } from '../errors/domain-error.js';
+
+type Check = (value: string) => string | undefined; // returns a reason when invalid
+
+const bool: Check = (v) => (/^(true|false|0|1|yes|no|on|off)$/i.test(v) ? undefined : 'must be a boolean');
+const uint: Check = (v) => (/^\d+$/.test(v) ? undefined : 'must be a non-negative integer');
+const range = (lo: number, hi: number): Check => (v) =>
+  /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? undefined : `must be an integer from ${lo} to ${hi}`;
+const oneOf = (...values: string[]): Check => (v) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
+const any: Check = () => undefined;
+
+/**
+ * Instance (and profile) configuration keys Berth understands, with LXD's names. Values of
+ * `limits.*` are parsed into typed quotas by the quotas context; here only their shape is checked.
+ */
+const KEYS: Record<string, Check> = {
+  'boot.autostart': bool,
+  'boot.autostart.delay': uint,
+  'boot.autostart.priority': uint,
+  'boot.host_shutdown_timeout': uint,
+  'boot.stop.priority': uint,
+  'limits.cpu': (v) => (/^(\d+|\d+(-\d+)?(,\d+(-\d+)?)*)$/.test(v) ? undefined : 'must be a CPU count or a CPU set such as 0-1,3'),
+  'limits.cpu.allowance': (v) => (/^(\d{1,3}%|\d+ms\/\d+ms)$/.test(v) ? undefined : 'must be a percentage (50%) or a quota (25ms/100ms)'),
+  'limits.cpu.priority': range(0, 10),
+  'limits.memory': (v) => (/^(\d+(\.\d+)?(B|kB|MB|GB|TB|PB|EB|KiB|MiB|GiB|TiB|PiB|EiB)?|\d{1,3}%)$/.test(v) ? undefined : 'must be bytes with an optional unit (512MiB, 2GB) or a percentage'),
+  'limits.memory.enforce': oneOf('hard', 'soft'),
+  'limits.memory.swap': (v) => (bool(v) === undefined || /^\d+(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/.test(v) ? undefined : 'must be a boolean or bytes'),
+  'limits.memory.swap.priority': range(0, 10),
+  'limits.processes': uint,
+  'limits.disk.priority': range(0, 10),
+  'security.privileged': bool,
+  'security.nesting': bool,
+  'security.idmap.isolated': bool,
+  'security.idmap.size': uint,
+  'security.idmap.base': uint,
+  'security.protection.delete': bool,
+  'security.protection.start': bool,
+  'security.devlxd': bool,
+  'security.syscalls.intercept.mknod': bool,
+  'security.syscalls.intercept.setxattr': bool,
+  'snapshots.schedule': any,
+  'snapshots.schedule.stopped': bool,
+  'snapshots.pattern': any,
+  'snapshots.expiry': any,
+  'linux.kernel_modules': any,
+  'raw.idmap': any,
+  'cloud-init.user-data': any,
+  'cloud-init.vendor-data': any,
+  'cloud-init.network-config': any,
+};
+
+const FREE_PREFIXES = ['user.', 'environment.', 'linux.sysctl.', 'limits.kernel.', 'cloud-init.'];
+
+function checkValue(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw new ValidationError(field, 'must be a string');
+  if (value.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL characters');
+  if (/[\r\n]/.test(value)) throw new ValidationError(field, 'must not contain newlines');
+  return value;
+}
+
+function checkKey(field: string, key: string): void {
+  if (key.length === 0 || key.length > 255 || !/^[A-Za-z0-9._\-/]+$/.test(key)) {
+    throw new ValidationError(field, 'is not a valid configuration key');
+  }
+}
+
+/** Validates a config map (instance or profile); returns a fresh, prototype-free copy. */
+export function validateConfig(config: unknown, fieldName = 'config'): Record<string, string> {
+  if (config === undefined || config === null) return {};
+  if (typeof config !== 'object' || Array.isArray(config)) throw new ValidationError(fieldName, 'must be an object of string values');
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of Object.entries(config)) {
+    const field = `${fieldName}["${key}"]`;
+    checkKey(field, key);
+    const text = checkValue(field, value);
+    if (key.startsWith('volatile.')) throw new ValidationError(field, 'volatile keys are owned by the server');
+    const check = KEYS[key];
+    if (!check && !FREE_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length)) {
+      throw new ValidationError(field, 'unknown configuration key');
+    }
+    const reason = check?.(text);
+    if (reason) throw new ValidationError(field, reason);
+    out[key] = text;
+  }
+  return { ...out };
+}
+
+const DEVICE_TYPES: Record<string, readonly string[]> = {
+  none: [],
+  disk: ['path', 'source', 'pool', 'size', 'readonly', 'shift', 'recursive', 'propagation', 'required', 'limits.read', 'limits.write', 'limits.max', 'raw.mount.options', 'boot.priority'],
+  nic: ['nictype', 'network', 'parent', 'name', 'hwaddr', 'mtu', 'host_name', 'ipv4.address', 'ipv6.address', 'ipv4.routes', 'vlan', 'security.mac_filtering', 'security.ipv4_filtering', 'limits.ingress', 'limits.egress', 'limits.max', 'limits.priority', 'boot.priority'],
+  proxy: ['listen', 'connect', 'bind', 'nat', 'proxy_protocol', 'security.uid', 'security.gid', 'uid', 'gid', 'mode'],
+  'unix-char': ['source', 'path', 'major', 'minor', 'uid', 'gid', 'mode', 'required'],
+  'unix-block': ['source', 'path', 'major', 'minor', 'uid', 'gid', 'mode', 'required'],
+};
+
+/** Validates a devices map: each device is an object with a known `type` and that type's keys. */
+export function validateDevices(devices: unknown, fieldName = 'devices'): Record<string, Record<string, string>> {
+  if (devices === undefined || devices === null) return {};
+  if (typeof devices !== 'object' || Array.isArray(devices)) throw new ValidationError(fieldName, 'must be an object of devices');
+  const out: Record<string, Record<string, string>> = {};
+  for (const [name, device] of Object.entries(devices)) {
+    const field = `${fieldName}["${name}"]`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new ValidationError(field, 'is not a valid device name');
+    if (typeof device !== 'object' || device === null || Array.isArray(device)) throw new ValidationError(field, 'must be an object');
+    const type = (device as Record<string, unknown>).type;
+    if (typeof type !== 'string' || !(type in DEVICE_TYPES)) {
+      throw new ValidationError(`${field}.type`, `must be one of ${Object.keys(DEVICE_TYPES).join(', ')}`);
+    }
+    const allowed = DEVICE_TYPES[type];
+    const copy: Record<string, string> = {};
+    for (const [key, value] of Object.entries(device)) {
+      const keyField = `${field}["${key}"]`;
+      if (key !== 'type' && !allowed.includes(key) && !key.startsWith('user.')) throw new ValidationError(keyField, `unknown key for a ${type} device`);
+      copy[key] = checkValue(keyField, value);
+    }
+    out[name] = copy;
+  }
+  return out;
+}
+
+/** Strings without NUL or newlines, as LXD accepts for descriptions. */
+export function validateDescription(value: unknown, field = 'description'): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new ValidationError(field, 'must be a string');
+  if (value.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL characters');
+  if (value.length > 4096) throw new ValidationError(field, 'must be at most 4096 characters');
+  return value;
+}

@@ -1,0 +1,15 @@
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { Profile } from '../../domain/profile.js';
+import { ProfileRepository } from '../../infrastructure/profile.repository.js';
+import { CreateProfileCommand } from './create-profile.command.js';
+
+@CommandHandler(CreateProfileCommand)
+export class CreateProfileHandler implements ICommandHandler<CreateProfileCommand> {
+  constructor(private readonly profiles: ProfileRepository, private readonly publisher: EventPublisher) {}
+
+  async execute({ input }: CreateProfileCommand): Promise<void> {
+    const profile = this.publisher.mergeObjectContext(Profile.create(input));
+    await this.profiles.insert(profile);
+    profile.commit();
+  }
+}

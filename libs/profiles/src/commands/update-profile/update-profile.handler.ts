@@ -1,0 +1,18 @@
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { ProfileRepository } from '../../infrastructure/profile.repository.js';
+import { UpdateProfileCommand } from './update-profile.command.js';
+
+@CommandHandler(UpdateProfileCommand)
+export class UpdateProfileHandler implements ICommandHandler<UpdateProfileCommand> {
+  constructor(private readonly profiles: ProfileRepository, private readonly publisher: EventPublisher) {}
+
+  async execute({ name, mode, changes, ifMatch }: UpdateProfileCommand): Promise<void> {
+    const profile = await this.profiles.change(name, async (p) => {
+      p.assertEtag(ifMatch);
+      if (mode === 'replace') p.replace(changes);
+      else p.patch(changes);
+      return 'save';
+    });
+    this.publisher.mergeObjectContext(profile).commit();
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { CreateProfileHandler } from './commands/create-profile/create-profile.handler.js';
+import { DeleteProfileHandler } from './commands/delete-profile/delete-profile.handler.js';
+import { RenameProfileHandler } from './commands/rename-profile/rename-profile.handler.js';
+import { UpdateProfileHandler } from './commands/update-profile/update-profile.handler.js';
+import { NoProfileUsage, ProfileUsage } from './domain/profile-usage.js';
+import { ProfileLifecycleHandler } from './events/profile-lifecycle.handler.js';
+import { ProfileRepository } from './infrastructure/profile.repository.js';
+import { GetProfileHandler } from './queries/get-profile/get-profile.handler.js';
+import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handler.js';
+
+@Module({
+  providers: [
+    ProfileRepository,
+    { provide: ProfileUsage, useClass: NoProfileUsage },
+    CreateProfileHandler,
+    UpdateProfileHandler,
+    RenameProfileHandler,
+    DeleteProfileHandler,
+    ListProfilesHandler,
+    GetProfileHandler,
+    ProfileLifecycleHandler,
+  ],
+})
+export class ProfilesModule {}

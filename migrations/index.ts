@@ -1,0 +1,4 @@
+import { InitialSchema1764381600000 } from './1764381600000-initial-schema.js';
+
+/** Every migration, in order. A merged migration is never edited: add a new one. */
+export const migrations = [InitialSchema1764381600000];
