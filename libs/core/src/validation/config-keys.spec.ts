@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ValidationError } from '../errors/domain-error.js';
+import { validateConfig, validateDescription, validateDevices } from './config-keys.js';
+
+const refuses = (fn: () => unknown, message: string) =>
+  assert.throws(fn, (e: unknown) => e instanceof ValidationError && e.message === message);
+
+describe('validateConfig', () => {
+  it('accepts known keys and free-form namespaces', () => {
+    const config = { 'limits.cpu': '0-1,3', 'limits.cpu.allowance': '25ms/100ms', 'limits.memory': '512MiB', 'user.anything': 'x y', 'environment.HTTP_PROXY': '', 'security.nesting': 'true', 'limits.kernel.nofile': '1024' };
+    assert.deepEqual(validateConfig(config), config);
+  });
+  it('returns a plain copy without prototype tricks', () => {
+    const out = validateConfig(JSON.parse('{"user.a":"1"}'));
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+  it('refuses unknown keys, naming them', () => refuses(() => validateConfig({ 'limits.cpus': '1' }), 'Invalid config["limits.cpus"]: unknown configuration key'));
+  it('refuses a bare free-form prefix', () => refuses(() => validateConfig({ 'user.': '1' }), 'Invalid config["user."]: unknown configuration key'));
+  it('refuses volatile keys', () => refuses(() => validateConfig({ 'volatile.x': '1' }), 'Invalid config["volatile.x"]: volatile keys are owned by the server'));
+  it('refuses NUL and newlines in values', () => {
+    refuses(() => validateConfig({ 'user.a': 'x\u0000' }), 'Invalid config["user.a"]: must not contain NUL characters');
+    refuses(() => validateConfig({ 'user.a': 'x\r' }), 'Invalid config["user.a"]: must not contain newlines');
+  });
+  it('checks value shapes', () => {
+    refuses(() => validateConfig({ 'limits.cpu.priority': '11' }), 'Invalid config["limits.cpu.priority"]: must be an integer from 0 to 10');
+    refuses(() => validateConfig({ 'limits.memory.enforce': 'maybe' }), 'Invalid config["limits.memory.enforce"]: must be one of hard, soft');
+    refuses(() => validateConfig({ 'security.nesting': 'perhaps' }), 'Invalid config["security.nesting"]: must be a boolean');
+    refuses(() => validateConfig({ 'limits.cpu.allowance': 'half' }), 'Invalid config["limits.cpu.allowance"]: must be a percentage (50%) or a quota (25ms/100ms)');
+  });
+});
+
+describe('validateDevices', () => {
+  it('accepts typed devices', () => {
+    const devices = { root: { type: 'disk', path: '/', pool: 'default' }, eth0: { type: 'nic', network: 'berthbr0', name: 'eth0' } };
+    assert.deepEqual(validateDevices(devices), devices);
+  });
+  it('refuses unknown types and keys', () => {
+    refuses(() => validateDevices({ x: { type: 'warp' } }), 'Invalid devices["x"].type: must be one of none, disk, nic, proxy, unix-char, unix-block');
+    refuses(() => validateDevices({ x: { type: 'nic', speed: '10' } }), 'Invalid devices["x"]["speed"]: unknown key for a nic device');
+    refuses(() => validateDevices({ 'bad name': { type: 'none' } }), 'Invalid devices["bad name"]: is not a valid device name');
+  });
+});
+
+describe('validateDescription', () => {
+  it('allows multi-line text but not NUL', () => {
+    assert.equal(validateDescription('a\nb'), 'a\nb');
+    refuses(() => validateDescription('a\u0000'), 'Invalid description: must not contain NUL characters');
+  });
+});
