@@ -14,7 +14,10 @@ function assertError(res: { status: number; body: Record<string, unknown> }, sta
 
 describe('profiles API', () => {
   let d: Daemon;
-  const rows = () => queryEmbedded(d.dir, 'SELECT name, description, config, devices, updated_at FROM profiles ORDER BY name');
+  const rows = async () => [
+    ...(await queryEmbedded(d.dir, 'SELECT name, description, config, devices, updated_at FROM profiles ORDER BY name')),
+    ...(await queryEmbedded(d.dir, 'SELECT * FROM quotas ORDER BY id')),
+  ];
 
   before(async () => {
     d = await startDaemon();
@@ -53,7 +56,25 @@ describe('profiles API', () => {
     assert.deepEqual(list.body.metadata.map((p: { name: string }) => p.name), ['default', 'web2']);
 
     await d.api().delete('/1.0/profiles/web2').expect(200);
-    assert.deepEqual((await rows()).map((r) => r.name), ['default']);
+    assert.deepEqual((await rows()).filter((r) => r.name).map((r) => r.name), ['default']);
+  });
+
+  it('keeps a typed quota row in step with the limits.* keys', async () => {
+    const quota = async (name: string) =>
+      (await queryEmbedded(d.dir, 'SELECT q.memory_bytes, q.cpu_set, q.cpu_quota_us, q.cpu_period_us, q.processes FROM quotas q JOIN profiles p ON p.id = q.profile_id WHERE p.name = $1', [name]))[0];
+    await d.api().post('/1.0/profiles').send({ name: 'limited', config: { 'limits.memory': '256MiB', 'limits.cpu': '0-0', 'limits.cpu.allowance': '25ms/100ms' } }).expect(200);
+    assert.deepEqual(await quota('limited'), { memory_bytes: '268435456', cpu_set: [0], cpu_quota_us: 25000, cpu_period_us: 100000, processes: null });
+    await d.api().patch('/1.0/profiles/limited').send({ config: { 'limits.processes': '50' } }).expect(200);
+    assert.equal((await quota('limited')).processes, 50);
+    const before = await queryEmbedded(d.dir, 'SELECT * FROM quotas ORDER BY id');
+    const res = await d.api().patch('/1.0/profiles/limited').send({ config: { 'limits.memory': '150%', 'limits.processes': '60' } });
+    assertError(res, 400, /^Invalid config\["limits.memory"\]: a percentage must be from 1% to 100%, not 150%$/);
+    assert.deepEqual(await queryEmbedded(d.dir, 'SELECT * FROM quotas ORDER BY id'), before);
+    await d.api().post('/1.0/profiles/limited').send({ name: 'limited2' }).expect(200);
+    assert.equal((await quota('limited2')).processes, 50);
+    await d.api().delete('/1.0/profiles/limited2').expect(200);
+    const [{ n }] = await queryEmbedded(d.dir, 'SELECT count(*)::int AS n FROM quotas q LEFT JOIN profiles p ON p.id = q.profile_id WHERE p.id IS NULL');
+    assert.equal(n, 0);
   });
 
   it('honours If-Match: a stale ETag is refused with 412 and changes nothing', async () => {
@@ -77,6 +98,8 @@ describe('profiles API', () => {
     assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) assertError(r, 409, /^Profile "race" already exists$/);
     assert.equal((await rows()).filter((r) => r.name === 'race').length, 1);
+    const [{ n }] = await queryEmbedded(d.dir, "SELECT count(*)::int AS n FROM quotas q JOIN profiles p ON p.id = q.profile_id WHERE p.name = 'race'");
+    assert.equal(n, 1);
     await d.api().delete('/1.0/profiles/race').expect(200);
   });
 
@@ -93,7 +116,7 @@ describe('profiles API', () => {
   it('protects the default profile from rename and delete', async () => {
     assertError(await d.api().delete('/1.0/profiles/default'), 403, /"default" profile cannot be deleted/);
     assertError(await d.api().post('/1.0/profiles/default').send({ name: 'other' }), 403, /"default" profile cannot be renamed/);
-    assert.deepEqual((await rows()).map((r) => r.name), ['default']);
+    assert.deepEqual((await rows()).filter((r) => r.name).map((r) => r.name), ['default']);
   });
 
   it('answers 404 in the envelope for unknown profiles and routes', async () => {
@@ -119,7 +142,9 @@ describe('profiles API', () => {
       ['config value with a newline', { name: 'ok1', config: { 'user.x': 'a\nb' } }, 400, /^Invalid config\["user.x"\]: must not contain newlines$/],
       ['config value of the wrong type', { name: 'ok1', config: { 'limits.cpu': 2 } }, 400, /^Invalid config\["limits.cpu"\]: must be a string$/],
       ['config that is not an object', { name: 'ok1', config: ['a'] }, 400, /^Invalid config: must be an object of string values$/],
-      ['bad limits value', { name: 'ok1', config: { 'limits.memory': 'lots' } }, 400, /^Invalid config\["limits.memory"\]: must be bytes/],
+      ['bad limits value', { name: 'ok1', config: { 'limits.memory': 'lots' } }, 400, /^Invalid config\["limits.memory"\]: "lots" is not a byte size/],
+      ['a CPU the host lacks', { name: 'ok1', config: { 'limits.cpu': '0-4096' } }, 400, /^Invalid config\["limits.cpu"\]: CPU \d+ does not exist on this host/],
+      ['a quota over its period', { name: 'ok1', config: { 'limits.cpu.allowance': '200ms/100ms' } }, 400, /^Invalid config\["limits.cpu.allowance"\]: the quota \(200ms\) must not exceed the period \(100ms\)$/],
       ['volatile key', { name: 'ok1', config: { 'volatile.eth0.hwaddr': 'x' } }, 400, /volatile keys are owned by the server/],
       ['device without a type', { name: 'ok1', devices: { root: { path: '/' } } }, 400, /^Invalid devices\["root"\].type: must be one of/],
       ['unknown device key', { name: 'ok1', devices: { root: { type: 'disk', path: '/', colour: 'red' } } }, 400, /^Invalid devices\["root"\]\["colour"\]: unknown key for a disk device$/],

@@ -1,5 +1,6 @@
 import { OperationRecord } from '#operations';
 import { ProfileRecord } from '#profiles';
+import { QuotaRecord } from '#quotas';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
-export const entities = [ProfileRecord, OperationRecord];
+export const entities = [ProfileRecord, OperationRecord, QuotaRecord];

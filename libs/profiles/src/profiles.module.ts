@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { QuotasModule } from '#quotas';
 import { CreateProfileHandler } from './commands/create-profile/create-profile.handler.js';
 import { DeleteProfileHandler } from './commands/delete-profile/delete-profile.handler.js';
 import { RenameProfileHandler } from './commands/rename-profile/rename-profile.handler.js';
@@ -10,6 +11,7 @@ import { GetProfileHandler } from './queries/get-profile/get-profile.handler.js'
 import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handler.js';
 
 @Module({
+  imports: [QuotasModule],
   providers: [
     ProfileRepository,
     { provide: ProfileUsage, useClass: NoProfileUsage },

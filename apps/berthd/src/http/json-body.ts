@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { MalformedRequestError, PayloadTooLargeError } from '#core';
 
 export const MAX_JSON_BODY = 1024 * 1024;
+const DRAIN_LIMIT = 16 * MAX_JSON_BODY;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** JSON.parse that refuses keys able to pollute prototypes once merged into other objects. */
@@ -23,26 +24,31 @@ export function jsonBody(req: Request, _res: Response, next: NextFunction): void
     return;
   }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_JSON_BODY) {
-    req.resume();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = declared > MAX_JSON_BODY;
+  if (declared > DRAIN_LIMIT) {
     next(new PayloadTooLargeError(`Request body too large: ${declared} bytes (the limit is ${MAX_JSON_BODY})`));
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let failed = false;
+  // An oversized body is still read to its end (up to DRAIN_LIMIT) before the 413 is sent, so the
+  // client gets the answer instead of a broken pipe.
   req.on('data', (chunk: Buffer) => {
-    if (failed) return;
     size += chunk.length;
-    if (size > MAX_JSON_BODY) {
-      failed = true;
-      next(new PayloadTooLargeError(`Request body too large: over ${MAX_JSON_BODY} bytes`));
+    if (size > DRAIN_LIMIT) req.destroy();
+    if (tooLarge || size > MAX_JSON_BODY) {
+      tooLarge = true;
+      chunks.length = 0;
       return;
     }
     chunks.push(chunk);
   });
+  let failed = false;
   req.on('end', () => {
-    if (failed) return;
+    if (tooLarge) {
+      next(new PayloadTooLargeError(`Request body too large: ${Math.max(size, declared)} bytes (the limit is ${MAX_JSON_BODY})`));
+      return;
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') {
       req.body = undefined;

@@ -9,25 +9,23 @@ const range = (lo: number, hi: number): Check => (v) =>
 const oneOf = (...values: string[]): Check => (v) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
 const any: Check = () => undefined;
 
-/**
- * Instance (and profile) configuration keys Berth understands, with LXD's names. Values of
- * `limits.*` are parsed into typed quotas by the quotas context; here only their shape is checked.
- */
+/** Instance (and profile) configuration keys Berth understands, with LXD's names. */
 const KEYS: Record<string, Check> = {
   'boot.autostart': bool,
   'boot.autostart.delay': uint,
   'boot.autostart.priority': uint,
   'boot.host_shutdown_timeout': uint,
   'boot.stop.priority': uint,
-  'limits.cpu': (v) => (/^(\d+|\d+(-\d+)?(,\d+(-\d+)?)*)$/.test(v) ? undefined : 'must be a CPU count or a CPU set such as 0-1,3'),
-  'limits.cpu.allowance': (v) => (/^(\d{1,3}%|\d+ms\/\d+ms)$/.test(v) ? undefined : 'must be a percentage (50%) or a quota (25ms/100ms)'),
-  'limits.cpu.priority': range(0, 10),
-  'limits.memory': (v) => (/^(\d+(\.\d+)?(B|kB|MB|GB|TB|PB|EB|KiB|MiB|GiB|TiB|PiB|EiB)?|\d{1,3}%)$/.test(v) ? undefined : 'must be bytes with an optional unit (512MiB, 2GB) or a percentage'),
-  'limits.memory.enforce': oneOf('hard', 'soft'),
-  'limits.memory.swap': (v) => (bool(v) === undefined || /^\d+(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/.test(v) ? undefined : 'must be a boolean or bytes'),
+  // limits.* values are parsed by the quotas context (parseQuota), the one authority on them.
+  'limits.cpu': any,
+  'limits.cpu.allowance': any,
+  'limits.cpu.priority': any,
+  'limits.memory': any,
+  'limits.memory.enforce': any,
+  'limits.memory.swap': any,
   'limits.memory.swap.priority': range(0, 10),
-  'limits.processes': uint,
-  'limits.disk.priority': range(0, 10),
+  'limits.processes': any,
+  'limits.disk.priority': any,
   'security.privileged': bool,
   'security.nesting': bool,
   'security.idmap.isolated': bool,

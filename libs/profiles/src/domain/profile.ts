@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AggregateRoot } from '@nestjs/cqrs';
 import { validateConfig, validateDescription, validateDevices, validateName } from '#core';
+import { parseQuota, type HostCapacity, type Quota } from '#quotas';
 import { ProfileCreatedEvent, ProfileDeletedEvent, ProfileRenamedEvent, ProfileUpdatedEvent } from '../events/profile-events.js';
 import { DefaultProfileProtectedError, ProfileEtagMismatchError, ProfileInUseError } from './profile.errors.js';
 
@@ -29,17 +30,22 @@ const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries
 
 /** A named bundle of config and devices that instances apply in order. */
 export class Profile extends AggregateRoot {
+  /** The typed form of the `limits.*` keys, set whenever the config was (re)validated. */
+  private parsedQuota?: Quota;
+
   private constructor(private state: ProfileState) {
     super();
   }
 
-  static create(input: { name: unknown } & ProfileChanges): Profile {
+  static create(input: { name: unknown } & ProfileChanges, host: HostCapacity): Profile {
+    const config = validateConfig(input.config);
     const profile = new Profile({
       name: validateName('name', input.name),
       description: validateDescription(input.description),
-      config: validateConfig(input.config),
+      config,
       devices: validateDevices(input.devices),
     });
+    profile.parsedQuota = parseQuota(config, host);
     profile.apply(new ProfileCreatedEvent(profile.name));
     return profile;
   }
@@ -54,6 +60,11 @@ export class Profile extends AggregateRoot {
 
   get snapshot(): Readonly<ProfileState> {
     return this.state;
+  }
+
+  /** Defined when the config changed in this unit of work: the quota row to store with it. */
+  get quota(): Quota | undefined {
+    return this.parsedQuota;
   }
 
   /** Changes whenever anything a client can edit changes; sent as ETag, checked against If-Match. */
@@ -71,24 +82,28 @@ export class Profile extends AggregateRoot {
   }
 
   /** PUT: every editable field is replaced (missing ones become empty). */
-  replace(changes: ProfileChanges): void {
-    this.state = {
+  replace(changes: ProfileChanges, host: HostCapacity): void {
+    const next = {
       name: this.state.name,
       description: validateDescription(changes.description),
       config: validateConfig(changes.config),
       devices: validateDevices(changes.devices),
     };
+    this.parsedQuota = parseQuota(next.config, host);
+    this.state = next;
     this.apply(new ProfileUpdatedEvent(this.name));
   }
 
   /** PATCH: config keys and devices are merged, by key and by device name. */
-  patch(changes: ProfileChanges): void {
-    this.state = {
+  patch(changes: ProfileChanges, host: HostCapacity): void {
+    const next = {
       name: this.state.name,
       description: changes.description === undefined ? this.state.description : validateDescription(changes.description),
       config: { ...this.state.config, ...validateConfig(changes.config) },
       devices: { ...this.state.devices, ...validateDevices(changes.devices) },
     };
+    this.parsedQuota = parseQuota(next.config, host);
+    this.state = next;
     this.apply(new ProfileUpdatedEvent(this.name));
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DATABASE, isUniqueViolation, type Database } from '#core';
+import { QuotaRows } from '#quotas';
 import { Profile } from '../domain/profile.js';
 import { ProfileAlreadyExistsError, ProfileNotFoundError } from '../domain/profile.errors.js';
 import { ProfileRecord } from './profile.entity.js';
@@ -32,10 +33,14 @@ export class ProfileRepository {
     return toDomain(row);
   }
 
+  /** Inserts the profile and its quota row in one transaction. */
   async insert(profile: Profile): Promise<void> {
     const { name, description, config, devices } = profile.snapshot;
     try {
-      await this.manager.insert(ProfileRecord, { name, description, config, devices });
+      await this.manager.transaction(async (tx) => {
+        const { identifiers } = await tx.insert(ProfileRecord, { name, description, config, devices });
+        await QuotaRows.saveForProfile(tx, String(identifiers[0].id), profile.quota ?? {});
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new ProfileAlreadyExistsError(name);
       throw err;
@@ -59,6 +64,7 @@ export class ProfileRepository {
       const { name: newName, description, config, devices } = profile.snapshot;
       try {
         await tx.update(ProfileRecord, { id: row.id }, { name: newName, description, config, devices, updatedAt: () => 'now()' });
+        if (profile.quota) await QuotaRows.saveForProfile(tx, row.id, profile.quota);
       } catch (err) {
         if (isUniqueViolation(err)) throw new ProfileAlreadyExistsError(newName);
         throw err;

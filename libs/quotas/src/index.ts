@@ -1,0 +1,10 @@
+export { parseQuota, QUOTA_KEYS, type Quota, type CpuLimit, type CpuAllowance, type SwapLimit } from './domain/quota.js';
+export { parseBytes } from './domain/bytes.js';
+export { readHostCapacity, parseCpuList, type HostCapacity } from './domain/host.js';
+export { allocateCpus } from './domain/cpu-allocation.js';
+export { cgroupV1Writes, cgroupV2Writes, cpuShares, sharesToWeight, type CgroupWrite } from './domain/cgroup-settings.js';
+export { applyCgroupWrites, CgroupWriteError, type CgroupTarget, type AppliedSetting } from './infrastructure/cgroup-writer.js';
+export { QuotaRecord } from './infrastructure/quota.entity.js';
+export { QuotaRows } from './infrastructure/quota.repository.js';
+export { QuotasModule } from './quotas.module.js';
+export { HOST_CAPACITY } from './tokens.js';

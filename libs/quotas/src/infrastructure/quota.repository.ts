@@ -1,0 +1,19 @@
+import type { EntityManager } from 'typeorm';
+import type { Quota } from '../domain/quota.js';
+import { QuotaRecord } from './quota.entity.js';
+import { toColumns, toQuota } from './quota.mapper.js';
+
+/**
+ * Typed quota rows. Writes take the caller's transaction, so that a quota row always changes
+ * together with the config keys it was parsed from.
+ */
+export const QuotaRows = {
+  async saveForProfile(tx: EntityManager, profileId: string, quota: Quota): Promise<void> {
+    await tx.upsert(QuotaRecord, { profileId, ...toColumns(quota), updatedAt: () => 'now()' }, { conflictPaths: ['profileId'] });
+  },
+
+  async forProfile(tx: EntityManager, profileId: string): Promise<Quota | undefined> {
+    const row = await tx.findOneBy(QuotaRecord, { profileId });
+    return row ? toQuota(row) : undefined;
+  },
+};
