@@ -8,6 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { BERTHD, startDaemon, type Daemon } from '../support/daemon.js';
 import { queryEmbedded } from '../support/db.js';
 import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
+import { migrations } from '../../migrations/index.js';
+
+const MIGRATION_NAMES = migrations.map((m) => m.name);
 
 function runDaemon(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,8 +67,8 @@ describe('embedded database', () => {
     assert.equal(s.mode & 0o777, 0o660);
     assert.equal(s.uid, 0);
     assert.ok((await stat(join(d.dir, 'database', 'PG_VERSION'))).isFile());
-    const [{ count }] = await queryEmbedded(d.dir, 'SELECT count(*)::int AS count FROM migrations');
-    assert.equal(count, 1);
+    const rows = await queryEmbedded(d.dir, 'SELECT name FROM migrations ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.name), MIGRATION_NAMES);
   });
 
   it('refuses to start a second daemon on the same BERTH_DIR', async () => {
@@ -117,8 +120,8 @@ describe('external database (DATABASE_URL)', () => {
   it('two daemons starting together apply the migrations once and share the data', async () => {
     const [a, b] = await Promise.all([startDaemon({ env: { DATABASE_URL: pg.url } }), startDaemon({ env: { DATABASE_URL: pg.url } })]);
     daemons.push(a, b);
-    const { rows } = await pg.query('SELECT name FROM migrations');
-    assert.deepEqual(rows.map((r) => r.name), ['InitialSchema1764381600000']);
+    const { rows } = await pg.query('SELECT name FROM migrations ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.name), MIGRATION_NAMES);
     const { rows: profiles } = await pg.query("SELECT name FROM profiles WHERE name = 'default'");
     assert.equal(profiles.length, 1);
     const info = await a.api().get('/1.0').expect(200);

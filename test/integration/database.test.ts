@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger, Database, loadConfig } from '#core';
 import { EventHub, OperationRecord, OperationRunner } from '#operations';
 import { ProfileRecord } from '#profiles';
+import { QuotaRecord } from '#quotas';
 import { migrations } from '../../migrations/index.js';
 import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
 
@@ -22,9 +23,9 @@ describe('database (integration, real Postgres)', () => {
 
   it('applies migrations exactly once when three daemons open the database at the same time', async () => {
     const config = loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url });
-    dbs = await Promise.all([0, 1, 2].map(() => Database.open(config, log, [ProfileRecord, OperationRecord], migrations)));
-    const { rows } = await pg.query('SELECT name FROM migrations');
-    assert.deepEqual(rows.map((r) => r.name), ['InitialSchema1764381600000']);
+    dbs = await Promise.all([0, 1, 2].map(() => Database.open(config, log, [ProfileRecord, OperationRecord, QuotaRecord], migrations)));
+    const { rows } = await pg.query('SELECT name FROM migrations ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.name), migrations.map((m) => m.name));
     const { rows: defaults } = await pg.query("SELECT count(*)::int AS n FROM profiles WHERE name = 'default'");
     assert.equal(defaults[0].n, 1);
   });
