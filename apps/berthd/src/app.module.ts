@@ -2,7 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CoreModule, type BerthConfig, type Database, type Logger } from '#core';
 import { OperationsModule, type EventHub } from '#operations';
+import { InstancesModule } from '#instances';
 import { ProfilesModule } from '#profiles';
+import { InstancesController } from './api/instances.controller.js';
 import { OperationsController } from './api/operations.controller.js';
 import { ProfilesController } from './api/profiles.controller.js';
 import { ServerController } from './api/server.controller.js';
@@ -28,8 +30,9 @@ export class AppModule {
         CoreModule.forRoot(booted.config, booted.logger, booted.database),
         OperationsModule.forRoot(booted.hub),
         ProfilesModule,
+        InstancesModule,
       ],
-      controllers: [ServerController, ProfilesController, OperationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, OperationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
     };
   }

@@ -1,6 +1,7 @@
+import { InstanceRecord } from '#instances';
 import { OperationRecord } from '#operations';
 import { ProfileRecord } from '#profiles';
 import { QuotaRecord } from '#quotas';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
-export const entities = [ProfileRecord, OperationRecord, QuotaRecord];
+export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord];

@@ -1,7 +1,7 @@
 export { ProfilesModule } from './profiles.module.js';
 export { ProfileRecord } from './infrastructure/profile.entity.js';
 export { Profile, type ProfileView, type ProfileChanges } from './domain/profile.js';
-export { ProfileUsage } from './domain/profile-usage.js';
+export { ProfileUsage, ListProfileUsersQuery } from './domain/profile-usage.js';
 export * from './domain/profile.errors.js';
 export * from './events/profile-events.js';
 export { CreateProfileCommand } from './commands/create-profile/create-profile.command.js';

@@ -4,7 +4,7 @@ import { CreateProfileHandler } from './commands/create-profile/create-profile.h
 import { DeleteProfileHandler } from './commands/delete-profile/delete-profile.handler.js';
 import { RenameProfileHandler } from './commands/rename-profile/rename-profile.handler.js';
 import { UpdateProfileHandler } from './commands/update-profile/update-profile.handler.js';
-import { NoProfileUsage, ProfileUsage } from './domain/profile-usage.js';
+import { ProfileUsage } from './domain/profile-usage.js';
 import { ProfileLifecycleHandler } from './events/profile-lifecycle.handler.js';
 import { ProfileRepository } from './infrastructure/profile.repository.js';
 import { GetProfileHandler } from './queries/get-profile/get-profile.handler.js';
@@ -14,7 +14,7 @@ import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handl
   imports: [QuotasModule],
   providers: [
     ProfileRepository,
-    { provide: ProfileUsage, useClass: NoProfileUsage },
+    ProfileUsage,
     CreateProfileHandler,
     UpdateProfileHandler,
     RenameProfileHandler,

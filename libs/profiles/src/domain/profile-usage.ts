@@ -1,18 +1,22 @@
-/**
- * Who uses a profile, as API paths (`/1.0/instances/web1`). The instances context provides the
- * real answer; until it exists, nothing can use a profile.
- */
-export abstract class ProfileUsage {
-  abstract usedBy(profile: string): Promise<string[]>;
-  abstract usage(): Promise<Map<string, string[]>>;
-}
+import { Injectable } from '@nestjs/common';
+import { Query, QueryBus } from '@nestjs/cqrs';
 
-export class NoProfileUsage extends ProfileUsage {
-  async usedBy(): Promise<string[]> {
-    return [];
+/**
+ * Asks who uses profiles: answered by the context that owns the users (instances), as a map from
+ * profile name to API paths such as `/1.0/instances/web1`.
+ */
+export class ListProfileUsersQuery extends Query<Map<string, string[]>> {}
+
+/** Who uses a profile, through the query bus. */
+@Injectable()
+export class ProfileUsage {
+  constructor(private readonly queries: QueryBus) {}
+
+  async usedBy(profile: string): Promise<string[]> {
+    return (await this.usage()).get(profile) ?? [];
   }
 
-  async usage(): Promise<Map<string, string[]>> {
-    return new Map();
+  usage(): Promise<Map<string, string[]>> {
+    return this.queries.execute(new ListProfileUsersQuery());
   }
 }

@@ -6,6 +6,7 @@ const bigintColumn = { type: 'bigint' as const, nullable: true, transformer: { t
 export class QuotaRecord {
   @PrimaryGeneratedColumn({ type: 'bigint' }) id!: string;
   @Column('bigint', { name: 'profile_id', nullable: true }) profileId!: string | null;
+  @Column('bigint', { name: 'instance_id', nullable: true }) instanceId!: string | null;
   @Column('integer', { name: 'cpu_count', nullable: true }) cpuCount!: number | null;
   @Column('integer', { name: 'cpu_set', array: true, nullable: true }) cpuSet!: number[] | null;
   @Column('smallint', { name: 'cpu_allowance_percent', nullable: true }) cpuAllowancePercent!: number | null;

@@ -1,7 +1,7 @@
 import type { Quota } from '../domain/quota.js';
 import type { QuotaRecord } from './quota.entity.js';
 
-type QuotaColumns = Omit<QuotaRecord, 'id' | 'profileId' | 'updatedAt'>;
+type QuotaColumns = Omit<QuotaRecord, 'id' | 'profileId' | 'instanceId' | 'updatedAt'>;
 
 export function toColumns(q: Quota): QuotaColumns {
   return {

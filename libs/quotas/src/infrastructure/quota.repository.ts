@@ -12,6 +12,10 @@ export const QuotaRows = {
     await tx.upsert(QuotaRecord, { profileId, ...toColumns(quota), updatedAt: () => 'now()' }, { conflictPaths: ['profileId'] });
   },
 
+  async saveForInstance(tx: EntityManager, instanceId: string, quota: Quota): Promise<void> {
+    await tx.upsert(QuotaRecord, { instanceId, ...toColumns(quota), updatedAt: () => 'now()' }, { conflictPaths: ['instanceId'] });
+  },
+
   async forProfile(tx: EntityManager, profileId: string): Promise<Quota | undefined> {
     const row = await tx.findOneBy(QuotaRecord, { profileId });
     return row ? toQuota(row) : undefined;

@@ -10,12 +10,9 @@ import { DeleteProfileHandler } from './delete-profile.handler.js';
 
 class FixedUsage extends ProfileUsage {
   constructor(private readonly users: Record<string, string[]>) {
-    super();
+    super(undefined as never);
   }
-  async usedBy(name: string) {
-    return this.users[name] ?? [];
-  }
-  async usage() {
+  override async usage() {
     return new Map(Object.entries(this.users));
   }
 }

@@ -1,0 +1,82 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { Response } from 'express';
+import {
+  CreateInstanceCommand,
+  DeleteInstanceCommand,
+  GetInstanceQuery,
+  ListInstancesQuery,
+  RenameInstanceCommand,
+  UpdateInstanceCommand,
+} from '#instances';
+import { OperationRunner, type OperationView } from '#operations';
+import { asyncResponse, sync } from '../http/envelope.js';
+import { body, fields, recursion } from '../http/params.js';
+
+const EDITABLE = ['description', 'config', 'devices', 'profiles', 'ephemeral'];
+/** Fields a client may send back unchanged from a GET. */
+const ECHOED = ['name', 'architecture', 'type', 'stateful', 'status', 'status_code', 'created_at', 'last_used_at', 'location', 'project', 'expanded_config', 'expanded_devices'];
+
+/** /1.0/instances, also answered as /1.0/containers for LXD's older clients. */
+@Controller(['1.0/instances', '1.0/containers'])
+export class InstancesController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, private readonly operations: OperationRunner) {}
+
+  private accepted(res: Response, op: OperationView) {
+    const url = OperationRunner.url(op.id);
+    res.status(202).setHeader('Location', url);
+    return asyncResponse(url, op);
+  }
+
+  /** Changes made synchronously still answer as an operation, as LXD clients wait on one. */
+  private async done(res: Response, description: string, name: string) {
+    const op = await this.operations.start({ description, resources: { instances: [`/1.0/instances/${name}`] }, run: async () => undefined });
+    return this.accepted(res, op);
+  }
+
+  @Get()
+  async list(@Query('recursion') r?: string) {
+    return sync(await this.queries.execute(new ListInstancesQuery(recursion(r, 2))));
+  }
+
+  @Post()
+  async create(@Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = fields(body(raw), ['name', 'type', 'source', 'start', 'instance_type', 'architecture', 'stateful', ...EDITABLE]);
+    return this.accepted(res, await this.commands.execute(new CreateInstanceCommand(input)));
+  }
+
+  @Get(':name')
+  async get(@Param('name') name: string, @Res({ passthrough: true }) res: Response) {
+    const { instance, etag } = await this.queries.execute(new GetInstanceQuery(name));
+    res.setHeader('ETag', `"${etag}"`);
+    return sync(instance);
+  }
+
+  @Put(':name')
+  async replace(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
+    await this.commands.execute(new UpdateInstanceCommand(name, 'replace', input, ifMatch));
+    return this.done(res, 'Updating instance', name);
+  }
+
+  @Patch(':name')
+  async merge(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
+    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
+    await this.commands.execute(new UpdateInstanceCommand(name, 'merge', input, ifMatch));
+    return sync({});
+  }
+
+  @Post(':name')
+  @HttpCode(202)
+  async rename(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = fields(body(raw), ['name', 'migration', 'live']);
+    await this.commands.execute(new RenameInstanceCommand(name, input.name));
+    return this.done(res, 'Renaming instance', String(input.name));
+  }
+
+  @Delete(':name')
+  async remove(@Param('name') name: string, @Res({ passthrough: true }) res: Response) {
+    await this.commands.execute(new DeleteInstanceCommand(name));
+    return this.done(res, 'Deleting instance', name);
+  }
+}

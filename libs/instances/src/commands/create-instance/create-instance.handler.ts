@@ -1,0 +1,58 @@
+import { arch } from 'node:os';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { ValidationError } from '#core';
+import { OperationRunner, type OperationView } from '#operations';
+import { HOST_CAPACITY, type HostCapacity } from '#quotas';
+import { Instance } from '../../domain/instance.js';
+import { parseSource } from '../../domain/source.js';
+import { InstanceRepository } from '../../infrastructure/instance.repository.js';
+import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
+import { CreateInstanceCommand } from './create-instance.command.js';
+
+const ARCHITECTURE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
+/**
+ * Validates the whole request before answering (bad input never creates an operation), then
+ * records the instance inside an operation, as LXD does.
+ */
+@CommandHandler(CreateInstanceCommand)
+export class CreateInstanceHandler implements ICommandHandler<CreateInstanceCommand> {
+  constructor(
+    private readonly instances: InstanceRepository,
+    private readonly profiles: ProfileResolver,
+    private readonly operations: OperationRunner,
+    private readonly publisher: EventPublisher,
+    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+  ) {}
+
+  async execute({ body }: CreateInstanceCommand): Promise<OperationView> {
+    parseSource(body.source);
+    if (body.start !== undefined && body.start !== false) throw new ValidationError('start', 'starting on create is not available until the runtime is wired in; create, then start');
+    const resolve = await this.profiles.load();
+    const instance = this.publisher.mergeObjectContext(
+      Instance.create(
+        {
+          name: body.name,
+          architecture: ARCHITECTURE[arch()] ?? arch(),
+          imageFingerprint: null,
+          description: body.description,
+          config: body.config,
+          devices: body.devices,
+          profiles: body.profiles,
+          ephemeral: body.ephemeral,
+        },
+        resolve,
+        this.host,
+      ),
+    );
+    await this.instances.insert(instance);
+    return this.operations.start({
+      description: 'Creating instance',
+      resources: { instances: [`/1.0/instances/${instance.name}`], containers: [`/1.0/containers/${instance.name}`] },
+      run: async () => {
+        instance.commit();
+      },
+    });
+  }
+}

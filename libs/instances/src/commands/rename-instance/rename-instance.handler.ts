@@ -1,0 +1,16 @@
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { InstanceRepository } from '../../infrastructure/instance.repository.js';
+import { RenameInstanceCommand } from './rename-instance.command.js';
+
+@CommandHandler(RenameInstanceCommand)
+export class RenameInstanceHandler implements ICommandHandler<RenameInstanceCommand> {
+  constructor(private readonly instances: InstanceRepository, private readonly publisher: EventPublisher) {}
+
+  async execute({ name, newName }: RenameInstanceCommand): Promise<void> {
+    const instance = await this.instances.change(name, async (i) => {
+      i.rename(newName);
+      return 'save';
+    });
+    this.publisher.mergeObjectContext(instance).commit();
+  }
+}

@@ -1,0 +1,26 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { HOST_CAPACITY, type HostCapacity } from '#quotas';
+import { InstanceRepository } from '../../infrastructure/instance.repository.js';
+import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
+import { UpdateInstanceCommand } from './update-instance.command.js';
+
+@CommandHandler(UpdateInstanceCommand)
+export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceCommand> {
+  constructor(
+    private readonly instances: InstanceRepository,
+    private readonly profiles: ProfileResolver,
+    private readonly publisher: EventPublisher,
+    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+  ) {}
+
+  async execute({ name, mode, changes, ifMatch }: UpdateInstanceCommand): Promise<void> {
+    const resolve = await this.profiles.load();
+    const instance = await this.instances.change(name, async (i) => {
+      i.assertEtag(ifMatch);
+      i.update(mode, changes, resolve, this.host);
+      return 'save';
+    });
+    this.publisher.mergeObjectContext(instance).commit();
+  }
+}

@@ -1,0 +1,30 @@
+import { AlreadyExistsError, BusyError, DomainError, NotFoundError, PreconditionFailedError } from '#core';
+
+export class InstanceNotFoundError extends NotFoundError {
+  constructor(name: string) {
+    super(`Instance not found: "${name}"`);
+  }
+}
+
+export class InstanceAlreadyExistsError extends AlreadyExistsError {
+  constructor(name: string) {
+    super(`Instance "${name}" already exists`);
+  }
+}
+
+export class InstanceBusyError extends BusyError {
+  constructor(name: string) {
+    super(`Instance "${name}" is busy with another operation`);
+  }
+}
+
+export class InstanceEtagMismatchError extends PreconditionFailedError {
+  constructor(name: string) {
+    super(`Instance "${name}" was changed since it was read (If-Match does not match the current ETag)`);
+  }
+}
+
+/** The action is not possible in the instance's current state (LXD answers 400). */
+export class InstanceStateError extends DomainError {
+  readonly code = 'INSTANCE.INVALID_STATE';
+}

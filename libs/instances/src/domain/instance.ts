@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { AggregateRoot } from '@nestjs/cqrs';
+import { ValidationError, validateConfig, validateDescription, validateDevices, validateName } from '#core';
+import { parseQuota, type HostCapacity, type Quota } from '#quotas';
+import { InstanceCreatedEvent, InstanceDeletedEvent, InstanceRenamedEvent, InstanceUpdatedEvent } from '../events/instance-events.js';
+import { checkDevices, expand, type ConfigLayer, type Devices } from './expanded.js';
+import { InstanceEtagMismatchError, InstanceStateError } from './instance.errors.js';
+import { InstanceStatus, type InstanceStatusName } from './instance-status.js';
+
+export interface InstanceState {
+  name: string;
+  description: string;
+  architecture: string;
+  ephemeral: boolean;
+  status: InstanceStatusName;
+  config: Record<string, string>;
+  devices: Devices;
+  /** Server-owned `volatile.*` keys. */
+  volatile: Record<string, string>;
+  profiles: string[];
+  imageFingerprint: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** The profiles an instance names, resolved (in order) by the handler that loads them. */
+export type ResolvedProfiles = Array<{ name: string } & ConfigLayer>;
+
+export interface InstanceChanges {
+  description?: unknown;
+  config?: unknown;
+  devices?: unknown;
+  profiles?: unknown;
+  ephemeral?: unknown;
+}
+
+/** LXD's api.Instance (with the expanded config and devices of recursion=1). */
+export interface InstanceView {
+  name: string;
+  description: string;
+  type: 'container';
+  architecture: string;
+  ephemeral: boolean;
+  stateful: boolean;
+  status: InstanceStatusName;
+  status_code: number;
+  profiles: string[];
+  config: Record<string, string>;
+  devices: Devices;
+  expanded_config: Record<string, string>;
+  expanded_devices: Devices;
+  created_at: string;
+  last_used_at: string;
+  location: string;
+  project: string;
+}
+
+const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+function profileNames(value: unknown): string[] {
+  if (value === undefined || value === null) return ['default'];
+  if (!Array.isArray(value)) throw new ValidationError('profiles', 'must be a list of profile names');
+  const names = value.map((v, i) => validateName(`profiles[${i}]`, v));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new ValidationError('profiles', `"${dup}" is listed twice`);
+  return names;
+}
+
+function ephemeralFlag(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new ValidationError('ephemeral', 'must be true or false');
+  return value;
+}
+
+/**
+ * A system container as Berth records it. The aggregate owns the state machine and every rule on
+ * its configuration; the expanded view (profiles in order, then local keys) is checked as a whole.
+ */
+export class Instance extends AggregateRoot {
+  private parsedQuota?: Quota;
+
+  private constructor(private state: InstanceState, private resolved?: ResolvedProfiles) {
+    super();
+  }
+
+  /** Validates a create request. `resolve` maps profile names to their current config. */
+  static create(
+    input: { name: unknown; architecture: string; imageFingerprint: string | null } & InstanceChanges,
+    resolve: (names: string[]) => ResolvedProfiles,
+    host: HostCapacity,
+  ): Instance {
+    const name = validateName('name', input.name);
+    const profiles = profileNames(input.profiles);
+    const instance = new Instance({
+      name,
+      description: validateDescription(input.description),
+      architecture: input.architecture,
+      ephemeral: ephemeralFlag(input.ephemeral),
+      status: 'Stopped',
+      config: validateConfig(input.config),
+      devices: validateDevices(input.devices),
+      volatile: {},
+      profiles,
+      imageFingerprint: input.imageFingerprint,
+      createdAt: new Date(),
+      lastUsedAt: null,
+    });
+    instance.revalidate(resolve(profiles), host);
+    instance.apply(new InstanceCreatedEvent(name));
+    return instance;
+  }
+
+  static restore(state: InstanceState, resolved: ResolvedProfiles): Instance {
+    return new Instance(state, resolved);
+  }
+
+  get name(): string {
+    return this.state.name;
+  }
+
+  get snapshot(): Readonly<InstanceState> {
+    return this.state;
+  }
+
+  /** Set when the config changed in this unit of work: the quota row to store with it. */
+  get quota(): Quota | undefined {
+    return this.parsedQuota;
+  }
+
+  get expanded(): ConfigLayer {
+    return expand(this.resolved ?? [], { config: this.state.config, devices: this.state.devices });
+  }
+
+  get etag(): string {
+    const { name, description, config, devices, profiles, ephemeral } = this.state;
+    return createHash('sha256')
+      .update(JSON.stringify([name, description, sorted(config), sorted(devices), profiles, ephemeral]))
+      .digest('hex');
+  }
+
+  assertEtag(ifMatch: string | undefined): void {
+    if (ifMatch === undefined) return;
+    const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
+    if (!tags.includes('*') && !tags.includes(this.etag)) throw new InstanceEtagMismatchError(this.name);
+  }
+
+  /** PUT replaces, PATCH merges; either way the expanded result must be valid before anything changes. */
+  update(mode: 'replace' | 'merge', changes: InstanceChanges, resolve: (names: string[]) => ResolvedProfiles, host: HostCapacity): void {
+    const s = this.state;
+    const next: InstanceState =
+      mode === 'replace'
+        ? {
+            ...s,
+            description: validateDescription(changes.description),
+            config: validateConfig(changes.config),
+            devices: validateDevices(changes.devices),
+            profiles: profileNames(changes.profiles),
+            ephemeral: ephemeralFlag(changes.ephemeral),
+          }
+        : {
+            ...s,
+            description: changes.description === undefined ? s.description : validateDescription(changes.description),
+            config: { ...s.config, ...validateConfig(changes.config) },
+            devices: { ...s.devices, ...validateDevices(changes.devices) },
+            profiles: changes.profiles === undefined ? s.profiles : profileNames(changes.profiles),
+            ephemeral: changes.ephemeral === undefined ? s.ephemeral : ephemeralFlag(changes.ephemeral),
+          };
+    const resolved = resolve(next.profiles);
+    const previous = this.state;
+    this.state = next;
+    try {
+      this.revalidate(resolved, host);
+    } catch (err) {
+      this.state = previous;
+      throw err;
+    }
+    this.apply(new InstanceUpdatedEvent(this.name));
+  }
+
+  rename(newName: unknown): void {
+    if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" must be stopped to be renamed`);
+    const oldName = this.name;
+    this.state = { ...this.state, name: validateName('name', newName) };
+    this.apply(new InstanceRenamedEvent(oldName, this.name));
+  }
+
+  delete(): void {
+    if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" is running; stop it first`);
+    this.apply(new InstanceDeletedEvent(this.name));
+  }
+
+  get isRunning(): boolean {
+    return this.state.status !== 'Stopped' && this.state.status !== 'Error';
+  }
+
+  toView(): InstanceView {
+    const s = this.state;
+    const expanded = this.expanded;
+    return {
+      name: s.name,
+      description: s.description,
+      type: 'container',
+      architecture: s.architecture,
+      ephemeral: s.ephemeral,
+      stateful: false,
+      status: s.status,
+      status_code: InstanceStatus[s.status],
+      profiles: [...s.profiles],
+      config: { ...s.config, ...s.volatile },
+      devices: { ...s.devices },
+      expanded_config: { ...expanded.config, ...s.volatile },
+      expanded_devices: expanded.devices,
+      created_at: s.createdAt.toISOString(),
+      last_used_at: (s.lastUsedAt ?? new Date(0)).toISOString(),
+      location: 'none',
+      project: 'default',
+    };
+  }
+
+  private revalidate(resolved: ResolvedProfiles, host: HostCapacity) {
+    const expanded = expand(resolved, { config: this.state.config, devices: this.state.devices });
+    checkDevices(expanded.devices);
+    parseQuota(expanded.config, host);
+    this.parsedQuota = parseQuota(this.state.config, host);
+    this.resolved = resolved;
+  }
+}

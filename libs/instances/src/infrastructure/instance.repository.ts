@@ -1,0 +1,173 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { DATABASE, isUniqueViolation, ValidationError, type Database } from '#core';
+import { QuotaRows } from '#quotas';
+import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
+import { InstanceAlreadyExistsError, InstanceBusyError, InstanceNotFoundError } from '../domain/instance.errors.js';
+import { InstanceRecord } from './instance.entity.js';
+
+/** Advisory-lock class of instance locks (the object id is the instance's id). */
+const LOCK_CLASS = 0x62690001;
+
+interface Row {
+  id: string;
+  name: string;
+  description: string;
+  architecture: string;
+  ephemeral: boolean;
+  status: InstanceState['status'];
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+  volatile: Record<string, string>;
+  image_fingerprint: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  profiles: Array<{ name: string; config: Record<string, string>; devices: Record<string, Record<string, string>> }>;
+}
+
+/**
+ * Loads instances with their profiles in order (joined on the profile ids the instance refers
+ * to, so a renamed profile stays attached).
+ */
+const SELECT = `
+  SELECT i.id, i.name, i.description, i.architecture, i.ephemeral, i.status, i.config, i.devices,
+         i.volatile, i.image_fingerprint, i.created_at, i.last_used_at,
+         COALESCE(json_agg(json_build_object('name', p.name, 'config', p.config, 'devices', p.devices) ORDER BY ip.position)
+                  FILTER (WHERE p.id IS NOT NULL), '[]') AS profiles
+    FROM instances i
+    LEFT JOIN instance_profiles ip ON ip.instance_id = i.id
+    LEFT JOIN profiles p ON p.id = ip.profile_id`;
+
+function toDomain(r: Row): Instance {
+  const state: InstanceState = {
+    name: r.name,
+    description: r.description,
+    architecture: r.architecture,
+    ephemeral: r.ephemeral,
+    status: r.status,
+    config: r.config,
+    devices: r.devices,
+    volatile: r.volatile,
+    profiles: r.profiles.map((p) => p.name),
+    imageFingerprint: r.image_fingerprint,
+    createdAt: new Date(r.created_at),
+    lastUsedAt: r.last_used_at ? new Date(r.last_used_at) : null,
+  };
+  return Instance.restore(state, r.profiles as ResolvedProfiles);
+}
+
+@Injectable()
+export class InstanceRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  private get manager(): EntityManager {
+    return this.db.dataSource.manager;
+  }
+
+  async list(): Promise<Instance[]> {
+    const rows: Row[] = await this.manager.query(`${SELECT} GROUP BY i.id ORDER BY i.name`);
+    return rows.map(toDomain);
+  }
+
+  async names(): Promise<string[]> {
+    const rows = await this.manager.find(InstanceRecord, { select: { name: true }, order: { name: 'ASC' } });
+    return rows.map((r) => r.name);
+  }
+
+  async get(name: string): Promise<Instance> {
+    const [row]: Row[] = await this.manager.query(`${SELECT} WHERE i.name = $1 GROUP BY i.id`, [name]);
+    if (!row) throw new InstanceNotFoundError(name);
+    return toDomain(row);
+  }
+
+  /** `/1.0/instances/<name>` of every instance using each profile. */
+  async profileUsers(): Promise<Map<string, string[]>> {
+    const rows: Array<{ profile: string; instance: string }> = await this.manager.query(
+      `SELECT p.name AS profile, i.name AS instance
+         FROM instance_profiles ip JOIN profiles p ON p.id = ip.profile_id JOIN instances i ON i.id = ip.instance_id
+        ORDER BY i.name`,
+    );
+    const users = new Map<string, string[]>();
+    for (const r of rows) users.set(r.profile, [...(users.get(r.profile) ?? []), `/1.0/instances/${encodeURIComponent(r.instance)}`]);
+    return users;
+  }
+
+  async insert(instance: Instance): Promise<void> {
+    const s = instance.snapshot;
+    try {
+      await this.manager.transaction(async (tx) => {
+        const { identifiers } = await tx.insert(InstanceRecord, {
+          name: s.name,
+          type: 'container',
+          description: s.description,
+          architecture: s.architecture,
+          ephemeral: s.ephemeral,
+          status: s.status,
+          config: s.config,
+          devices: s.devices,
+          volatile: s.volatile,
+          imageFingerprint: s.imageFingerprint,
+        });
+        const id = String(identifiers[0].id);
+        await this.attachProfiles(tx, id, s.profiles);
+        await QuotaRows.saveForInstance(tx, id, instance.quota ?? {});
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new InstanceAlreadyExistsError(s.name);
+      throw err;
+    }
+  }
+
+  /**
+   * Loads the instance under its lock (refusing with "busy" when another operation holds it),
+   * lets `change` decide, and writes the outcome in the same transaction.
+   */
+  async change(name: string, change: (instance: Instance) => Promise<'save' | 'delete'>): Promise<Instance> {
+    return this.manager.transaction(async (tx) => {
+      const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
+      if (!found) throw new InstanceNotFoundError(name);
+      const [{ locked }] = await tx.query('SELECT pg_try_advisory_xact_lock($1, $2::int) AS locked', [LOCK_CLASS, found.id]);
+      if (!locked) throw new InstanceBusyError(name);
+      const [row]: Row[] = await tx.query(`${SELECT} WHERE i.id = $1 GROUP BY i.id`, [found.id]);
+      const instance = toDomain(row);
+      const before = instance.snapshot;
+      const outcome = await change(instance);
+      if (outcome === 'delete') {
+        await tx.delete(InstanceRecord, { id: found.id });
+        return instance;
+      }
+      const s = instance.snapshot;
+      try {
+        await tx.update(
+          InstanceRecord,
+          { id: found.id },
+          { name: s.name, description: s.description, ephemeral: s.ephemeral, status: s.status, config: s.config, devices: s.devices, volatile: s.volatile, updatedAt: () => 'now()' },
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new InstanceAlreadyExistsError(s.name);
+        throw err;
+      }
+      if (s.profiles !== before.profiles) {
+        await tx.query('DELETE FROM instance_profiles WHERE instance_id = $1', [found.id]);
+        await this.attachProfiles(tx, found.id, s.profiles);
+      }
+      if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
+      return instance;
+    });
+  }
+
+  private async attachProfiles(tx: EntityManager, instanceId: string, names: string[]) {
+    if (names.length === 0) return;
+    const rows: Array<{ id: string; name: string }> = await tx.query('SELECT id, name FROM profiles WHERE name = ANY($1) FOR SHARE', [names]);
+    const ids = new Map(rows.map((r) => [r.name, r.id]));
+    const values = names.map((n, i) => {
+      const id = ids.get(n);
+      if (!id) throw new ValidationError(`profiles[${i}]`, `profile "${n}" does not exist`);
+      return [instanceId, id, i];
+    });
+    await tx.query(
+      `INSERT INTO instance_profiles (instance_id, profile_id, position) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])`,
+      [values.map((v) => v[0]), values.map((v) => v[1]), values.map((v) => v[2])],
+    );
+  }
+}
