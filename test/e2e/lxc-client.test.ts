@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+
+const exec = promisify(execFile);
+
+/** LXD's own client (Debian's lxd-client, LXD 5.0.2), pointed at berthd with LXD_DIR. */
+describe("LXD's lxc client against berthd", () => {
+  let d: Daemon;
+  const lxc = (...args: string[]) => exec('lxc', args, { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir }, timeout: 30_000 });
+
+  before(async () => {
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d.destroy();
+  });
+
+  it('lxc info', async () => {
+    const { stdout } = await lxc('info');
+    assert.match(stdout, /^api_version: "1\.0"$/m);
+    assert.match(stdout, /^ {2}server: berth$/m);
+  });
+
+  it('lxc profile create, set, show, edit from stdin, copy, rename, delete', async () => {
+    await lxc('profile', 'create', 'web');
+    await lxc('profile', 'set', 'web', 'limits.memory', '1GiB');
+    let { stdout } = await lxc('profile', 'show', 'web');
+    assert.match(stdout, /^ {2}limits\.memory: 1GiB$/m);
+    const edit = spawn('lxc', ['profile', 'edit', 'web'], { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir } });
+    edit.stdin.end('description: from stdin\nconfig:\n  user.team: ops\ndevices: {}\n');
+    assert.equal(await new Promise((r) => edit.on('exit', r)), 0);
+    const res = await d.api().get('/1.0/profiles/web').expect(200);
+    assert.deepEqual(res.body.metadata.config, { 'user.team': 'ops' });
+    assert.equal(res.body.metadata.description, 'from stdin');
+    await lxc('profile', 'copy', 'web', 'web2');
+    await lxc('profile', 'rename', 'web2', 'web3');
+    ({ stdout } = await lxc('profile', 'list', '--format', 'csv'));
+    assert.deepEqual(stdout.trim().split('\n').map((l) => l.split(',')[0]), ['default', 'web', 'web3']);
+    await lxc('profile', 'delete', 'web3');
+    await d.api().get('/1.0/profiles/web3').expect(404);
+  });
+
+  it('lxc reports the server error and changes nothing', async () => {
+    const before = (await d.api().get('/1.0/profiles/web').expect(200)).body.metadata;
+    await assert.rejects(lxc('profile', 'set', 'web', 'bogus.key', '1'), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /Invalid config\["bogus\.key"\]: unknown configuration key/);
+      return true;
+    });
+    assert.deepEqual((await d.api().get('/1.0/profiles/web').expect(200)).body.metadata, before);
+  });
+
+  it('lxc operation list and lxc monitor', async () => {
+    const { stdout } = await lxc('operation', 'list', '--format', 'csv');
+    assert.equal(typeof stdout, 'string');
+    const monitor = spawn('lxc', ['monitor', '--type', 'lifecycle', '--format', 'json'], { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir } });
+    let out = '';
+    monitor.stdout.on('data', (c) => (out += c));
+    await new Promise((r) => setTimeout(r, 500));
+    await d.api().post('/1.0/profiles').send({ name: 'watched' }).expect(200);
+    for (let i = 0; i < 100 && !out.includes('profile-created'); i++) await new Promise((r) => setTimeout(r, 100));
+    monitor.kill();
+    assert.match(out, /"action":\s*"profile-created"/);
+    assert.match(out, /"source":\s*"\/1\.0\/profiles\/watched"/);
+  });
+});
