@@ -88,6 +88,23 @@ describe('instances API (records, profiles, expansion)', () => {
     assert.deepEqual(await state(), []);
   });
 
+  it('lists with recursion=2 (state included) and server-side filters', async () => {
+    await wait(await create({ name: 'f1', config: { 'user.team': 'ops' } }));
+    await wait(await create({ name: 'f2', config: { 'user.team': 'data' } }));
+    const full = await d.api().get('/1.0/instances?recursion=2').expect(200);
+    assert.deepEqual(full.body.metadata.map((i: { name: string; state: { status: string; pid: number } }) => [i.name, i.state.status, i.state.pid]), [['f1', 'Stopped', 0], ['f2', 'Stopped', 0]]);
+    const filtered = await d.api().get('/1.0/instances').query({ filter: 'config.user.team eq ops' }).expect(200);
+    assert.deepEqual(filtered.body.metadata, ['/1.0/instances/f1']);
+    const either = await d.api().get('/1.0/instances').query({ recursion: 1, filter: 'name eq f1 or name eq f2' }).expect(200);
+    assert.equal(either.body.metadata.length, 2);
+    assertError(await d.api().get('/1.0/instances').query({ filter: 'name like f1' }), 400, /^Invalid filter: unknown operator "like"/);
+    const state = await d.api().get('/1.0/instances/f1/state').expect(200);
+    assert.deepEqual(state.body.metadata.memory, { usage: 0, usage_peak: 0, swap_usage: 0, swap_usage_peak: 0 });
+    assert.equal(state.body.metadata.status_code, 102);
+    await wait(await d.api().delete('/1.0/instances/f1'));
+    await wait(await d.api().delete('/1.0/instances/f2'));
+  });
+
   it('ten concurrent creates of one name: exactly one wins, nine get 409', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => create({ name: 'race' })));
     assert.deepEqual(results.map((r) => r.status).sort(), [202, 409, 409, 409, 409, 409, 409, 409, 409, 409]);

@@ -53,6 +53,24 @@ describe("LXD's lxc client against berthd", () => {
     assert.deepEqual((await d.api().get('/1.0/profiles/web').expect(200)).body.metadata, before);
   });
 
+  it('lxc list (server-side filtering), lxc config set/show, lxc delete', async () => {
+    for (const body of [{ name: 'c1' }, { name: 'c2', config: { 'user.team': 'ops' } }]) {
+      const res = await d.api().post('/1.0/instances').send(body).expect(202);
+      await d.api().get(`${res.body.operation}/wait`).expect(200);
+    }
+    let { stdout } = await lxc('list', '--format', 'csv');
+    assert.equal(stdout, 'c1,STOPPED,,,CONTAINER,0\nc2,STOPPED,,,CONTAINER,0\n');
+    ({ stdout } = await lxc('list', 'user.team=ops', '--format', 'csv'));
+    assert.equal(stdout, 'c2,STOPPED,,,CONTAINER,0\n');
+    await lxc('config', 'set', 'c1', 'limits.memory', '512MiB');
+    ({ stdout } = await lxc('config', 'show', 'c1'));
+    assert.match(stdout, /^ {2}limits\.memory: 512MiB$/m);
+    await assert.rejects(lxc('config', 'set', 'c1', 'limits.memory', '0%'), (e: { stderr: string }) => /a percentage must be from 1% to 100%, not 0%/.test(e.stderr));
+    await lxc('delete', 'c2');
+    ({ stdout } = await lxc('list', '--format', 'csv'));
+    assert.equal(stdout, 'c1,STOPPED,,,CONTAINER,0\n');
+  });
+
   it('lxc operation list and lxc monitor', async () => {
     const { stdout } = await lxc('operation', 'list', '--format', 'csv');
     assert.equal(typeof stdout, 'string');

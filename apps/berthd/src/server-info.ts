@@ -16,6 +16,12 @@ function osRelease(): { name: string; version: string } {
   }
 }
 
+/**
+ * LXD API extensions whose behaviour Berth implements (LXD's doc/api-extensions.md names them);
+ * clients such as `lxc` check for them before using a feature.
+ */
+const API_EXTENSIONS = ['etag', 'patch', 'profile_usedby', 'container_full', 'instances', 'api_filtering'];
+
 const ARCHITECTURES: Record<string, string[]> = {
   x86_64: ['x86_64', 'i686'],
   aarch64: ['aarch64', 'armv8l'],
@@ -29,7 +35,7 @@ export class ServerInfo {
 
   describe() {
     return {
-      api_extensions: ['etag', 'patch', 'profile_usedby'],
+      api_extensions: API_EXTENSIONS,
       api_status: 'stable',
       api_version: '1.0',
       auth: 'trusted',

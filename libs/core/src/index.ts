@@ -7,3 +7,4 @@ export * from './validation/names.js';
 export * from './validation/config-keys.js';
 export * from './tokens.js';
 export * from './core.module.js';
+export * from './filter/filter.js';

@@ -8,5 +8,7 @@ export { CreateInstanceCommand } from './commands/create-instance/create-instanc
 export { UpdateInstanceCommand } from './commands/update-instance/update-instance.command.js';
 export { RenameInstanceCommand } from './commands/rename-instance/rename-instance.command.js';
 export { DeleteInstanceCommand } from './commands/delete-instance/delete-instance.command.js';
-export { ListInstancesQuery } from './queries/list-instances/list-instances.query.js';
+export { ListInstancesQuery, type InstanceFullView } from './queries/list-instances/list-instances.query.js';
+export { GetInstanceStateQuery } from './queries/get-instance-state/get-instance-state.query.js';
+export type { InstanceStateView } from './domain/instance-state.js';
 export { GetInstanceQuery } from './queries/get-instance/get-instance.query.js';

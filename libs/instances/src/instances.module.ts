@@ -8,6 +8,7 @@ import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js
 import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
 import { GetInstanceHandler } from './queries/get-instance/get-instance.handler.js';
+import { GetInstanceStateHandler } from './queries/get-instance-state/get-instance-state.handler.js';
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 
@@ -22,6 +23,7 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     DeleteInstanceHandler,
     ListInstancesHandler,
     GetInstanceHandler,
+    GetInstanceStateHandler,
     ListProfileUsersHandler,
     InstanceLifecycleHandler,
   ],

@@ -5,10 +5,12 @@ import {
   CreateInstanceCommand,
   DeleteInstanceCommand,
   GetInstanceQuery,
+  GetInstanceStateQuery,
   ListInstancesQuery,
   RenameInstanceCommand,
   UpdateInstanceCommand,
 } from '#instances';
+import { parseFilter } from '#core';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
 import { body, fields, recursion } from '../http/params.js';
@@ -35,8 +37,8 @@ export class InstancesController {
   }
 
   @Get()
-  async list(@Query('recursion') r?: string) {
-    return sync(await this.queries.execute(new ListInstancesQuery(recursion(r, 2))));
+  async list(@Query('recursion') r?: string, @Query('filter') filter?: string) {
+    return sync(await this.queries.execute(new ListInstancesQuery(recursion(r, 2), parseFilter(filter))));
   }
 
   @Post()
@@ -50,6 +52,18 @@ export class InstancesController {
     const { instance, etag } = await this.queries.execute(new GetInstanceQuery(name));
     res.setHeader('ETag', `"${etag}"`);
     return sync(instance);
+  }
+
+  /** Snapshots are not implemented yet, so an existing instance has none. */
+  @Get(':name/snapshots')
+  async snapshots(@Param('name') name: string) {
+    await this.queries.execute(new GetInstanceQuery(name));
+    return sync([]);
+  }
+
+  @Get(':name/state')
+  async state(@Param('name') name: string) {
+    return sync(await this.queries.execute(new GetInstanceStateQuery(name)));
   }
 
   @Put(':name')

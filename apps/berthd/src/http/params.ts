@@ -1,9 +1,12 @@
 import { ValidationError } from '#core';
 
-export function recursion(value: string | undefined, max: 0 | 1 | 2 = 1): 0 | 1 {
+export function recursion(value: string | undefined): 0 | 1;
+export function recursion(value: string | undefined, max: 2): 0 | 1 | 2;
+export function recursion(value: string | undefined, max: 1 | 2 = 1): 0 | 1 | 2 {
   if (value === undefined || value === '' || value === '0') return 0;
-  if (value === '1' || (max === 2 && value === '2')) return 1;
-  throw new ValidationError('recursion', `must be 0${max >= 1 ? ' or 1' : ''}`);
+  if (value === '1') return 1;
+  if (max === 2 && value === '2') return 2;
+  throw new ValidationError('recursion', max === 2 ? 'must be 0, 1 or 2' : 'must be 0 or 1');
 }
 
 export function body(value: unknown): Record<string, unknown> {

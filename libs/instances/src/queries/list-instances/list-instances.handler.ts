@@ -1,14 +1,19 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { InstanceView } from '../../domain/instance.js';
+import { stoppedState } from '../../domain/instance-state.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
-import { ListInstancesQuery } from './list-instances.query.js';
+import { ListInstancesQuery, type InstanceFullView } from './list-instances.query.js';
 
 @QueryHandler(ListInstancesQuery)
 export class ListInstancesHandler implements IQueryHandler<ListInstancesQuery> {
   constructor(private readonly instances: InstanceRepository) {}
 
-  async execute({ recursion }: ListInstancesQuery): Promise<string[] | InstanceView[]> {
-    if (recursion === 0) return (await this.instances.names()).map((n) => `/1.0/instances/${encodeURIComponent(n)}`);
-    return (await this.instances.list()).map((i) => i.toView());
+  async execute({ recursion, filter }: ListInstancesQuery): Promise<string[] | InstanceView[] | InstanceFullView[]> {
+    if (recursion === 0 && !filter) return (await this.instances.names()).map((n) => `/1.0/instances/${encodeURIComponent(n)}`);
+    const full: InstanceFullView[] = (await this.instances.list()).map((i) => ({ ...i.toView(), state: stoppedState(i.snapshot.status), snapshots: [], backups: [] }));
+    const selected = filter ? full.filter((i) => filter.matches(i)) : full;
+    if (recursion === 0) return selected.map((i) => `/1.0/instances/${encodeURIComponent(i.name)}`);
+    if (recursion === 1) return selected.map(({ state: _s, snapshots: _n, backups: _b, ...view }) => view);
+    return selected;
   }
 }
