@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DATABASE, isUniqueViolation, type Database } from '#core';
+import { DATABASE, InUseError, isUniqueViolation, type Database } from '#core';
 import { QuotaRows } from '#quotas';
 import { Profile } from '../domain/profile.js';
 import { ProfileAlreadyExistsError, ProfileNotFoundError } from '../domain/profile.errors.js';
@@ -58,7 +58,13 @@ export class ProfileRepository {
       const profile = toDomain(row);
       const outcome = await change(profile);
       if (outcome === 'delete') {
-        await tx.delete(ProfileRecord, { id: row.id });
+        try {
+          await tx.delete(ProfileRecord, { id: row.id });
+        } catch (err) {
+          // An instance attached the profile after its users were read: the foreign key refuses.
+          if ((err as { driverError?: { code?: string } }).driverError?.code === '23503') throw new InUseError(`Profile "${name}" was attached to an instance while being deleted`);
+          throw err;
+        }
         return profile;
       }
       const { name: newName, description, config, devices } = profile.snapshot;
