@@ -4,9 +4,11 @@ import { CoreModule, type BerthConfig, type Database, type Logger } from '#core'
 import { OperationsModule, type EventHub } from '#operations';
 import { InstancesModule } from '#instances';
 import { ProfilesModule } from '#profiles';
+import { ServerModule } from '#server';
 import { InstancesController } from './api/instances.controller.js';
 import { OperationsController } from './api/operations.controller.js';
 import { ProfilesController } from './api/profiles.controller.js';
+import { ResourcesController } from './api/resources.controller.js';
 import { ServerController } from './api/server.controller.js';
 import { TestingController } from './api/testing.controller.js';
 import { ServerInfo } from './server-info.js';
@@ -31,8 +33,9 @@ export class AppModule {
         OperationsModule.forRoot(booted.hub),
         ProfilesModule,
         InstancesModule,
+        ServerModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, OperationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, OperationsController, ResourcesController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
     };
   }

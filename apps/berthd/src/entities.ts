@@ -2,6 +2,7 @@ import { InstanceRecord } from '#instances';
 import { OperationRecord } from '#operations';
 import { ProfileRecord } from '#profiles';
 import { QuotaRecord } from '#quotas';
+import { ServerConfigRecord } from '#server';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
-export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord];
+export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord, ServerConfigRecord];

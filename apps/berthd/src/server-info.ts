@@ -33,7 +33,7 @@ export class ServerInfo {
 
   constructor(private readonly facts: ServerFacts) {}
 
-  describe() {
+  describe(config: Record<string, string>) {
     return {
       api_extensions: API_EXTENSIONS,
       api_status: 'stable',
@@ -41,7 +41,7 @@ export class ServerInfo {
       auth: 'trusted',
       auth_methods: ['unix'],
       public: false,
-      config: {},
+      config,
       environment: {
         server: 'berth',
         server_name: hostname(),

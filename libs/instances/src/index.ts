@@ -12,3 +12,4 @@ export { ListInstancesQuery, type InstanceFullView } from './queries/list-instan
 export { GetInstanceStateQuery } from './queries/get-instance-state/get-instance-state.query.js';
 export type { InstanceStateView } from './domain/instance-state.js';
 export { GetInstanceQuery } from './queries/get-instance/get-instance.query.js';
+export { GetResourcesQuery, type ResourcesView } from './queries/get-resources/get-resources.query.js';

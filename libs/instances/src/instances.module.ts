@@ -1,28 +1,33 @@
 import { Module } from '@nestjs/common';
 import { QuotasModule } from '#quotas';
+import { ServerModule } from '#server';
 import { CreateInstanceHandler } from './commands/create-instance/create-instance.handler.js';
 import { DeleteInstanceHandler } from './commands/delete-instance/delete-instance.handler.js';
 import { RenameInstanceHandler } from './commands/rename-instance/rename-instance.handler.js';
 import { UpdateInstanceHandler } from './commands/update-instance/update-instance.handler.js';
 import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js';
+import { Admission } from './infrastructure/admission.js';
 import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
 import { GetInstanceHandler } from './queries/get-instance/get-instance.handler.js';
+import { GetResourcesHandler } from './queries/get-resources/get-resources.handler.js';
 import { GetInstanceStateHandler } from './queries/get-instance-state/get-instance-state.handler.js';
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 
 @Module({
-  imports: [QuotasModule],
+  imports: [QuotasModule, ServerModule],
   providers: [
     InstanceRepository,
     ProfileResolver,
+    Admission,
     CreateInstanceHandler,
     UpdateInstanceHandler,
     RenameInstanceHandler,
     DeleteInstanceHandler,
     ListInstancesHandler,
     GetInstanceHandler,
+    GetResourcesHandler,
     GetInstanceStateHandler,
     ListProfileUsersHandler,
     InstanceLifecycleHandler,

@@ -8,3 +8,4 @@ export { QuotaRecord } from './infrastructure/quota.entity.js';
 export { QuotaRows } from './infrastructure/quota.repository.js';
 export { QuotasModule } from './quotas.module.js';
 export { HOST_CAPACITY } from './tokens.js';
+export { checkAdmission, committedTotals, AdmissionRefusedError, type CommittedTotals } from './domain/admission.js';

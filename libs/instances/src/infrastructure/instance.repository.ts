@@ -8,6 +8,14 @@ import { InstanceRecord } from './instance.entity.js';
 
 /** Advisory-lock class of instance locks (the object id is the instance's id). */
 const LOCK_CLASS = 0x62690001;
+/** Serializes admission decisions, so two creates cannot both take the last gigabyte. */
+const ADMISSION_LOCK = 0x62690002;
+
+/**
+ * Called inside the writing transaction, under the admission lock, with the expanded config of
+ * every other instance; throws to refuse.
+ */
+export type AdmissionCheck = (others: Array<Record<string, string>>) => void;
 
 interface Row {
   id: string;
@@ -92,10 +100,11 @@ export class InstanceRepository {
     return users;
   }
 
-  async insert(instance: Instance): Promise<void> {
+  async insert(instance: Instance, admit?: AdmissionCheck): Promise<void> {
     const s = instance.snapshot;
     try {
       await this.manager.transaction(async (tx) => {
+        if (admit) await this.admit(tx, s.name, admit);
         const { identifiers } = await tx.insert(InstanceRecord, {
           name: s.name,
           type: 'container',
@@ -122,7 +131,7 @@ export class InstanceRepository {
    * Loads the instance under its lock (refusing with "busy" when another operation holds it),
    * lets `change` decide, and writes the outcome in the same transaction.
    */
-  async change(name: string, change: (instance: Instance) => Promise<'save' | 'delete'>): Promise<Instance> {
+  async change(name: string, change: (instance: Instance) => Promise<'save' | 'delete'>, admit?: AdmissionCheck): Promise<Instance> {
     return this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
       if (!found) throw new InstanceNotFoundError(name);
@@ -137,6 +146,7 @@ export class InstanceRepository {
         return instance;
       }
       const s = instance.snapshot;
+      if (admit) await this.admit(tx, before.name, admit);
       try {
         await tx.update(
           InstanceRecord,
@@ -154,6 +164,12 @@ export class InstanceRepository {
       if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
       return instance;
     });
+  }
+
+  private async admit(tx: EntityManager, name: string, check: AdmissionCheck) {
+    await tx.query('SELECT pg_advisory_xact_lock($1, 0)', [ADMISSION_LOCK]);
+    const rows: Row[] = await tx.query(`${SELECT} WHERE i.name <> $1 GROUP BY i.id`, [name]);
+    check(rows.map((r) => toDomain(r).expanded.config));
   }
 
   private async attachProfiles(tx: EntityManager, instanceId: string, names: string[]) {

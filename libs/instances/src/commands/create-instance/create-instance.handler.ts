@@ -6,6 +6,7 @@ import { OperationRunner, type OperationView } from '#operations';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { Instance } from '../../domain/instance.js';
 import { parseSource } from '../../domain/source.js';
+import { Admission } from '../../infrastructure/admission.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { CreateInstanceCommand } from './create-instance.command.js';
@@ -23,6 +24,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     private readonly profiles: ProfileResolver,
     private readonly operations: OperationRunner,
     private readonly publisher: EventPublisher,
+    private readonly admission: Admission,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
@@ -46,7 +48,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.host,
       ),
     );
-    await this.instances.insert(instance);
+    await this.instances.insert(instance, await this.admission.forInstance(instance));
     return this.operations.start({
       description: 'Creating instance',
       resources: { instances: [`/1.0/instances/${instance.name}`], containers: [`/1.0/containers/${instance.name}`] },

@@ -1,6 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
+import type { Instance } from '../../domain/instance.js';
+import { Admission } from '../../infrastructure/admission.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { UpdateInstanceCommand } from './update-instance.command.js';
@@ -11,16 +13,24 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     private readonly instances: InstanceRepository,
     private readonly profiles: ProfileResolver,
     private readonly publisher: EventPublisher,
+    private readonly admission: Admission,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
   async execute({ name, mode, changes, ifMatch }: UpdateInstanceCommand): Promise<void> {
     const resolve = await this.profiles.load();
-    const instance = await this.instances.change(name, async (i) => {
-      i.assertEtag(ifMatch);
-      i.update(mode, changes, resolve, this.host);
-      return 'save';
-    });
+    const ratio = await this.admission.ratio();
+    let target: Instance | undefined;
+    const instance = await this.instances.change(
+      name,
+      async (i) => {
+        i.assertEtag(ifMatch);
+        i.update(mode, changes, resolve, this.host);
+        target = i;
+        return 'save';
+      },
+      ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio),
+    );
     this.publisher.mergeObjectContext(instance).commit();
   }
 }

@@ -1,0 +1,3 @@
+export class ServerConfigUpdatedEvent {
+  constructor(readonly keys: readonly string[]) {}
+}
