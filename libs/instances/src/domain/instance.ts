@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import { AggregateRoot } from '@nestjs/cqrs';
 import { ValidationError, validateConfig, validateDescription, validateDevices, validateName } from '#core';
 import { parseQuota, type HostCapacity, type Quota } from '#quotas';
-import { InstanceCreatedEvent, InstanceDeletedEvent, InstanceRenamedEvent, InstanceUpdatedEvent } from '../events/instance-events.js';
+import {
+  InstanceCreatedEvent,
+  InstanceDeletedEvent,
+  InstancePausedEvent,
+  InstanceReadyEvent,
+  InstanceRenamedEvent,
+  InstanceResumedEvent,
+  InstanceStartedEvent,
+  InstanceStartingEvent,
+  InstanceStoppedEvent,
+  InstanceUpdatedEvent,
+} from '../events/instance-events.js';
 import { checkDevices, expand, type ConfigLayer, type Devices } from './expanded.js';
 import { InstanceEtagMismatchError, InstanceStateError } from './instance.errors.js';
 import { InstanceStatus, type InstanceStatusName } from './instance-status.js';
@@ -187,6 +198,55 @@ export class Instance extends AggregateRoot {
   delete(): void {
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" is running; stop it first`);
     this.apply(new InstanceDeletedEvent(this.name));
+  }
+
+  /** Stopped (or failed) → Starting. LXD answers a start of a running instance with an error. */
+  beginStart(): void {
+    const { status } = this.state;
+    if (status !== 'Stopped' && status !== 'Error') throw new InstanceStateError(`The instance is already running`);
+    this.state = { ...this.state, status: 'Starting', lastUsedAt: new Date() };
+    this.apply(new InstanceStartingEvent(this.name));
+  }
+
+  /** The container's init runs. */
+  markRunning(): void {
+    this.state = { ...this.state, status: 'Running' };
+    this.apply(new InstanceStartedEvent(this.name));
+  }
+
+  /** systemd reported READY=1. */
+  markReady(readyMs: number | null): void {
+    this.state = { ...this.state, status: 'Ready', volatile: { ...this.state.volatile, 'volatile.last_state.ready': 'true' } };
+    this.apply(new InstanceReadyEvent(this.name, readyMs));
+  }
+
+  beginStop(): void {
+    const { status } = this.state;
+    if (status === 'Stopped' || status === 'Error') throw new InstanceStateError('The instance is already stopped');
+    this.state = { ...this.state, status: 'Stopping' };
+  }
+
+  markStopped(): void {
+    const { 'volatile.last_state.ready': _ready, ...volatile } = this.state.volatile;
+    this.state = { ...this.state, status: 'Stopped', volatile };
+    this.apply(new InstanceStoppedEvent(this.name));
+  }
+
+  /** A start that failed part-way: recorded, so that it can be retried or inspected. */
+  markFailed(): void {
+    this.state = { ...this.state, status: 'Error' };
+  }
+
+  freeze(): void {
+    if (this.state.status !== 'Running' && this.state.status !== 'Ready') throw new InstanceStateError('The instance is not running');
+    this.state = { ...this.state, status: 'Frozen' };
+    this.apply(new InstancePausedEvent(this.name));
+  }
+
+  unfreeze(ready: boolean): void {
+    if (this.state.status !== 'Frozen') throw new InstanceStateError('The instance is not frozen');
+    this.state = { ...this.state, status: ready ? 'Ready' : 'Running' };
+    this.apply(new InstanceResumedEvent(this.name));
   }
 
   get isRunning(): boolean {

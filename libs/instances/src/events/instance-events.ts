@@ -13,3 +13,27 @@ export class InstanceRenamedEvent {
 export class InstanceDeletedEvent {
   constructor(readonly name: string) {}
 }
+
+export class InstanceStartingEvent {
+  constructor(readonly name: string) {}
+}
+
+export class InstanceStartedEvent {
+  constructor(readonly name: string) {}
+}
+
+export class InstanceReadyEvent {
+  constructor(readonly name: string, readonly readyMs: number | null) {}
+}
+
+export class InstanceStoppedEvent {
+  constructor(readonly name: string) {}
+}
+
+export class InstancePausedEvent {
+  constructor(readonly name: string) {}
+}
+
+export class InstanceResumedEvent {
+  constructor(readonly name: string) {}
+}

@@ -1,13 +1,34 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { EventHub } from '#operations';
-import { InstanceCreatedEvent, InstanceDeletedEvent, InstanceRenamedEvent, InstanceUpdatedEvent } from './instance-events.js';
+import {
+  InstanceCreatedEvent,
+  InstanceDeletedEvent,
+  InstancePausedEvent,
+  InstanceReadyEvent,
+  InstanceRenamedEvent,
+  InstanceResumedEvent,
+  InstanceStartedEvent,
+  InstanceStoppedEvent,
+  InstanceUpdatedEvent,
+} from './instance-events.js';
 
-type InstanceEvent = InstanceCreatedEvent | InstanceUpdatedEvent | InstanceRenamedEvent | InstanceDeletedEvent;
+const EVENTS = [
+  InstanceCreatedEvent,
+  InstanceUpdatedEvent,
+  InstanceRenamedEvent,
+  InstanceDeletedEvent,
+  InstanceStartedEvent,
+  InstanceReadyEvent,
+  InstanceStoppedEvent,
+  InstancePausedEvent,
+  InstanceResumedEvent,
+] as const;
+type InstanceEvent = InstanceType<(typeof EVENTS)[number]>;
 
 const source = (name: string) => `/1.0/instances/${encodeURIComponent(name)}`;
 
 /** Publishes LXD's instance lifecycle events on /1.0/events. */
-@EventsHandler(InstanceCreatedEvent, InstanceUpdatedEvent, InstanceRenamedEvent, InstanceDeletedEvent)
+@EventsHandler(...EVENTS)
 export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
   constructor(private readonly hub: EventHub) {}
 
@@ -15,6 +36,11 @@ export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
     if (event instanceof InstanceCreatedEvent) this.hub.lifecycle('instance-created', source(event.name));
     else if (event instanceof InstanceUpdatedEvent) this.hub.lifecycle('instance-updated', source(event.name));
     else if (event instanceof InstanceRenamedEvent) this.hub.lifecycle('instance-renamed', source(event.name), { old_name: event.oldName });
-    else this.hub.lifecycle('instance-deleted', source(event.name));
+    else if (event instanceof InstanceDeletedEvent) this.hub.lifecycle('instance-deleted', source(event.name));
+    else if (event instanceof InstanceStartedEvent) this.hub.lifecycle('instance-started', source(event.name));
+    else if (event instanceof InstanceReadyEvent) this.hub.lifecycle('instance-ready', source(event.name), { ready_ms: event.readyMs });
+    else if (event instanceof InstanceStoppedEvent) this.hub.lifecycle('instance-stopped', source(event.name));
+    else if (event instanceof InstancePausedEvent) this.hub.lifecycle('instance-paused', source(event.name));
+    else this.hub.lifecycle('instance-resumed', source(event.name));
   }
 }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ValidationError } from '#core';
+import type { HostCapacity } from '#quotas';
+import { InstanceCreatedEvent, InstanceReadyEvent, InstanceStartedEvent, InstanceStartingEvent, InstanceStoppedEvent } from '../events/instance-events.js';
+import { Instance, type ResolvedProfiles } from './instance.js';
+import { InstanceStateError } from './instance.errors.js';
+
+const host: HostCapacity = { cpus: [0, 1], memoryBytes: 8n * 1024n ** 3n };
+const profiles: Record<string, ResolvedProfiles[number]> = {
+  default: { name: 'default', config: { 'limits.memory': '1GiB' }, devices: { root: { type: 'disk', path: '/', pool: 'default' } } },
+  web: { name: 'web', config: { 'limits.memory': '2GiB', 'user.role': 'web' }, devices: {} },
+};
+const resolve = (names: string[]) => names.map((n) => {
+  const p = profiles[n];
+  if (!p) throw new ValidationError('profiles', `profile "${n}" does not exist`);
+  return p;
+});
+const make = (extra: object = {}) => Instance.create({ name: 'c1', architecture: 'x86_64', imageFingerprint: null, ...extra }, resolve, host);
+
+describe('Instance', () => {
+  it('expands profiles in order, then its own keys', () => {
+    const i = make({ profiles: ['default', 'web'], config: { 'user.role': 'db' } });
+    assert.deepEqual(i.expanded.config, { 'limits.memory': '2GiB', 'user.role': 'db' });
+    assert.deepEqual(i.getUncommittedEvents(), [new InstanceCreatedEvent('c1')]);
+  });
+
+  it('walks the state machine: start, running, ready, stop', () => {
+    const i = make();
+    i.beginStart();
+    assert.equal(i.snapshot.status, 'Starting');
+    assert.throws(() => i.beginStart(), InstanceStateError);
+    i.markRunning();
+    i.markReady(850);
+    assert.equal(i.snapshot.status, 'Ready');
+    assert.equal(i.toView().status_code, 113);
+    assert.throws(() => i.rename('c2'), InstanceStateError);
+    assert.throws(() => i.delete(), InstanceStateError);
+    i.beginStop();
+    i.markStopped();
+    assert.equal(i.snapshot.status, 'Stopped');
+    assert.throws(() => i.beginStop(), /already stopped/);
+    assert.deepEqual(i.getUncommittedEvents().slice(1), [new InstanceStartingEvent('c1'), new InstanceStartedEvent('c1'), new InstanceReadyEvent('c1', 850), new InstanceStoppedEvent('c1')]);
+  });
+
+  it('freezes only a running instance', () => {
+    const i = make();
+    assert.throws(() => i.freeze(), /not running/);
+    i.beginStart();
+    i.markRunning();
+    i.freeze();
+    assert.equal(i.snapshot.status, 'Frozen');
+    i.unfreeze(false);
+    assert.equal(i.snapshot.status, 'Running');
+  });
+
+  it('leaves itself unchanged when an update is invalid', () => {
+    const i = make({ profiles: ['default'] });
+    const before = i.snapshot;
+    assert.throws(() => i.update('merge', { devices: { r2: { type: 'disk', path: '/', pool: 'x' } } }, resolve, host), /more than one root disk/);
+    assert.equal(i.snapshot, before);
+    assert.throws(() => i.update('merge', { config: { 'limits.cpu': '9' } }, resolve, host), /the host has 2/);
+    assert.equal(i.snapshot, before);
+  });
+});
