@@ -1,0 +1,93 @@
+// The shapes of berthd's REST API as the CLI reads them. They follow LXD's 1.0 API
+// (doc/rest-api.md), so only the fields the CLI uses are spelled out.
+
+export type EnvelopeType = 'sync' | 'async' | 'error';
+
+export interface Envelope<T = unknown> {
+  type: EnvelopeType;
+  status: string;
+  status_code: number;
+  operation: string;
+  error_code: number;
+  error: string;
+  metadata: T;
+}
+
+export interface ServerEnvironment {
+  server?: string;
+  server_name?: string;
+  server_version?: string;
+  server_pid?: number;
+  kernel?: string;
+  kernel_version?: string;
+  kernel_architecture?: string;
+  architectures?: string[];
+  os_name?: string;
+  os_version?: string;
+  storage?: string;
+  storage_version?: string;
+  driver?: string;
+  driver_version?: string;
+  firewall?: string;
+  database?: { type?: string; embedded?: boolean; version?: string };
+}
+
+export interface ServerInfo {
+  api_extensions: string[];
+  api_status: string;
+  api_version: string;
+  auth: string;
+  public: boolean;
+  auth_methods?: string[];
+  environment?: ServerEnvironment;
+  config?: Record<string, string>;
+}
+
+export type ConfigMap = Record<string, string>;
+export type DeviceMap = Record<string, Record<string, string>>;
+
+export interface Profile {
+  name: string;
+  description: string;
+  config: ConfigMap;
+  devices: DeviceMap;
+  used_by: string[];
+}
+
+/** The writable part of a profile: the body of `PUT /1.0/profiles/{name}`. */
+export interface ProfilePut {
+  description: string;
+  config: ConfigMap;
+  devices: DeviceMap;
+}
+
+export interface Operation {
+  id: string;
+  class: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+  status: string;
+  status_code: number;
+  resources: Record<string, string[]> | null;
+  metadata: Record<string, unknown> | null;
+  may_cancel: boolean;
+  err: string;
+  location: string;
+}
+
+/** `GET /1.0/operations?recursion=1`: operations grouped by status, empty groups omitted. */
+export type OperationsByStatus = Partial<Record<string, Operation[]>>;
+
+export interface ServerEvent {
+  type: string;
+  timestamp: string;
+  metadata: Record<string, unknown>;
+  location?: string;
+  project?: string;
+}
+
+/** LXD's operation status codes of 200 and above are final (Success, Failure, Cancelled). */
+export const isFinalStatus = (statusCode: number): boolean => statusCode >= 200;
+
+export const OPERATION_SUCCESS = 200;
