@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -66,6 +66,30 @@ export async function stopLeftoverPostgres(dataDir: string): Promise<void> {
   while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 50));
 }
 
+/**
+ * Unmounts whatever is mounted under `dir` (the storage pool, deepest first) and detaches the
+ * loop devices backing files in it: a daemon stop leaves them for its containers.
+ */
+export async function releaseStorage(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', [m]);
+  const loops = (await run('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'])).split('\n');
+  for (const line of loops) {
+    const [dev, file] = line.trim().split(/\s+/);
+    if (dev && file?.startsWith(`${dir}/`)) await run('losetup', ['-d', dev]);
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+  });
+}
+
 /** Starts the real berthd on a temporary BERTH_DIR and waits until it answers GET /1.0. */
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const ownsDir = opts.ownsDir ?? opts.dir === undefined;
@@ -120,6 +144,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         await exited(child);
       }
       if (!opts.env?.DATABASE_URL) await stopLeftoverPostgres(join(dir, 'database'));
+      await releaseStorage(dir);
       if (ownsDir) await rm(dir, { recursive: true, force: true });
     },
   };

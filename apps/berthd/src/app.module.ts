@@ -2,9 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CoreModule, type BerthConfig, type Database, type Logger } from '#core';
 import { OperationsModule, type EventHub } from '#operations';
+import { ImagesModule } from '#images';
 import { InstancesModule } from '#instances';
 import { ProfilesModule } from '#profiles';
 import { ServerModule } from '#server';
+import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
 import { OperationsController } from './api/operations.controller.js';
 import { ProfilesController } from './api/profiles.controller.js';
@@ -34,8 +36,9 @@ export class AppModule {
         ProfilesModule,
         InstancesModule,
         ServerModule,
+        ImagesModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, OperationsController, ResourcesController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, ImageAliasesController, ImagesController, OperationsController, ResourcesController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
     };
   }

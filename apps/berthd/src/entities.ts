@@ -1,3 +1,4 @@
+import { ImageAliasRecord, ImageRecord } from '#images';
 import { InstanceRecord } from '#instances';
 import { OperationRecord } from '#operations';
 import { ProfileRecord } from '#profiles';
@@ -5,4 +6,4 @@ import { QuotaRecord } from '#quotas';
 import { ServerConfigRecord } from '#server';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
-export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord, ServerConfigRecord];
+export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord, ServerConfigRecord, ImageRecord, ImageAliasRecord];

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { QuotasModule } from '#quotas';
 import { ServerModule } from '#server';
+import { StorageModule } from '#storage';
 import { CreateInstanceHandler } from './commands/create-instance/create-instance.handler.js';
 import { DeleteInstanceHandler } from './commands/delete-instance/delete-instance.handler.js';
 import { RenameInstanceHandler } from './commands/rename-instance/rename-instance.handler.js';
 import { UpdateInstanceHandler } from './commands/update-instance/update-instance.handler.js';
 import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js';
 import { Admission } from './infrastructure/admission.js';
+import { ImageResolver } from './infrastructure/image-resolver.js';
 import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
 import { GetInstanceHandler } from './queries/get-instance/get-instance.handler.js';
@@ -16,11 +18,12 @@ import { ListInstancesHandler } from './queries/list-instances/list-instances.ha
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 
 @Module({
-  imports: [QuotasModule, ServerModule],
+  imports: [QuotasModule, ServerModule, StorageModule],
   providers: [
     InstanceRepository,
     ProfileResolver,
     Admission,
+    ImageResolver,
     CreateInstanceHandler,
     UpdateInstanceHandler,
     RenameInstanceHandler,

@@ -35,3 +35,5 @@ export { runCommand, CommandFailure, type CommandRunner, type CommandOutput } fr
 export { StoragePools, type PoolOptions, type OpenedPool } from './storage-pools.js';
 /** NestJS module exporting StoragePools for the daemon's BERTH_DIR. */
 export { StorageModule } from './storage.module.js';
+/** The daemon's default pool, opened on first use. */
+export { DefaultPool } from './default-pool.js';

@@ -10,15 +10,17 @@ describe('loadConfig', () => {
     assert.equal(c.BERTH_LOG_LEVEL, 'info');
     assert.equal(c.BERTH_DB_USER, 'postgres');
     assert.equal(c.BERTH_TEST_HOOKS, false);
+    assert.equal(c.BERTH_STORAGE_DRIVER, 'auto');
   });
   it('reads every variable', () => {
-    const c = loadConfig({ BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: 'true' });
-    assert.deepEqual({ ...c }, { BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: true });
+    const c = loadConfig({ BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: 'true', BERTH_STORAGE_DRIVER: 'dir', BERTH_STORAGE_SIZE: '1073741824' });
+    assert.deepEqual({ ...c }, { BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: true, BERTH_STORAGE_DRIVER: 'dir', BERTH_STORAGE_SIZE: '1073741824' });
   });
   const bad: Array<[NodeJS.ProcessEnv, string]> = [
     [{ BERTH_DIR: 'rel' }, 'Invalid environment variable BERTH_DIR="rel": must be an absolute path'],
     [{ DATABASE_URL: 'http://x' }, 'Invalid environment variable DATABASE_URL="http://x": must be a postgres:// or postgresql:// URL'],
     [{ BERTH_TEST_HOOKS: 'sure' }, 'Invalid environment variable BERTH_TEST_HOOKS="sure": must be true or false'],
+    [{ BERTH_STORAGE_DRIVER: 'zfs' }, 'Invalid environment variable BERTH_STORAGE_DRIVER="zfs": must be one of auto, btrfs, dir'],
     [{ BERTH_DB_USER: 'Root User' }, 'Invalid environment variable BERTH_DB_USER="Root User": must be a valid system user name'],
   ];
   for (const [env, message] of bad) {

@@ -30,6 +30,16 @@ export class BerthConfig {
   @Transform(({ value }) => value ?? 'postgres')
   BERTH_DB_USER!: string;
 
+  /** Storage driver of the default pool when it is first created: auto (btrfs if usable, else dir), btrfs or dir. */
+  @IsIn(['auto', 'btrfs', 'dir'], { message: 'must be one of auto, btrfs, dir' })
+  @Transform(({ value }) => value ?? 'auto')
+  BERTH_STORAGE_DRIVER!: 'auto' | 'btrfs' | 'dir';
+
+  /** Size of a new btrfs pool's loop file in bytes (default: 20% of free space, 5 to 30 GiB). */
+  @IsOptional()
+  @Matches(/^\d{9,15}$/, { message: 'must be a size in bytes (at least 100000000)' })
+  BERTH_STORAGE_SIZE?: string;
+
   /** Enables /internal/testing endpoints used by the test suite to drive real operations. */
   @IsBoolean({ message: 'must be true or false' })
   @Transform((p) => toBool(p) ?? false)
@@ -46,6 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     BERTH_LOG_LEVEL: pick('BERTH_LOG_LEVEL'),
     BERTH_DB_USER: pick('BERTH_DB_USER'),
     BERTH_TEST_HOOKS: pick('BERTH_TEST_HOOKS'),
+    BERTH_STORAGE_DRIVER: pick('BERTH_STORAGE_DRIVER'),
+    BERTH_STORAGE_SIZE: pick('BERTH_STORAGE_SIZE'),
   };
   const config = plainToInstance(BerthConfig, raw);
   const errors = validateSync(config);

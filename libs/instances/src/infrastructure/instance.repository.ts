@@ -129,9 +129,16 @@ export class InstanceRepository {
 
   /**
    * Loads the instance under its lock (refusing with "busy" when another operation holds it),
-   * lets `change` decide, and writes the outcome in the same transaction.
+   * lets `change` decide, and writes the outcome in the same transaction. `afterWrite` runs after
+   * the rows are written and before the commit (host changes such as renaming a volume), so a
+   * conflict found by the database stops it, and its failure rolls the rows back.
    */
-  async change(name: string, change: (instance: Instance) => Promise<'save' | 'delete'>, admit?: AdmissionCheck): Promise<Instance> {
+  async change(
+    name: string,
+    change: (instance: Instance) => Promise<'save' | 'delete'>,
+    options: { admit?: AdmissionCheck; afterWrite?: (instance: Instance) => Promise<void> } = {},
+  ): Promise<Instance> {
+    const { admit, afterWrite } = options;
     return this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
       if (!found) throw new InstanceNotFoundError(name);
@@ -143,6 +150,7 @@ export class InstanceRepository {
       const outcome = await change(instance);
       if (outcome === 'delete') {
         await tx.delete(InstanceRecord, { id: found.id });
+        await afterWrite?.(instance);
         return instance;
       }
       const s = instance.snapshot;
@@ -162,8 +170,37 @@ export class InstanceRepository {
         await this.attachProfiles(tx, found.id, s.profiles);
       }
       if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
+      await afterWrite?.(instance);
       return instance;
     });
+  }
+
+  /**
+   * Runs `fn` holding the instance's lock for its whole duration (a session lock on a dedicated
+   * connection), so that a long operation and any conflicting request exclude each other: the
+   * other side gets "busy".
+   */
+  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const runner = this.db.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [found]: Array<{ id: string }> = await runner.query('SELECT id FROM instances WHERE name = $1', [name]);
+      if (!found) throw new InstanceNotFoundError(name);
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1, $2::int) AS locked', [LOCK_CLASS, found.id]);
+      if (!locked) throw new InstanceBusyError(name);
+      try {
+        return await fn();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1, $2::int)', [LOCK_CLASS, found.id]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Removes the record of an instance whose creation failed part-way. */
+  async removeRecord(name: string): Promise<void> {
+    await this.manager.delete(InstanceRecord, { name });
   }
 
   private async admit(tx: EntityManager, name: string, check: AdmissionCheck) {

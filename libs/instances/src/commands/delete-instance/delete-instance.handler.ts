@@ -1,16 +1,28 @@
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { DefaultPool } from '#storage';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 
 @CommandHandler(DeleteInstanceCommand)
 export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceCommand> {
-  constructor(private readonly instances: InstanceRepository, private readonly publisher: EventPublisher) {}
+  constructor(private readonly instances: InstanceRepository, private readonly pool: DefaultPool, private readonly publisher: EventPublisher) {}
 
   async execute({ name }: DeleteInstanceCommand): Promise<void> {
-    const instance = await this.instances.change(name, async (i) => {
-      i.delete();
-      return 'delete';
-    });
+    const instance = await this.instances.change(
+      name,
+      async (i) => {
+        i.delete();
+        return 'delete';
+      },
+      {
+        afterWrite: async (i) => {
+          const pool = await this.pool.get();
+          await pool.deleteInstanceVolume(i.name).catch((err: { code?: string }) => {
+            if (err.code !== 'STORAGE.VOLUME_NOT_FOUND') throw err;
+          });
+        },
+      },
+    );
     this.publisher.mergeObjectContext(instance).commit();
   }
 }

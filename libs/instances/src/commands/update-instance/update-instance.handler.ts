@@ -29,7 +29,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         target = i;
         return 'save';
       },
-      ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio),
+      { admit: ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio) },
     );
     this.publisher.mergeObjectContext(instance).commit();
   }

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { StorageModule } from '#storage';
+import { CreateAliasHandler } from './commands/create-alias/create-alias.handler.js';
+import { DeleteAliasHandler } from './commands/delete-alias/delete-alias.handler.js';
+import { DeleteImageHandler } from './commands/delete-image/delete-image.handler.js';
+import { ImportImageHandler } from './commands/import-image/import-image.handler.js';
+import { RenameAliasHandler } from './commands/rename-alias/rename-alias.handler.js';
+import { UpdateAliasHandler } from './commands/update-alias/update-alias.handler.js';
+import { UpdateImageHandler } from './commands/update-image/update-image.handler.js';
+import { ImageLifecycleHandler } from './events/image-lifecycle.handler.js';
+import { ImageRepository } from './infrastructure/image.repository.js';
+import { ImageVolumes } from './infrastructure/image-volumes.js';
+import { GetAliasHandler } from './queries/get-alias/get-alias.handler.js';
+import { GetImageHandler } from './queries/get-image/get-image.handler.js';
+import { ListAliasesHandler } from './queries/list-aliases/list-aliases.handler.js';
+import { ListImagesHandler } from './queries/list-images/list-images.handler.js';
+
+@Module({
+  imports: [StorageModule],
+  providers: [
+    ImageRepository,
+    ImageVolumes,
+    ImportImageHandler,
+    DeleteImageHandler,
+    UpdateImageHandler,
+    CreateAliasHandler,
+    UpdateAliasHandler,
+    RenameAliasHandler,
+    DeleteAliasHandler,
+    ListImagesHandler,
+    GetImageHandler,
+    ListAliasesHandler,
+    GetAliasHandler,
+    ImageLifecycleHandler,
+  ],
+  exports: [ImageVolumes],
+})
+export class ImagesModule {}

@@ -1,0 +1,124 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import { MalformedRequestError, ValidationError } from '#core';
+import type { ImageFiles } from './unpack-image.js';
+
+/** An upload received into $BERTH_DIR/images/.upload-<id>/, hashed on the way in. */
+export interface ReceivedUpload {
+  dir: string;
+  files: ImageFiles;
+  fingerprint: string;
+  size: number;
+}
+
+/**
+ * The image files as imported, kept for export and re-publish: `<fp>` for a unified image, `<fp>`
+ * (metadata) and `<fp>.rootfs` for a split one, as LXD names them.
+ */
+export class ImageFileStore {
+  readonly root: string;
+
+  constructor(berthDir: string) {
+    this.root = join(berthDir, 'images');
+  }
+
+  paths(fingerprint: string, kind: 'unified' | 'split'): string[] {
+    const base = join(this.root, fingerprint);
+    return kind === 'unified' ? [base] : [base, `${base}.rootfs`];
+  }
+
+  /**
+   * Streams the request body to disk: a raw tarball, or multipart with `metadata` and `rootfs`
+   * parts (what `lxc image import meta.tar rootfs.tar` sends). The sha256 is computed as the
+   * bytes pass, over the metadata part then the rootfs part, which is LXD's fingerprint.
+   */
+  async receive(req: IncomingMessage): Promise<ReceivedUpload> {
+    const dir = join(this.root, `.upload-${randomUUID()}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      const type = req.headers['content-type'] ?? '';
+      if (/^multipart\/form-data/i.test(type)) return await this.receiveSplit(req, dir);
+      const path = join(dir, 'image');
+      const hash = createHash('sha256');
+      await pipeline(req, hashing(hash), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+      const { size } = await stat(path);
+      if (size === 0) throw new ValidationError('body', 'the image upload is empty');
+      return { dir, files: { kind: 'unified', path }, fingerprint: hash.digest('hex'), size };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async receiveSplit(req: IncomingMessage, dir: string): Promise<ReceivedUpload> {
+    const parts = new Map<string, string>();
+    await new Promise<void>((resolve, reject) => {
+      let bb: busboy.Busboy;
+      try {
+        bb = busboy({ headers: req.headers, limits: { files: 2, fields: 10, parts: 12 } });
+      } catch (err) {
+        reject(new MalformedRequestError(`Invalid multipart body: ${(err as Error).message}`));
+        return;
+      }
+      const writes: Promise<void>[] = [];
+      bb.on('file', (name: string, stream: Readable) => {
+        if ((name !== 'metadata' && name !== 'rootfs') || parts.has(name)) {
+          stream.resume();
+          reject(new ValidationError('body', `unexpected multipart part "${name}" (expected metadata and rootfs)`));
+          return;
+        }
+        const path = join(dir, name);
+        parts.set(name, path);
+        writes.push(pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 })));
+      });
+      bb.on('error', (err: Error) => reject(new MalformedRequestError(`Invalid multipart body: ${err.message}`)));
+      bb.on('close', () => Promise.all(writes).then(() => resolve(), reject));
+      req.pipe(bb);
+    });
+    const metadataPath = parts.get('metadata');
+    const rootfsPath = parts.get('rootfs');
+    if (!metadataPath || !rootfsPath) throw new ValidationError('body', 'a split image needs both a metadata and a rootfs part');
+    const hash = createHash('sha256');
+    let size = 0;
+    for (const path of [metadataPath, rootfsPath]) {
+      await pipeline(createReadStream(path), hashing(hash), devNull());
+      size += (await stat(path)).size;
+    }
+    return { dir, files: { kind: 'split', metadataPath, rootfsPath }, fingerprint: hash.digest('hex'), size };
+  }
+
+  /** Moves a received upload to its final names; the upload directory is removed. */
+  async keep(upload: ReceivedUpload): Promise<void> {
+    const sources = upload.files.kind === 'unified' ? [upload.files.path] : [upload.files.metadataPath, upload.files.rootfsPath];
+    const targets = this.paths(upload.fingerprint, upload.files.kind);
+    for (let i = 0; i < sources.length; i++) await rename(sources[i], targets[i]);
+    await rm(upload.dir, { recursive: true, force: true });
+  }
+
+  async discard(upload: ReceivedUpload): Promise<void> {
+    await rm(upload.dir, { recursive: true, force: true });
+  }
+
+  async remove(fingerprint: string, kind: 'unified' | 'split'): Promise<void> {
+    for (const path of this.paths(fingerprint, kind)) await rm(path, { force: true });
+  }
+}
+
+function hashing(hash: ReturnType<typeof createHash>) {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
+function devNull() {
+  return new Transform({ transform: (_chunk, _enc, done) => done() });
+}

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { ImageMetadata } from '../domain/image-metadata.js';
+import { parseImageMetadata } from '../domain/image-metadata.js';
+import { type ExtractionLimits, resolveExtractionLimits } from '../domain/extraction-limits.js';
+import { CorruptArchiveError, FingerprintMismatchError, InvalidImageMetadataError } from '../domain/image.errors.js';
+import { type ArchiveRole, ImageLayoutPolicy } from '../domain/image-layout-policy.js';
+import { ByteBudget, type Compression, openArchive } from './decompression.js';
+import { readTarEntries } from './tar-entries.js';
+import { type IdShift, locateUnpackHelper, removeExtractedTree, UnpackHelperProcess } from './unpack-helper.js';
+import { encodeDirectoryTimesRecord, encodeEntryRecord } from './unpack-records.js';
+
+/** The files of an LXD image as uploaded: one unified tarball, or a metadata and a rootfs tarball. */
+export type ImageFiles =
+  | { readonly kind: 'unified'; readonly path: string }
+  | { readonly kind: 'split'; readonly metadataPath: string; readonly rootfsPath: string };
+
+export interface UnpackProgress {
+  /** Compressed bytes read so far, over all files. */
+  readonly bytesRead: number;
+  readonly totalBytes: number;
+  readonly entries: number;
+}
+
+export interface UnpackImageRequest {
+  readonly files: ImageFiles;
+  /** Absolute path of the directory to create (metadata.yaml, rootfs/, templates/); must not exist. */
+  readonly target: string;
+  /** The id mapping to write owners with; identity when absent. */
+  readonly idShift?: IdShift;
+  /** Create device nodes and FIFOs (privileged targets only); otherwise they are dropped with a warning. */
+  readonly privileged?: boolean;
+  /** When given (X-LXD-fingerprint), a different fingerprint fails the import. */
+  readonly expectedFingerprint?: string;
+  readonly limits?: Partial<ExtractionLimits>;
+  /** berth-unpack to run; see locateUnpackHelper for the default. */
+  readonly helperPath?: string;
+  readonly signal?: AbortSignal;
+  /** Called at most every 250 ms while unpacking, and once at the end. */
+  readonly onProgress?: (progress: UnpackProgress) => void;
+}
+
+export interface UnpackedImage {
+  /** sha256 of the unified tarball, or of the metadata tarball followed by the rootfs tarball. */
+  readonly fingerprint: string;
+  readonly type: ImageFiles['kind'];
+  readonly metadata: ImageMetadata;
+  /** Bytes of the image files as given (LXD's image size). */
+  readonly size: number;
+  readonly compression: readonly Compression[];
+  readonly entries: number;
+  /** Bytes of regular-file content written. */
+  readonly bytesWritten: number;
+  /** Entries or attributes dropped on the way (devices when unprivileged, xattrs outside the allow-list). */
+  readonly warnings: readonly string[];
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Imports an LXD image into `target`: one pass over each file computes the fingerprint, streams
+ * the decompressed tar through tar-stream and the layout policy, and hands exactly the admitted
+ * entries and their bytes to berth-unpack, which does every write. On any failure, rejection or
+ * abort, the helper is stopped and the target it created is removed, then the error is rethrown:
+ * no partial directory is left behind. A target that already exists is refused and left alone.
+ */
+export async function unpackImage(request: UnpackImageRequest): Promise<UnpackedImage> {
+  const limits = resolveExtractionLimits(request.limits);
+  const helperPath = locateUnpackHelper(request.helperPath);
+  const sources: [string, ArchiveRole][] =
+    request.files.kind === 'unified'
+      ? [[request.files.path, 'unified']]
+      : [
+          [request.files.metadataPath, 'metadata'],
+          [request.files.rootfsPath, 'rootfs'],
+        ];
+  const progress = progressReporter(request.onProgress, await totalSize(sources.map(([path]) => path)));
+  request.signal?.throwIfAborted();
+
+  const helper = await UnpackHelperProcess.start({ helperPath, target: request.target, idShift: request.idShift, privileged: request.privileged });
+  const stopHelper = () => void helper.abort();
+  request.signal?.addEventListener('abort', stopHelper, { once: true });
+  try {
+    const policy = new ImageLayoutPolicy(limits, request.idShift?.range ?? 0xffffffff);
+    const hash = createHash('sha256');
+    const budget = new ByteBudget(limits.maxTotalBytes);
+    const warnings: string[] = [];
+    const compression: Compression[] = [];
+    let metadata: ImageMetadata | undefined;
+
+    for (const [path, role] of sources) {
+      const archive = await openArchive(path, hash, budget, progress.read);
+      compression.push(archive.compression);
+      for await (const { header, ignoredPaxKeywords, body } of readTarEntries(archive.stream, path, limits)) {
+        request.signal?.throwIfAborted();
+        const admitted = policy.admit(header, role);
+        progress.entry();
+        warnings.push(...admitted.warnings, ...ignoredPaxKeywords.map((keyword) => `${header.name}: dropped ${keyword}`));
+        for (const entry of admitted.entries) await helper.write(encodeEntryRecord(entry));
+        const entry = admitted.entries.at(-1);
+        if (entry?.kind !== 'file') continue;
+        if (entry.path === 'metadata.yaml') {
+          // Parsed and written from the same bytes: what is validated is what is stored.
+          const bytes = await readAll(body, entry.size, path, header.name);
+          metadata = parseImageMetadata(bytes.toString('utf8'));
+          await helper.write(bytes);
+        } else {
+          await copyBody(body, entry.size, path, header.name, (chunk) => helper.write(chunk));
+        }
+      }
+    }
+
+    for (const times of policy.finish()) await helper.write(encodeDirectoryTimesRecord(times));
+    if (metadata === undefined) throw new InvalidImageMetadataError('metadata.yaml', 'is missing');
+    for (const template of metadata.templates) {
+      if (!policy.isRegularFile(`templates/${template.template}`)) {
+        throw new InvalidImageMetadataError(`templates[${JSON.stringify(template.path)}].template`, `templates/${template.template} is not in the image`);
+      }
+    }
+    const summary = await helper.finish();
+    const fingerprint = hash.digest('hex');
+    if (request.expectedFingerprint !== undefined && request.expectedFingerprint.toLowerCase() !== fingerprint) {
+      throw new FingerprintMismatchError(request.expectedFingerprint, fingerprint);
+    }
+    progress.done();
+    return {
+      fingerprint,
+      type: request.files.kind,
+      metadata,
+      size: progress.bytesRead(),
+      compression,
+      entries: summary.entries,
+      bytesWritten: summary.bytes,
+      warnings: [...warnings, ...helper.warnings],
+    };
+  } catch (error) {
+    await helper.abort();
+    try {
+      await removeExtractedTree(helperPath, request.target);
+    } catch (removal) {
+      throw new AggregateError([error, removal], `Image import failed and its partial target ${request.target} could not be removed`);
+    }
+    if (request.signal?.aborted === true) throw request.signal.reason;
+    throw error;
+  } finally {
+    request.signal?.removeEventListener('abort', stopHelper);
+  }
+}
+
+async function readAll(body: AsyncIterable<Buffer>, size: number, file: string, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await copyBody(body, size, file, name, async (chunk) => void chunks.push(chunk));
+  return Buffer.concat(chunks);
+}
+
+async function copyBody(body: AsyncIterable<Buffer>, size: number, file: string, name: string, write: (chunk: Buffer) => Promise<void>): Promise<void> {
+  let copied = 0;
+  for await (const chunk of body) {
+    copied += chunk.length;
+    await write(chunk);
+  }
+  if (copied !== size) throw new CorruptArchiveError(file, `entry ${JSON.stringify(name)} has ${copied} of its ${size} bytes`);
+}
+
+async function totalSize(paths: string[]): Promise<number> {
+  const sizes = await Promise.all(paths.map(async (path) => (await stat(path)).size));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+function progressReporter(onProgress: UnpackImageRequest['onProgress'], totalBytes: number) {
+  let bytesRead = 0;
+  let entries = 0;
+  let lastReport = 0;
+  const report = (force: boolean) => {
+    const now = Date.now();
+    if (onProgress === undefined || (!force && now - lastReport < PROGRESS_INTERVAL_MS)) return;
+    lastReport = now;
+    onProgress({ bytesRead, totalBytes, entries });
+  };
+  return {
+    read: (bytes: number) => {
+      bytesRead += bytes;
+      report(false);
+    },
+    entry: () => {
+      entries += 1;
+    },
+    done: () => report(true),
+    bytesRead: () => bytesRead,
+  };
+}
