@@ -91,3 +91,118 @@ export interface ServerEvent {
 export const isFinalStatus = (statusCode: number): boolean => statusCode >= 200;
 
 export const OPERATION_SUCCESS = 200;
+
+/** An alias as listed on an image. */
+export interface ImageAliasRef {
+  name: string;
+  description: string;
+}
+
+/** LXD's api.Image. Times are RFC 3339; the epoch stands for "never". */
+export interface Image {
+  fingerprint: string;
+  filename: string;
+  size: number;
+  architecture: string;
+  type: string;
+  public: boolean;
+  auto_update: boolean;
+  cached: boolean;
+  properties: Record<string, string>;
+  aliases: ImageAliasRef[];
+  profiles: string[];
+  created_at: string;
+  expires_at: string;
+  uploaded_at: string;
+  last_used_at: string;
+}
+
+/** The writable part of an image: the body of `PUT /1.0/images/{fingerprint}`. */
+export interface ImagePut {
+  public: boolean;
+  auto_update: boolean;
+  properties: Record<string, string>;
+  /** Left out, the expiry date stays as it is. */
+  expires_at?: string;
+  profiles: string[];
+}
+
+/** LXD's api.ImageAliasesEntry: `GET /1.0/images/aliases/{name}`. */
+export interface ImageAlias {
+  name: string;
+  description: string;
+  target: string;
+  type: string;
+}
+
+/** The final metadata of an image import operation. */
+export interface ImageImportResult {
+  fingerprint: string;
+  size?: number;
+}
+
+/** LXD's api.Instance, with the expanded config and devices. */
+export interface Instance {
+  name: string;
+  description: string;
+  status: string;
+  status_code: number;
+  type: string;
+  architecture: string;
+  ephemeral: boolean;
+  stateful: boolean;
+  profiles: string[];
+  config: ConfigMap;
+  devices: DeviceMap;
+  expanded_config: ConfigMap;
+  expanded_devices: DeviceMap;
+  created_at: string;
+  last_used_at: string;
+}
+
+/** The writable part of an instance: the body of `PUT /1.0/instances/{name}`. */
+export interface InstancePut {
+  description: string;
+  config: ConfigMap;
+  devices: DeviceMap;
+  profiles: string[];
+  ephemeral: boolean;
+}
+
+export interface InstanceAddress {
+  family: string;
+  address: string;
+  netmask: string;
+  scope: string;
+}
+
+export interface InstanceNetwork {
+  type?: string;
+  addresses?: InstanceAddress[];
+}
+
+/** LXD's api.InstanceState, as far as the CLI reads it. */
+export interface InstanceState {
+  status: string;
+  status_code: number;
+  network: Record<string, InstanceNetwork> | null;
+  pid: number;
+  processes: number;
+}
+
+/** LXD's api.InstanceFull: `GET /1.0/instances?recursion=2`. */
+export interface InstanceFull extends Instance {
+  state?: InstanceState | null;
+  snapshots?: unknown[] | null;
+}
+
+/** The body of `POST /1.0/instances`. */
+export interface InstancesPost {
+  name: string;
+  type: 'container';
+  source: { type: 'none' } | { type: 'image'; fingerprint: string };
+  profiles?: string[];
+  config: ConfigMap;
+  devices: DeviceMap;
+  ephemeral: boolean;
+}

@@ -2,6 +2,7 @@
 // error envelopes become an ApiError carrying the HTTP status and the server's message, and
 // async answers are followed to the end of their operation.
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { isFinalStatus, OPERATION_SUCCESS, type Envelope, type Operation } from './api.js';
 
@@ -135,6 +136,56 @@ export class BerthClient {
       });
       socket.once('error', (err) => reject(this.connectionError(err)));
     });
+  }
+
+  /**
+   * Stream `body` as the request (an image upload) and see the change through as `send` does.
+   * `headers` should carry the Content-Type and, when known, the Content-Length. An error of
+   * `body` itself (a file that cannot be read) is thrown as is.
+   */
+  async sendStream<T = unknown>(method: string, path: string, body: Readable, headers: RequestHeaders): Promise<T> {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(
+        { socketPath: this.socketPath, method, path, headers: { Host: 'berth', Accept: 'application/json', ...headers } },
+        resolve,
+      );
+      let bodyFailed = false;
+      body.once('error', (err) => {
+        bodyFailed = true;
+        req.destroy();
+        reject(err);
+      });
+      // berthd may answer (a refusal) before it has read the whole body; the answer wins.
+      req.once('error', (err) => {
+        if (!bodyFailed) reject(this.connectionError(err));
+      });
+      body.pipe(req);
+    });
+    const text = await readBody(res);
+    body.destroy();
+    const envelope = parseEnvelope<T | Operation>(res.statusCode ?? 0, text);
+    if (envelope.type === 'error') {
+      throw new ApiError(envelope.error_code || (res.statusCode ?? 0), envelope.error || `HTTP ${res.statusCode}`);
+    }
+    if (envelope.type !== 'async') return envelope.metadata as T;
+    const operation = await this.waitOperation(operationId(envelope));
+    if (operation.status_code !== OPERATION_SUCCESS) throw new OperationFailedError(operation);
+    return operation.metadata as T;
+  }
+
+  /**
+   * GET a file (an image export). Resolves with the response once it is known to be a success,
+   * its body not yet read; an error answer is read and thrown as an ApiError.
+   */
+  async download(path: string): Promise<IncomingMessage> {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ socketPath: this.socketPath, method: 'GET', path, headers: { Host: 'berth' } }, resolve);
+      req.once('error', (err) => reject(this.connectionError(err)));
+      req.end();
+    });
+    const status = res.statusCode ?? 0;
+    if (status !== 200) throw errorFromEnvelope(status, await readBody(res));
+    return res;
   }
 
   private roundTrip(

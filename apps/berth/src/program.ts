@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Cli } from './cli.js';
 import { errorLine } from './errors.js';
+import { registerImageCommands } from './commands/image.js';
 import { registerInfoCommand } from './commands/info.js';
+import { registerInstanceCommands } from './commands/instance.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { registerOperationCommands } from './commands/operation.js';
 import { registerProfileCommands } from './commands/profile.js';
@@ -25,6 +27,8 @@ export function buildProgram(cli: Cli): Command {
     });
   registerInfoCommand(program, cli);
   registerProfileCommands(program, cli);
+  registerImageCommands(program, cli);
+  registerInstanceCommands(program, cli);
   registerOperationCommands(program, cli);
   registerMonitorCommand(program, cli);
   return program;
