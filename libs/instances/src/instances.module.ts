@@ -2,12 +2,16 @@ import { Module } from '@nestjs/common';
 import { QuotasModule } from '#quotas';
 import { ServerModule } from '#server';
 import { StorageModule } from '#storage';
+import { ChangeInstanceStateHandler } from './commands/change-instance-state/change-instance-state.handler.js';
+import { ExecInInstanceHandler } from './commands/exec-in-instance/exec-in-instance.handler.js';
 import { CreateInstanceHandler } from './commands/create-instance/create-instance.handler.js';
 import { DeleteInstanceHandler } from './commands/delete-instance/delete-instance.handler.js';
 import { RenameInstanceHandler } from './commands/rename-instance/rename-instance.handler.js';
 import { UpdateInstanceHandler } from './commands/update-instance/update-instance.handler.js';
 import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js';
 import { Admission } from './infrastructure/admission.js';
+import { ContainerHost } from './infrastructure/container-host.js';
+import { ExecLogs } from './infrastructure/exec-logs.js';
 import { ImageResolver } from './infrastructure/image-resolver.js';
 import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
@@ -18,6 +22,7 @@ import { ListInstancesHandler } from './queries/list-instances/list-instances.ha
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 
 @Module({
+  exports: [ExecLogs],
   imports: [QuotasModule, ServerModule, StorageModule],
   providers: [
     InstanceRepository,
@@ -25,6 +30,10 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     Admission,
     ImageResolver,
     CreateInstanceHandler,
+    ChangeInstanceStateHandler,
+    ContainerHost,
+    ExecLogs,
+    ExecInInstanceHandler,
     UpdateInstanceHandler,
     RenameInstanceHandler,
     DeleteInstanceHandler,

@@ -2,6 +2,9 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, P
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import {
+  ChangeInstanceStateCommand,
+  ExecInInstanceCommand,
+  ExecLogs,
   CreateInstanceCommand,
   DeleteInstanceCommand,
   GetInstanceQuery,
@@ -22,7 +25,12 @@ const ECHOED = ['name', 'architecture', 'type', 'stateful', 'status', 'status_co
 /** /1.0/instances, also answered as /1.0/containers for LXD's older clients. */
 @Controller(['1.0/instances', '1.0/containers'])
 export class InstancesController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, private readonly operations: OperationRunner) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly operations: OperationRunner,
+    private readonly execLogs: ExecLogs,
+  ) {}
 
   private accepted(res: Response, op: OperationView) {
     const url = OperationRunner.url(op.id);
@@ -64,6 +72,24 @@ export class InstancesController {
   @Get(':name/state')
   async state(@Param('name') name: string) {
     return sync(await this.queries.execute(new GetInstanceStateQuery(name)));
+  }
+
+  @Post(':name/exec')
+  async exec(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = fields(body(raw), ['command', 'environment', 'wait-for-websocket', 'record-output', 'interactive', 'width', 'height', 'user', 'group', 'cwd']);
+    return this.accepted(res, await this.commands.execute(new ExecInInstanceCommand(name, input)));
+  }
+
+  @Get(':name/logs/exec-output/:file')
+  async execOutput(@Param('name') name: string, @Param('file') file: string, @Res() res: Response) {
+    await this.queries.execute(new GetInstanceQuery(name));
+    res.type('application/octet-stream').send(await this.execLogs.read(name, file));
+  }
+
+  @Put(':name/state')
+  async changeState(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = fields(body(raw), ['action', 'timeout', 'force', 'stateful']);
+    return this.accepted(res, await this.commands.execute(new ChangeInstanceStateCommand(name, input)));
   }
 
   @Put(':name')

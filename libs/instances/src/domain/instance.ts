@@ -232,6 +232,11 @@ export class Instance extends AggregateRoot {
     this.apply(new InstanceStoppedEvent(this.name));
   }
 
+  /** Server-owned state such as `volatile.uuid` (never set from the API). */
+  setVolatile(key: `volatile.${string}`, value: string): void {
+    this.state = { ...this.state, volatile: { ...this.state.volatile, [key]: value } };
+  }
+
   /** A start that failed part-way: recorded, so that it can be retried or inspected. */
   markFailed(): void {
     this.state = { ...this.state, status: 'Error' };

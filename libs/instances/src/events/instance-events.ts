@@ -37,3 +37,7 @@ export class InstancePausedEvent {
 export class InstanceResumedEvent {
   constructor(readonly name: string) {}
 }
+
+export class InstanceExecEvent {
+  constructor(readonly name: string, readonly command: readonly string[]) {}
+}

@@ -3,6 +3,7 @@ import { EventHub } from '#operations';
 import {
   InstanceCreatedEvent,
   InstanceDeletedEvent,
+  InstanceExecEvent,
   InstancePausedEvent,
   InstanceReadyEvent,
   InstanceRenamedEvent,
@@ -22,6 +23,7 @@ const EVENTS = [
   InstanceStoppedEvent,
   InstancePausedEvent,
   InstanceResumedEvent,
+  InstanceExecEvent,
 ] as const;
 type InstanceEvent = InstanceType<(typeof EVENTS)[number]>;
 
@@ -41,6 +43,7 @@ export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
     else if (event instanceof InstanceReadyEvent) this.hub.lifecycle('instance-ready', source(event.name), { ready_ms: event.readyMs });
     else if (event instanceof InstanceStoppedEvent) this.hub.lifecycle('instance-stopped', source(event.name));
     else if (event instanceof InstancePausedEvent) this.hub.lifecycle('instance-paused', source(event.name));
-    else this.hub.lifecycle('instance-resumed', source(event.name));
+    else if (event instanceof InstanceResumedEvent) this.hub.lifecycle('instance-resumed', source(event.name));
+    else this.hub.lifecycle('instance-exec', source(event.name), { command: event.command });
   }
 }

@@ -198,6 +198,12 @@ export class InstanceRepository {
     }
   }
 
+  /** Writes status and volatile keys; the caller holds the instance's lock (withLock). */
+  async saveState(instance: Instance): Promise<void> {
+    const s = instance.snapshot;
+    await this.manager.update(InstanceRecord, { name: s.name }, { status: s.status, volatile: s.volatile, lastUsedAt: s.lastUsedAt, updatedAt: () => 'now()' });
+  }
+
   /** Removes the record of an instance whose creation failed part-way. */
   async removeRecord(name: string): Promise<void> {
     await this.manager.delete(InstanceRecord, { name });

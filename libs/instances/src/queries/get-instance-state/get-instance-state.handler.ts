@@ -1,15 +1,35 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { InstanceStatus } from '../../domain/instance-status.js';
 import { stoppedState, type InstanceStateView } from '../../domain/instance-state.js';
+import type { Instance } from '../../domain/instance.js';
+import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { GetInstanceStateQuery } from './get-instance-state.query.js';
 
-/** Until the runtime is wired in, no instance can be running: every state is that of a stopped one. */
+/** The state of one instance: the recorded status, and for a running one what its monitor and cgroup say. */
+export async function liveState(instance: Instance, host: ContainerHost): Promise<InstanceStateView> {
+  if (!instance.isRunning) return stoppedState(instance.snapshot.status);
+  const state = await host.state(instance.name);
+  if (state.state === 'Stopped') return stoppedState('Stopped');
+  const usage = await host.usage(state);
+  const status = instance.snapshot.status === 'Frozen' ? 'Frozen' : state.state === 'Ready' ? 'Ready' : 'Running';
+  return {
+    status,
+    status_code: InstanceStatus[status],
+    disk: {},
+    memory: { usage: usage.memory, usage_peak: usage.memoryPeak, swap_usage: usage.swap, swap_usage_peak: 0 },
+    network: null,
+    pid: state.pid,
+    processes: usage.processes,
+    cpu: { usage: usage.cpuNs },
+  };
+}
+
 @QueryHandler(GetInstanceStateQuery)
 export class GetInstanceStateHandler implements IQueryHandler<GetInstanceStateQuery> {
-  constructor(private readonly instances: InstanceRepository) {}
+  constructor(private readonly instances: InstanceRepository, private readonly host: ContainerHost) {}
 
   async execute({ name }: GetInstanceStateQuery): Promise<InstanceStateView> {
-    const instance = await this.instances.get(name);
-    return stoppedState(instance.snapshot.status);
+    return liveState(await this.instances.get(name), this.host);
   }
 }

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject } from '@nestjs/common';
+import { LOGGER, ValidationError, type Logger } from '#core';
+import { OperationRunner, type OperationView } from '#operations';
+import type { Instance } from '../../domain/instance.js';
+import { InstanceStateError } from '../../domain/instance.errors.js';
+import { ContainerHost } from '../../infrastructure/container-host.js';
+import { InstanceRepository } from '../../infrastructure/instance.repository.js';
+import { ChangeInstanceStateCommand, type StateAction } from './change-instance-state.command.js';
+
+const ACTIONS: StateAction[] = ['start', 'stop', 'restart'];
+const READY_TIMEOUT_MS = 120_000;
+
+/**
+ * Starts and stops containers. The request is checked against the instance's state at once (a
+ * start of a running instance is refused without side effects), then the work runs in an
+ * operation holding the instance's lock.
+ */
+@CommandHandler(ChangeInstanceStateCommand)
+export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanceStateCommand> {
+  constructor(
+    private readonly instances: InstanceRepository,
+    private readonly host: ContainerHost,
+    private readonly operations: OperationRunner,
+    private readonly publisher: EventPublisher,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async execute({ name, body }: ChangeInstanceStateCommand): Promise<OperationView> {
+    const action = body.action;
+    if (typeof action !== 'string' || !(ACTIONS as string[]).includes(action)) {
+      throw new ValidationError('action', `must be one of ${ACTIONS.join(', ')}${action === 'freeze' || action === 'unfreeze' ? ' (freezing is not supported yet)' : ''}`);
+    }
+    const timeout = body.timeout === undefined || body.timeout === -1 ? 30 : body.timeout;
+    if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) throw new ValidationError('timeout', 'must be a whole number of seconds, or -1');
+    if (body.force !== undefined && typeof body.force !== 'boolean') throw new ValidationError('force', 'must be true or false');
+    const force = body.force === true;
+    const current = await this.instances.get(name);
+    if (action === 'start' && current.isRunning) throw new InstanceStateError('The instance is already running');
+    if (action === 'stop' && !current.isRunning) throw new InstanceStateError('The instance is already stopped');
+    return this.operations.start({
+      description: `${action[0].toUpperCase()}${action.slice(1)}ing instance`.replace('Stoping', 'Stopping'),
+      resources: { instances: [`/1.0/instances/${name}`] },
+      run: () =>
+        this.instances.withLock(name, async () => {
+          if (action === 'stop' || action === 'restart') await this.stop(name, timeout, force);
+          if (action === 'start' || action === 'restart') await this.start(name);
+        }),
+    });
+  }
+
+  private async start(name: string): Promise<void> {
+    const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
+    instance.beginStart();
+    if (!instance.snapshot.volatile['volatile.uuid']) instance.setVolatile('volatile.uuid', randomUUID());
+    await this.instances.saveState(instance);
+    try {
+      const state = await this.host.start(instance, READY_TIMEOUT_MS);
+      instance.markRunning();
+      await this.host.applyLimits(instance, state);
+      instance.markReady(state.readyMs);
+    } catch (err) {
+      await this.host.stop(name, 0, true).catch(() => undefined);
+      this.fail(instance);
+      await this.instances.saveState(instance);
+      throw err;
+    }
+    await this.instances.saveState(instance);
+    instance.commit();
+  }
+
+  private async stop(name: string, timeout: number, force: boolean): Promise<void> {
+    const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
+    if (!instance.isRunning) return;
+    instance.beginStop();
+    await this.instances.saveState(instance);
+    if ((await this.host.state(name)).state !== 'Stopped') await this.host.stop(name, timeout, force);
+    instance.markStopped();
+    await this.instances.saveState(instance);
+    instance.commit();
+  }
+
+  /** A start that failed leaves the instance stopped, with nothing running. */
+  private fail(instance: Instance) {
+    this.log.warn({ instance: instance.name }, 'start failed; the container was removed');
+    instance.markStopped();
+    instance.uncommit();
+  }
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { BERTH_CONFIG, LOGGER, type BerthConfig, type Logger } from '#core';
+import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type HostCapacity } from '#quotas';
+import { Runtime, type ContainerState } from '#runtime';
+import { DefaultPool } from '#storage';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Instance } from '../domain/instance.js';
+
+/**
+ * Unprivileged containers share one id range, as LXD does unless `security.idmap.isolated` is set:
+ * container root is host uid 1000000.
+ */
+const SHARED_IDMAP = { hostId: 1_000_000, count: 65_536 };
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Where an instance runs: its volume in the pool, its container through the runtime, its cgroup limits. */
+@Injectable()
+export class ContainerHost {
+  readonly runtime: Runtime;
+
+  constructor(
+    @Inject(BERTH_CONFIG) config: BerthConfig,
+    private readonly pool: DefaultPool,
+    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {
+    this.runtime = new Runtime({ berthDir: config.BERTH_DIR });
+  }
+
+  async start(instance: Instance, readyTimeoutMs: number): Promise<ContainerState> {
+    const pool = await this.pool.get();
+    const s = instance.snapshot;
+    return this.runtime.start({
+      name: s.name,
+      rootfs: join(pool.instanceVolumePath(s.name), 'rootfs'),
+      idmap: s.config['security.privileged'] === 'true' ? null : SHARED_IDMAP,
+      uuid: s.volatile['volatile.uuid'],
+      readyTimeoutMs,
+    });
+  }
+
+  /** Applies the expanded limits to the running container's cgroup and reads them back. */
+  async applyLimits(instance: Instance, state: ContainerState): Promise<AppliedSetting[]> {
+    const quota = parseQuota(instance.expanded.config, this.host);
+    const cpus = quota.cpu?.kind === 'set' ? quota.cpu.cpus : quota.cpu?.kind === 'count' ? this.host.cpus.slice(0, quota.cpu.count) : undefined;
+    const rel = state.cgroup.replace(/^\/+/, '');
+    if (existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs'))) {
+      const target: CgroupTarget = { version: 1, paths: Object.fromEntries(['memory', 'cpu', 'cpuset', 'pids', 'blkio'].map((c) => [c, join(CGROUP_ROOT, c, rel)])) };
+      return applyCgroupWrites(target, cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes'))));
+    }
+    return applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, cgroupV2Writes(quota, cpus));
+  }
+
+  /** What a running container uses, read from its cgroup (v1 here, v2 on unified hosts). */
+  async usage(state: ContainerState): Promise<{ memory: number; memoryPeak: number; swap: number; processes: number; cpuNs: number }> {
+    const rel = state.cgroup.replace(/^\/+/, '');
+    const read = async (path: string) => {
+      try {
+        return (await readFile(path, 'utf8')).trim();
+      } catch {
+        return '';
+      }
+    };
+    if (existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs'))) {
+      const memory = Number(await read(join(CGROUP_ROOT, 'memory', rel, 'memory.usage_in_bytes'))) || 0;
+      const memsw = Number(await read(join(CGROUP_ROOT, 'memory', rel, 'memory.memsw.usage_in_bytes'))) || memory;
+      return {
+        memory,
+        memoryPeak: Number(await read(join(CGROUP_ROOT, 'memory', rel, 'memory.max_usage_in_bytes'))) || 0,
+        swap: Math.max(0, memsw - memory),
+        processes: Number(await read(join(CGROUP_ROOT, 'pids', rel, 'pids.current'))) || 0,
+        cpuNs: Number(await read(join(CGROUP_ROOT, 'cpuacct', rel, 'cpuacct.usage'))) || 0,
+      };
+    }
+    const dir = join(CGROUP_ROOT, rel);
+    const usec = Number(/^usage_usec (\d+)$/m.exec(await read(join(dir, 'cpu.stat')))?.[1] ?? 0);
+    return {
+      memory: Number(await read(join(dir, 'memory.current'))) || 0,
+      memoryPeak: Number(await read(join(dir, 'memory.peak'))) || 0,
+      swap: Number(await read(join(dir, 'memory.swap.current'))) || 0,
+      processes: Number(await read(join(dir, 'pids.current'))) || 0,
+      cpuNs: usec * 1000,
+    };
+  }
+
+  async stop(name: string, timeout: number, force: boolean): Promise<void> {
+    await this.runtime.stop(name, { timeout, force });
+  }
+
+  state(name: string): Promise<ContainerState> {
+    return this.runtime.state(name);
+  }
+}

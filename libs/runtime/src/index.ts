@@ -1,0 +1,18 @@
+export {
+  Runtime,
+  type ContainerSpec,
+  type ContainerState,
+  type ContainerStatus,
+  type ExecOptions,
+  type ExecResult,
+  type IdMap,
+  type RuntimeOptions,
+  type StopOptions,
+} from './runtime.js';
+export {
+  RuntimeError,
+  NativeCallError,
+  ContainerAlreadyRunningError,
+  ContainerNotRunningError,
+  InvalidContainerSpecError,
+} from './errors.js';
