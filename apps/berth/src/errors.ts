@@ -6,6 +6,14 @@ export class UsageError extends Error {
   }
 }
 
+/** Not an error to report: the command ran and berth must exit with its status (`berth exec`). */
+export class ExitStatus extends Error {
+  constructor(readonly status: number) {
+    super(`exit status ${status}`);
+    this.name = 'ExitStatus';
+  }
+}
+
 /** The one line printed for any failure: the message only, never a stack, never several lines. */
 export function errorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

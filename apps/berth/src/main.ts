@@ -2,7 +2,7 @@
 // berth: the command line client of berthd.
 import { BerthClient } from './client.js';
 import { readEnvironment } from './environment.js';
-import { errorLine } from './errors.js';
+import { errorLine, ExitStatus } from './errors.js';
 import { buildProgram } from './program.js';
 
 // `berth profile list | head` closes the pipe early; that is not a failure.
@@ -24,6 +24,10 @@ const program = buildProgram({
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.stderr.write(`${errorLine(err)}\n`);
-  process.exitCode = 1;
+  if (err instanceof ExitStatus) {
+    process.exitCode = err.status;
+  } else {
+    process.stderr.write(`${errorLine(err)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -6,6 +6,7 @@ import { errorLine } from './errors.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInfoCommand } from './commands/info.js';
 import { registerInstanceCommands } from './commands/instance.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { registerOperationCommands } from './commands/operation.js';
 import { registerProfileCommands } from './commands/profile.js';
@@ -29,6 +30,7 @@ export function buildProgram(cli: Cli): Command {
   registerProfileCommands(program, cli);
   registerImageCommands(program, cli);
   registerInstanceCommands(program, cli);
+  registerLifecycleCommands(program, cli);
   registerOperationCommands(program, cli);
   registerMonitorCommand(program, cli);
   return program;

@@ -16,6 +16,7 @@ import { ApiError, type RequestHeaders } from '../client.js';
 import { editUntilAccepted, readStdin } from '../editor.js';
 import { UsageError } from '../errors.js';
 import { OUTPUT_FORMATS, renderDocument, renderList, renderYaml, type Column, type OutputFormat } from '../format.js';
+import { registerImageBuildCommand } from './image-build.js';
 
 const IMAGES = '/1.0/images';
 const ALIASES = '/1.0/images/aliases';
@@ -381,7 +382,7 @@ export function multipartBody(parts: readonly { name: string; file: ImageFile }[
   return { contentType: `multipart/form-data; boundary=${boundary}`, length, stream: () => Readable.from(chunks()) };
 }
 
-async function importImage(cli: Cli, paths: string[], options: ImportOptions): Promise<string> {
+export async function importImage(cli: Cli, paths: string[], options: ImportOptions): Promise<string> {
   const files = await Promise.all(paths.map(imageFile));
   const [first] = files;
   if (!first) throw new UsageError('expected an image file');
@@ -551,6 +552,7 @@ function receiveParts(
 
 export function registerImageCommands(program: Command, cli: Cli): void {
   const image = program.command('image').description('Manage images');
+  registerImageBuildCommand(image, cli);
 
   image
     .command('import')

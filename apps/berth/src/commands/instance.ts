@@ -310,6 +310,14 @@ export function parseProfileList(value: string): string[] {
 
 // ---- Commands ----
 
+/** Creates an instance as `berth init` does; returns its name. `berth launch` starts it afterwards. */
+export async function createInstance(cli: Cli, first: string | undefined, second: string | undefined, options: InitOptions): Promise<string> {
+  const { name, image } = initRequest(first, second, options);
+  const source: InstancesPost['source'] = image === undefined ? { type: 'none' } : { type: 'image', fingerprint: (await resolveImage(cli, image)).fingerprint };
+  await cli.client.send('POST', INSTANCES, initBody(name, source, options));
+  return name;
+}
+
 export function registerInstanceCommands(program: Command, cli: Cli): void {
   program
     .command('list')
@@ -336,10 +344,7 @@ export function registerInstanceCommands(program: Command, cli: Cli): void {
     .option('-c, --config <key=value>', 'a config key (repeatable)', collectKeyValue, {})
     .option('-e, --ephemeral', 'delete the instance when it stops', false)
     .action(async (first: string | undefined, second: string | undefined, options: InitOptions) => {
-      const { name, image } = initRequest(first, second, options);
-      const source: InstancesPost['source'] =
-        image === undefined ? { type: 'none' } : { type: 'image', fingerprint: (await resolveImage(cli, image)).fingerprint };
-      await cli.client.send('POST', INSTANCES, initBody(name, source, options));
+      const name = await createInstance(cli, first, second, options);
       cli.print(`Instance ${name} created`);
     });
 

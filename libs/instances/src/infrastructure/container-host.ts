@@ -14,6 +14,8 @@ import type { Instance } from '../domain/instance.js';
  */
 const SHARED_IDMAP = { hostId: 1_000_000, count: 65_536 };
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** The child cgroup the runtime puts init in; the container's own cgroup above it carries the limits. */
+const PAYLOAD = 'payload';
 
 /** Where an instance runs: its volume in the pool, its container through the runtime, its cgroup limits. */
 @Injectable()
@@ -48,7 +50,11 @@ export class ContainerHost {
     const rel = state.cgroup.replace(/^\/+/, '');
     if (existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs'))) {
       const target: CgroupTarget = { version: 1, paths: Object.fromEntries(['memory', 'cpu', 'cpuset', 'pids', 'blkio'].map((c) => [c, join(CGROUP_ROOT, c, rel)])) };
-      return applyCgroupWrites(target, cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes'))));
+      const writes = cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes')));
+      // v1 refuses to shrink a cpuset below a child's: init's `payload` child first, then the container's.
+      const cpuset = writes.filter((w) => w.controller === 'cpuset');
+      if (cpuset.length > 0) await applyCgroupWrites({ version: 1, paths: { cpuset: join(CGROUP_ROOT, 'cpuset', rel, PAYLOAD) } }, cpuset);
+      return applyCgroupWrites(target, writes);
     }
     return applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, cgroupV2Writes(quota, cpus));
   }

@@ -1,0 +1,77 @@
+// The README's main job through the real CLI: build the debian-12 image, launch, exec, stop, start, delete.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('berth launch, exec, stop, start, delete (real containers)', () => {
+  let d: Daemon;
+  const berth = (...args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [BERTH, ...args], { env: d.env, cwd: REPO, maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60 * 1000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+  const ok = async (...args: string[]) => {
+    const r = await berth(...args);
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d.destroy();
+  });
+
+  it('builds the debian-12 image from its recipe and imports it (again: already there)', async () => {
+    assert.match(await ok('image', 'build', 'images/debian-12', '--alias', 'debian/12'), /^Image imported with fingerprint: [0-9a-f]{64}\n$/);
+    assert.match(await ok('image', 'build', 'images/debian-12', '--alias', 'debian/12'), /^Image already imported with fingerprint: [0-9a-f]{64}\n$/);
+  });
+
+  it('berth launch debian/12 c1 && berth exec c1 -- systemctl is-system-running prints running', async () => {
+    assert.equal(await ok('launch', 'debian/12', 'c1', '-c', 'limits.cpu=1'), 'Instance c1 started\n');
+    assert.equal(await ok('exec', 'c1', '--', 'systemctl', 'is-system-running', '--wait'), 'running\n');
+    assert.equal(await ok('exec', 'c1', '--', 'nproc'), '1\n');
+    assert.equal(await ok('list', '--format', 'csv'), 'c1,READY,,,CONTAINER,0\n');
+  });
+
+  it('passes the exit code, stderr, environment and working directory of the command', async () => {
+    const r = await berth('exec', 'c1', '--env', 'GREETING=hello', '--cwd', '/tmp', '--', 'sh', '-c', 'echo "$GREETING from $(pwd)"; echo oops >&2; exit 5');
+    assert.deepEqual(r, { code: 5, stdout: 'hello from /tmp\n', stderr: 'oops\n' });
+  });
+
+  it('refuses what cannot be done in one line, changing nothing', async () => {
+    const again = await berth('start', 'c1');
+    assert.deepEqual(again, { code: 1, stdout: '', stderr: 'Error: The instance is already running\n' });
+    const missing = await berth('exec', 'nope', '--', 'true');
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'Error: Instance not found: "nope"\n');
+  });
+
+  it('stops, starts again, and deletes, leaving no volume', async () => {
+    await ok('stop', 'c1');
+    assert.equal(await ok('list', '--format', 'csv'), 'c1,STOPPED,,,CONTAINER,0\n');
+    const stopped = await berth('exec', 'c1', '--', 'true');
+    assert.deepEqual(stopped, { code: 1, stdout: '', stderr: 'Error: Instance "c1" is not running\n' });
+    await ok('start', 'c1');
+    assert.equal(await ok('exec', 'c1', '--', 'systemctl', 'is-system-running', '--wait'), 'running\n');
+    await ok('restart', 'c1');
+    assert.equal(await ok('exec', 'c1', '--', 'systemctl', 'is-system-running', '--wait'), 'running\n');
+    await ok('stop', 'c1', '--force');
+    await ok('delete', 'c1');
+    assert.equal(await ok('list', '--format', 'csv'), '');
+    assert.equal(existsSync(`${d.dir}/storage/default/containers/c1`), false);
+  });
+});
