@@ -142,6 +142,17 @@ describe('instances: a real Debian container from an image, through the API', ()
     assert.equal(stale.body.error, 'Instance "web" is not running');
   });
 
+  it('notices a poweroff from inside: the instance becomes Stopped by itself', async () => {
+    await finish(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
+    const events = await listen(d.socket, 'lifecycle');
+    const off = await finish(await api().post('/1.0/instances/web/exec').send({ command: ['systemctl', 'poweroff', '--no-block'], 'record-output': true }));
+    assert.equal(off.status, 'Success', off.err);
+    await events.waitFor((e) => e.metadata.action === 'instance-stopped' && e.metadata.source === '/1.0/instances/web', 60_000);
+    events.close();
+    const res = await api().get('/1.0/instances/web').expect(200);
+    assert.equal(res.body.metadata.status, 'Stopped');
+  });
+
   it('deletes the instance and its volume', async () => {
     await finish(await api().delete('/1.0/instances/web'));
     assert.deepEqual(await readdir(join(d.dir, 'storage', 'default', 'containers')), []);

@@ -12,6 +12,7 @@ import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js
 import { Admission } from './infrastructure/admission.js';
 import { ContainerHost } from './infrastructure/container-host.js';
 import { ExecLogs } from './infrastructure/exec-logs.js';
+import { Reconciler } from './infrastructure/reconciler.js';
 import { ImageResolver } from './infrastructure/image-resolver.js';
 import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
@@ -33,6 +34,7 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     ChangeInstanceStateHandler,
     ContainerHost,
     ExecLogs,
+    Reconciler,
     ExecInInstanceHandler,
     UpdateInstanceHandler,
     RenameInstanceHandler,
