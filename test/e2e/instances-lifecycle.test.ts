@@ -89,6 +89,20 @@ describe('instances: a real Debian container from an image, through the API', ()
     assert.equal((await exec(['hostname'])).stdout.trim(), 'web');
   });
 
+  it('gives each container its own id range, kept across restarts', async () => {
+    await finish(await api().post('/1.0/instances').send({ name: 'db', source: { type: 'image', alias: 'debian/12' } }));
+    await finish(await api().put('/1.0/instances/db/state').send({ action: 'start' }));
+    const dbPid = (await api().get('/1.0/instances/db/state').expect(200)).body.metadata.pid;
+    assert.equal(readFileSync(`/proc/${dbPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], '1065536');
+    const cfg = (await api().get('/1.0/instances/db').expect(200)).body.metadata.config;
+    assert.equal(cfg['volatile.idmap.base'], '1065536');
+    await finish(await api().put('/1.0/instances/db/state').send({ action: 'restart' }));
+    const again = (await api().get('/1.0/instances/db/state').expect(200)).body.metadata.pid;
+    assert.equal(readFileSync(`/proc/${again}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], '1065536');
+    await finish(await api().put('/1.0/instances/db/state').send({ action: 'stop', force: true }));
+    await finish(await api().delete('/1.0/instances/db'));
+  });
+
   it('boots to systemctl is-system-running = running', async () => {
     const r = await exec(['systemctl', 'is-system-running', '--wait']);
     assert.equal(r.stdout.trim(), 'running', `failed units: ${(await exec(['systemctl', '--failed', '--no-legend'])).stdout}`);

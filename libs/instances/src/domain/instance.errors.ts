@@ -28,3 +28,11 @@ export class InstanceEtagMismatchError extends PreconditionFailedError {
 export class InstanceStateError extends DomainError {
   readonly code = 'INSTANCE.INVALID_STATE';
 }
+
+/** Every id range of the host's allocation is in use. */
+export class IdRangeExhaustedError extends DomainError {
+  readonly code = 'INSTANCE.IDMAP_EXHAUSTED';
+  constructor(first: number, total: number, size: number) {
+    super(`No free range of ${size} ids is left in ${first}-${first + total - 1} for an unprivileged container`);
+  }
+}

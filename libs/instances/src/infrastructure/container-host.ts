@@ -4,15 +4,28 @@ import { BERTH_CONFIG, LOGGER, type BerthConfig, type Logger } from '#core';
 import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type HostCapacity } from '#quotas';
 import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Instance } from '../domain/instance.js';
+import { InstanceRepository } from './instance.repository.js';
 
 /**
- * Unprivileged containers share one id range, as LXD does unless `security.idmap.isolated` is set:
- * container root is host uid 1000000.
+ * Host ids for unprivileged containers: root's range in /etc/subuid when it has one, else
+ * 1000000-1000999999 (LXD's default). Each container gets its own 65536 ids from it, unless
+ * `security.idmap.isolated=false` asks to share the first range.
  */
-const SHARED_IDMAP = { hostId: 1_000_000, count: 65_536 };
+const ID_RANGE_SIZE = 65_536;
+
+function hostIdRange(): { first: number; total: number } {
+  try {
+    const line = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith('root:'));
+    const [, first, total] = line?.split(':') ?? [];
+    if (first && total && Number(total) >= ID_RANGE_SIZE) return { first: Number(first), total: Number(total) };
+  } catch {
+    // no /etc/subuid: the default range
+  }
+  return { first: 1_000_000, total: 1_000_000_000 };
+}
 const CGROUP_ROOT = '/sys/fs/cgroup';
 /** The child cgroup the runtime puts init in; the container's own cgroup above it carries the limits. */
 const PAYLOAD = 'payload';
@@ -25,19 +38,30 @@ export class ContainerHost {
   constructor(
     @Inject(BERTH_CONFIG) config: BerthConfig,
     private readonly pool: DefaultPool,
+    private readonly instances: InstanceRepository,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.runtime = new Runtime({ berthDir: config.BERTH_DIR });
   }
 
+  /** The host id where the container's root starts: its own range, allocated once and kept. */
+  async idmapBase(instance: Instance): Promise<number> {
+    const range = hostIdRange();
+    if (instance.expanded.config['security.idmap.isolated'] === 'false') return range.first;
+    const base = await this.instances.allocateIdRange(instance.name, range.first, range.total, ID_RANGE_SIZE);
+    instance.setVolatile('volatile.idmap.base', String(base)); // so the next saveState keeps it
+    return base;
+  }
+
   async start(instance: Instance, readyTimeoutMs: number): Promise<ContainerState> {
     const pool = await this.pool.get();
     const s = instance.snapshot;
+    const privileged = instance.expanded.config['security.privileged'] === 'true';
     return this.runtime.start({
       name: s.name,
       rootfs: join(pool.instanceVolumePath(s.name), 'rootfs'),
-      idmap: s.config['security.privileged'] === 'true' ? null : SHARED_IDMAP,
+      idmap: privileged ? null : { hostId: await this.idmapBase(instance), count: ID_RANGE_SIZE },
       uuid: s.volatile['volatile.uuid'],
       readyTimeoutMs,
     });

@@ -3,13 +3,15 @@ import type { EntityManager } from 'typeorm';
 import { DATABASE, isUniqueViolation, ValidationError, type Database } from '#core';
 import { QuotaRows } from '#quotas';
 import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
-import { InstanceAlreadyExistsError, InstanceBusyError, InstanceNotFoundError } from '../domain/instance.errors.js';
+import { IdRangeExhaustedError, InstanceAlreadyExistsError, InstanceBusyError, InstanceNotFoundError } from '../domain/instance.errors.js';
 import { InstanceRecord } from './instance.entity.js';
 
 /** Advisory-lock class of instance locks (the object id is the instance's id). */
 const LOCK_CLASS = 0x62690001;
 /** Serializes admission decisions, so two creates cannot both take the last gigabyte. */
 const ADMISSION_LOCK = 0x62690002;
+/** Serializes id range allocation, so two starts never take the same range. */
+const IDMAP_LOCK = 0x62690003;
 
 /**
  * Called inside the writing transaction, under the admission lock, with the expanded config of
@@ -202,6 +204,27 @@ export class InstanceRepository {
   async saveState(instance: Instance): Promise<void> {
     const s = instance.snapshot;
     await this.manager.update(InstanceRecord, { name: s.name }, { status: s.status, volatile: s.volatile, lastUsedAt: s.lastUsedAt, updatedAt: () => 'now()' });
+  }
+
+  /**
+   * Gives the instance its own range of `size` host ids inside [first, first + total), the lowest
+   * free one, recorded as `volatile.idmap.base`; an instance that has one keeps it.
+   */
+  async allocateIdRange(name: string, first: number, total: number, size: number): Promise<number> {
+    return this.manager.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, 0)', [IDMAP_LOCK]);
+      const rows: Array<{ name: string; base: string | null }> = await tx.query("SELECT name, volatile->>'volatile.idmap.base' AS base FROM instances");
+      const mine = rows.find((r) => r.name === name);
+      if (!mine) throw new InstanceNotFoundError(name);
+      if (mine.base !== null) return Number(mine.base);
+      const taken = new Set(rows.filter((r) => r.base !== null).map((r) => Number(r.base)));
+      for (let base = first; base + size <= first + total; base += size) {
+        if (taken.has(base)) continue;
+        await tx.query(`UPDATE instances SET volatile = volatile || jsonb_build_object('volatile.idmap.base', $2::text) WHERE name = $1`, [name, String(base)]);
+        return base;
+      }
+      throw new IdRangeExhaustedError(first, total, size);
+    });
   }
 
   /** Removes the record of an instance whose creation failed part-way. */

@@ -24,11 +24,15 @@ export function dnsmasqPaths(dir: string): DnsmasqPaths {
  * `--conf-file` on the command line is what identifies the process as this network's.
  */
 export async function startDnsmasq(network: string, paths: DnsmasqPaths): Promise<number> {
-  try {
-    await run('dnsmasq', [`--conf-file=${paths.config}`]);
-  } catch (err) {
-    if (err instanceof NetworkCommandError) throw new DnsmasqError(network, 'failed to start', err.stderr);
-    throw err;
+  // A dnsmasq that was just killed may still hold its sockets for a moment: retry for a while.
+  for (const deadline = Date.now() + 5000; ; await sleep(100)) {
+    try {
+      await run('dnsmasq', [`--conf-file=${paths.config}`]);
+      break;
+    } catch (err) {
+      if (!(err instanceof NetworkCommandError)) throw err;
+      if (!/Address already in use/.test(err.stderr) || Date.now() > deadline) throw new DnsmasqError(network, 'failed to start', err.stderr);
+    }
   }
   const pid = await findDnsmasq(paths);
   if (pid === undefined) throw new DnsmasqError(network, `started but ${paths.pidFile} names no running dnsmasq`);
