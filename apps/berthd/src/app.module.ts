@@ -4,10 +4,12 @@ import { CoreModule, type BerthConfig, type Database, type Logger } from '#core'
 import { OperationsModule, type EventHub } from '#operations';
 import { ImagesModule } from '#images';
 import { InstancesModule } from '#instances';
+import { NetworkModule } from '#network';
 import { ProfilesModule } from '#profiles';
 import { ServerModule } from '#server';
 import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
+import { NetworksController } from './api/networks.controller.js';
 import { OperationsController } from './api/operations.controller.js';
 import { ProfilesController } from './api/profiles.controller.js';
 import { ResourcesController } from './api/resources.controller.js';
@@ -37,8 +39,9 @@ export class AppModule {
         InstancesModule,
         ServerModule,
         ImagesModule,
+        NetworkModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, ImageAliasesController, ImagesController, OperationsController, ResourcesController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
     };
   }

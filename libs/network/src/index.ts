@@ -60,3 +60,17 @@ export { IptablesNat, iptablesChainName } from './infrastructure/iptables-nat.js
 export { createVethNic, attachVethNic, deleteVethNic, type VethNicSpec } from './infrastructure/veth.js';
 export { applyNicLimits, readNicLimits } from './infrastructure/traffic-shaper.js';
 export { readHostPrefixes, findLink, listLinks, type HostPrefix, type LinkInfo, type NetnsRef } from './infrastructure/iproute.js';
+
+// The API side: networks in Postgres, commands and queries.
+export { NetworkModule } from './network.module.js';
+export { NetworkRecord } from './api/network.entity.js';
+export {
+  CreateNetworkCommand,
+  DeleteNetworkCommand,
+  ListNetworksQuery,
+  GetNetworkQuery,
+  ListNetworkLeasesQuery,
+  NetworkStore,
+  type NetworkView,
+  type LeaseView,
+} from './api/network-commands.js';
