@@ -67,6 +67,26 @@ rm -f "$root/etc/hostname"
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+# Networking: systemd-networkd takes eth0 by DHCP, systemd-resolved answers DNS (names of the
+# managed network's dnsmasq). The wait for "online" is masked: a container without a nic must
+# still reach `running`.
+mkdir -p "$root/etc/systemd/network" "$root/etc/systemd/system/multi-user.target.wants" \
+	"$root/etc/systemd/system/sockets.target.wants" "$root/etc/systemd/system/sysinit.target.wants"
+cat >"$root/etc/systemd/network/eth0.network" <<'NET'
+[Match]
+Name=eth0
+
+[Network]
+DHCP=ipv4
+
+[DHCPv4]
+UseHostname=false
+NET
+ln -sf /lib/systemd/system/systemd-networkd.service "$root/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+ln -sf /lib/systemd/system/systemd-networkd.socket "$root/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
+ln -sf /lib/systemd/system/systemd-resolved.service "$root/etc/systemd/system/sysinit.target.wants/systemd-resolved.service"
+ln -sf /dev/null "$root/etc/systemd/system/systemd-networkd-wait-online.service"
+ln -sf /run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 printf '%s\n' "$hash" >"$root/etc/berth-recipe"
 
 mv -T "$root" "$target"

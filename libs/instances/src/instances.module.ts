@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { QuotasModule } from '#quotas';
 import { ServerModule } from '#server';
 import { StorageModule } from '#storage';
+import { NetworkModule } from '#network';
 import { ChangeInstanceStateHandler } from './commands/change-instance-state/change-instance-state.handler.js';
 import { ExecInInstanceHandler } from './commands/exec-in-instance/exec-in-instance.handler.js';
 import { CreateInstanceHandler } from './commands/create-instance/create-instance.handler.js';
@@ -24,7 +25,7 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
 
 @Module({
   exports: [ExecLogs],
-  imports: [QuotasModule, ServerModule, StorageModule],
+  imports: [QuotasModule, ServerModule, StorageModule, NetworkModule],
   providers: [
     InstanceRepository,
     ProfileResolver,

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { BERTH_CONFIG, LOGGER, type BerthConfig, type Logger } from '#core';
+import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } from '#core';
 import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type HostCapacity } from '#quotas';
 import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
+import { createVethNic, deleteVethNic, generateMac, hostVethName, NetworkStore, parseNicLimits } from '#network';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Instance } from '../domain/instance.js';
@@ -39,6 +40,7 @@ export class ContainerHost {
     @Inject(BERTH_CONFIG) config: BerthConfig,
     private readonly pool: DefaultPool,
     private readonly instances: InstanceRepository,
+    private readonly networks: NetworkStore,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
@@ -54,17 +56,80 @@ export class ContainerHost {
     return base;
   }
 
+  /**
+   * Starts the container, plugs its nics in while systemd boots (networkd takes them as they
+   * appear), then waits for READY=1.
+   */
   async start(instance: Instance, readyTimeoutMs: number): Promise<ContainerState> {
     const pool = await this.pool.get();
     const s = instance.snapshot;
     const privileged = instance.expanded.config['security.privileged'] === 'true';
-    return this.runtime.start({
+    const started = await this.runtime.start({
       name: s.name,
       rootfs: join(pool.instanceVolumePath(s.name), 'rootfs'),
       idmap: privileged ? null : { hostId: await this.idmapBase(instance), count: ID_RANGE_SIZE },
       uuid: s.volatile['volatile.uuid'],
-      readyTimeoutMs,
+      waitReady: false,
     });
+    await this.plugNics(instance, started.pid);
+    return this.runtime.waitReady(s.name, readyTimeoutMs);
+  }
+
+  /** The managed nics of the expanded devices: `type=nic` with `network=<managed network>`. */
+  nics(instance: Instance): Array<{ device: string; network: string; spec: Record<string, string> }> {
+    return Object.entries(instance.expanded.devices)
+      .filter(([, d]) => d.type === 'nic' && (d.network ?? d.parent) !== undefined)
+      .map(([device, spec]) => ({ device, network: (spec.network ?? spec.parent)!, spec }));
+  }
+
+  /** Refuses nics on networks that do not exist (400 naming the device), before anything is recorded. */
+  async checkNetworks(instance: Instance): Promise<void> {
+    const known = new Set((await this.networks.records()).map((r) => r.name));
+    for (const { device, network, spec } of this.nics(instance)) {
+      if (!known.has(network)) throw new ValidationError(`devices["${device}"]["${spec.network !== undefined ? 'network' : 'parent'}"]`, `network "${network}" does not exist`);
+    }
+  }
+
+  /** A veth per nic: host end on the bridge, container end named and addressed inside; MACs kept in volatile. */
+  private async plugNics(instance: Instance, pid: number): Promise<void> {
+    for (const { device, network, spec } of this.nics(instance)) {
+      const key = `volatile.${device}.hwaddr` as const;
+      const mac = spec.hwaddr ?? instance.snapshot.volatile[key] ?? generateMac();
+      if (!spec.hwaddr) instance.setVolatile(key, mac);
+      await this.networks.host.setHost(network, { mac, name: instance.name, ipv4: spec['ipv4.address'] });
+      await createVethNic({
+        hostName: hostVethName(instance.name, device),
+        bridge: network,
+        netns: { pid },
+        name: spec.name ?? device,
+        mac,
+        mtu: spec.mtu ? Number(spec.mtu) : undefined,
+        limits: parseNicLimits(spec, `devices["${device}"]`),
+      });
+    }
+  }
+
+  /** Removes what outlives a container's network namespace (the shaping devices), and forgets nothing else. */
+  async unplugNics(instance: Instance): Promise<void> {
+    for (const { device } of this.nics(instance)) await deleteVethNic(hostVethName(instance.name, device)).catch(() => undefined);
+  }
+
+  /** IPv4 addresses of the instance's nics, from the leases of their networks (LXD's state.network). */
+  async addresses(instance: Instance): Promise<Record<string, { addresses: Array<{ family: string; address: string; netmask: string; scope: string }>; hwaddr: string; state: string; type: string }>> {
+    const out: Record<string, { addresses: Array<{ family: string; address: string; netmask: string; scope: string }>; hwaddr: string; state: string; type: string }> = {};
+    for (const { device, network, spec } of this.nics(instance)) {
+      const mac = spec.hwaddr ?? instance.snapshot.volatile[`volatile.${device}.hwaddr`];
+      if (!mac) continue;
+      const leases = await this.networks.host.leases(network).catch(() => []);
+      const lease = leases.find((l) => l.mac.toLowerCase() === mac.toLowerCase());
+      out[spec.name ?? device] = {
+        addresses: lease ? [{ family: 'inet', address: lease.ipv4, netmask: '24', scope: 'global' }] : [],
+        hwaddr: mac,
+        state: 'up',
+        type: 'broadcast',
+      };
+    }
+    return out;
   }
 
   /** Applies the expanded limits to the running container's cgroup and reads them back. */

@@ -44,6 +44,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
           const fresh = this.publisher.mergeObjectContext(await this.instances.get(instance.name));
           if (!fresh.isRunning || (await this.host.state(instance.name)).state !== 'Stopped') return;
           this.log.warn({ instance: instance.name, lastExit: state.lastExit }, 'container is gone; instance marked stopped');
+          await this.host.unplugNics(fresh);
           fresh.markStopped();
           await this.instances.saveState(fresh);
           fresh.commit();

@@ -62,6 +62,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
       instance.markReady(state.readyMs);
     } catch (err) {
       await this.host.stop(name, 0, true).catch(() => undefined);
+      await this.host.unplugNics(instance);
       this.fail(instance);
       await this.instances.saveState(instance);
       throw err;
@@ -76,6 +77,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     instance.beginStop();
     await this.instances.saveState(instance);
     if ((await this.host.state(name)).state !== 'Stopped') await this.host.stop(name, timeout, force);
+    await this.host.unplugNics(instance);
     instance.markStopped();
     await this.instances.saveState(instance);
     instance.commit();

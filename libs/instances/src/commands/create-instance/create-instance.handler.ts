@@ -9,6 +9,7 @@ import { parseSource } from '../../domain/source.js';
 import { DefaultPool } from '#storage';
 import { Admission } from '../../infrastructure/admission.js';
 import { ImageResolver } from '../../infrastructure/image-resolver.js';
+import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { CreateInstanceCommand } from './create-instance.command.js';
@@ -30,6 +31,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     private readonly admission: Admission,
     private readonly images: ImageResolver,
     private readonly pool: DefaultPool,
+    private readonly containers: ContainerHost,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
@@ -54,6 +56,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.host,
       ),
     );
+    await this.containers.checkNetworks(instance);
     await this.instances.insert(instance, await this.admission.forInstance(instance));
     return this.operations.start({
       description: 'Creating instance',

@@ -3,6 +3,7 @@ import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cq
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
 import type { Instance } from '../../domain/instance.js';
 import { Admission } from '../../infrastructure/admission.js';
+import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { UpdateInstanceCommand } from './update-instance.command.js';
@@ -14,6 +15,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     private readonly profiles: ProfileResolver,
     private readonly publisher: EventPublisher,
     private readonly admission: Admission,
+    private readonly containers: ContainerHost,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
@@ -26,6 +28,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
       async (i) => {
         i.assertEtag(ifMatch);
         i.update(mode, changes, resolve, this.host);
+        await this.containers.checkNetworks(i);
         target = i;
         return 'save';
       },

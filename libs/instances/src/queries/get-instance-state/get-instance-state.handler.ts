@@ -18,7 +18,7 @@ export async function liveState(instance: Instance, host: ContainerHost): Promis
     status_code: InstanceStatus[status],
     disk: {},
     memory: { usage: usage.memory, usage_peak: usage.memoryPeak, swap_usage: usage.swap, swap_usage_peak: 0 },
-    network: null,
+    network: await host.addresses(instance),
     pid: state.pid,
     processes: usage.processes,
     cpu: { usage: usage.cpuNs },

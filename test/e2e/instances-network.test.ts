@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+import { ensureDebianImage } from '../support/debian-image.js';
+
+const run = promisify(execFile);
+const links = async () => (JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
+
+describe('instances on a managed network: DHCP, names, reachability', () => {
+  let d: Daemon;
+  const net = `btn${process.pid % 100000}`;
+  let hostLinks: string[];
+  const finish = async (res: { status: number; body: { operation: string } }) => {
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
+    assert.equal(op.status, 'Success', op.err);
+    return op;
+  };
+  const exec = async (name: string, command: string[]) => {
+    const op = await finish(await d.api().post(`/1.0/instances/${name}/exec`).send({ command, 'record-output': true }));
+    const stdout = (await d.api().get(op.metadata.output['1']).buffer(true).parse((r, cb) => {
+      let t = '';
+      r.on('data', (c: Buffer) => (t += c));
+      r.on('end', () => cb(null, t));
+    })).body as string;
+    return { code: op.metadata.return as number, stdout };
+  };
+  const address = async (name: string): Promise<string> => {
+    for (let i = 0; i < 300; i++) {
+      const s = (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata;
+      const a = s.network?.eth0?.addresses?.[0]?.address;
+      if (a) return a;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${name} got no address`);
+  };
+
+  before(async () => {
+    hostLinks = await links();
+    const image = await ensureDebianImage();
+    d = await startDaemon();
+    await finish(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
+    await d.api().post('/1.0/networks').send({ name: net, config: { 'ipv4.address': 'auto' } }).expect(200);
+    await d.api().post('/1.0/profiles').send({ name: 'lan', devices: { eth0: { type: 'nic', network: net, name: 'eth0' } } }).expect(200);
+  });
+  after(async () => {
+    const settle = async (res: { status: number; body: { operation?: string } }) => {
+      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
+    };
+    for (const n of ['c1', 'c2']) {
+      await settle(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop', force: true }));
+      await settle(await d.api().delete(`/1.0/instances/${n}`));
+    }
+    await d.api().delete(`/1.0/networks/${net}`);
+    await d.destroy();
+  });
+
+  it('refuses a nic on a network that does not exist, recording nothing', async () => {
+    const res = await d.api().post('/1.0/instances').send({ name: 'x1', source: { type: 'image', alias: 'debian/12' }, devices: { eth1: { type: 'nic', network: 'nonet' } } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'Invalid devices["eth1"]["network"]: network "nonet" does not exist');
+    await d.api().get('/1.0/instances/x1').expect(404);
+  });
+
+  it('gives two containers addresses by DHCP; they reach each other by address and by <name>.berth', async () => {
+    for (const n of ['c1', 'c2']) {
+      await finish(await d.api().post('/1.0/instances').send({ name: n, source: { type: 'image', alias: 'debian/12' }, profiles: ['default', 'lan'] }));
+      await finish(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'start' }));
+    }
+    const [a1, a2] = [await address('c1'), await address('c2')];
+    const gateway = (await d.api().get(`/1.0/networks/${net}`).expect(200)).body.metadata.config['ipv4.address'].split('/')[0];
+    for (const a of [a1, a2]) assert.equal(a.split('.').slice(0, 3).join('.'), gateway.split('.').slice(0, 3).join('.'));
+    assert.notEqual(a1, a2);
+    assert.equal((await exec('c1', ['ping', '-c', '1', '-W', '3', a2])).code, 0);
+    const byName = await exec('c1', ['ping', '-c', '1', '-W', '3', 'c2.berth']);
+    assert.equal(byName.code, 0, byName.stdout);
+    assert.match(byName.stdout, new RegExp(`\\(${a2.replace(/\./g, '\\.')}\\)`));
+    const leases = (await d.api().get(`/1.0/networks/${net}/leases`).expect(200)).body.metadata as Array<{ hostname: string; address: string }>;
+    assert.deepEqual(leases.map((l) => l.address).sort(), [a1, a2].sort());
+  });
+
+  it('keeps the MAC (and so the address) across a restart, and leaves no veth after a stop', async () => {
+    const before = (await d.api().get('/1.0/instances/c1').expect(200)).body.metadata.config['volatile.eth0.hwaddr'];
+    assert.match(before, /^00:16:3e(:[0-9a-f]{2}){3}$/);
+    const a1 = await address('c1');
+    await finish(await d.api().put('/1.0/instances/c1/state').send({ action: 'restart' }));
+    assert.equal((await d.api().get('/1.0/instances/c1').expect(200)).body.metadata.config['volatile.eth0.hwaddr'], before);
+    assert.equal(await address('c1'), a1);
+    for (const n of ['c1', 'c2']) await finish(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop' }));
+    assert.deepEqual((await links()).filter((l) => l.startsWith('bth') || l.startsWith('bti')), hostLinks.filter((l) => l.startsWith('bth') || l.startsWith('bti')));
+  });
+});
