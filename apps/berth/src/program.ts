@@ -10,6 +10,7 @@ import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerMonitorCommand } from './commands/monitor.js';
 import { registerOperationCommands } from './commands/operation.js';
 import { registerProfileCommands } from './commands/profile.js';
+import { registerNetworkCommands } from './commands/network.js';
 
 function packageVersion(): string {
   // dist/apps/berth/src/program.js and apps/berth/src/program.ts are both four levels down.
@@ -28,6 +29,7 @@ export function buildProgram(cli: Cli): Command {
     });
   registerInfoCommand(program, cli);
   registerProfileCommands(program, cli);
+  registerNetworkCommands(program, cli);
   registerImageCommands(program, cli);
   registerInstanceCommands(program, cli);
   registerLifecycleCommands(program, cli);
