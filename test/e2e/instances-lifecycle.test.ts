@@ -123,6 +123,18 @@ describe('instances: a real Debian container from an image, through the API', ()
     assert.match(forks.stderr, /fork|Resource temporarily unavailable|Cannot fork/i);
   });
 
+  it('applies a limit change to the running container at once, and says what the kernel took', async () => {
+    const limited = cgroupDirs(pid, 'memory').find((dir) => existsSync(join(dir, 'memory.limit_in_bytes')) && Number(readFileSync(join(dir, 'memory.limit_in_bytes'), 'utf8')) === 256 * MiB)!;
+    const res = await api().patch('/1.0/instances/web').send({ config: { 'limits.memory': '512MiB' } }).expect(200);
+    assert.deepEqual(res.body.metadata.applied.find((a: { file: string }) => a.file === 'memory.limit_in_bytes'), { file: 'memory.limit_in_bytes', requested: String(512 * MiB), actual: String(512 * MiB) });
+    assert.equal(Number(readFileSync(join(limited, 'memory.limit_in_bytes'), 'utf8')), 512 * MiB);
+    assert.equal((await api().get('/1.0/instances/web/state').expect(200)).body.metadata.pid, pid);
+    const refused = await api().patch('/1.0/instances/web').send({ config: { 'limits.memory': '0%' } });
+    assert.equal(refused.status, 400);
+    assert.equal(Number(readFileSync(join(limited, 'memory.limit_in_bytes'), 'utf8')), 512 * MiB);
+    assert.equal((await api().get('/1.0/instances/web').expect(200)).body.metadata.config['limits.memory'], '512MiB');
+  });
+
   it('refuses a second start and an exec in a stopped instance, changing nothing', async () => {
     const again = await api().put('/1.0/instances/web/state').send({ action: 'start' });
     assert.equal(again.status, 400);

@@ -39,8 +39,8 @@ export class InstancesController {
   }
 
   /** Changes made synchronously still answer as an operation, as LXD clients wait on one. */
-  private async done(res: Response, description: string, name: string) {
-    const op = await this.operations.start({ description, resources: { instances: [`/1.0/instances/${name}`] }, run: async () => undefined });
+  private async done(res: Response, description: string, name: string, result?: Record<string, unknown>) {
+    const op = await this.operations.start({ description, resources: { instances: [`/1.0/instances/${name}`] }, run: async () => result });
     return this.accepted(res, op);
   }
 
@@ -95,15 +95,15 @@ export class InstancesController {
   @Put(':name')
   async replace(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
-    await this.commands.execute(new UpdateInstanceCommand(name, 'replace', input, ifMatch));
-    return this.done(res, 'Updating instance', name);
+    const applied = await this.commands.execute(new UpdateInstanceCommand(name, 'replace', input, ifMatch));
+    return this.done(res, 'Updating instance', name, applied.length > 0 ? { applied } : undefined);
   }
 
   @Patch(':name')
   async merge(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
     const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
-    await this.commands.execute(new UpdateInstanceCommand(name, 'merge', input, ifMatch));
-    return sync({});
+    const applied = await this.commands.execute(new UpdateInstanceCommand(name, 'merge', input, ifMatch));
+    return sync(applied.length > 0 ? { applied } : {});
   }
 
   @Post(':name')

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
-import { HOST_CAPACITY, type HostCapacity } from '#quotas';
+import { HOST_CAPACITY, type AppliedSetting, type HostCapacity } from '#quotas';
 import type { Instance } from '../../domain/instance.js';
 import { Admission } from '../../infrastructure/admission.js';
 import { ContainerHost } from '../../infrastructure/container-host.js';
@@ -19,10 +19,16 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
-  async execute({ name, mode, changes, ifMatch }: UpdateInstanceCommand): Promise<void> {
+  /**
+   * Records the change and, when the instance runs, applies its limits to the live cgroup before
+   * the transaction commits: if the kernel refuses, the record is not changed either. Returns what
+   * the cgroup files read back (nothing for a stopped instance).
+   */
+  async execute({ name, mode, changes, ifMatch }: UpdateInstanceCommand): Promise<AppliedSetting[]> {
     const resolve = await this.profiles.load();
     const ratio = await this.admission.ratio();
     let target: Instance | undefined;
+    let applied: AppliedSetting[] = [];
     const instance = await this.instances.change(
       name,
       async (i) => {
@@ -32,8 +38,16 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         target = i;
         return 'save';
       },
-      { admit: ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio) },
+      {
+        admit: ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio),
+        afterWrite: async (i) => {
+          if (!i.isRunning) return;
+          const state = await this.containers.state(i.name);
+          if (state.state !== 'Stopped') applied = await this.containers.applyLimits(i, state);
+        },
+      },
     );
     this.publisher.mergeObjectContext(instance).commit();
+    return applied;
   }
 }
