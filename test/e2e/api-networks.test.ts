@@ -90,3 +90,31 @@ describe('networks API (a real bridge, dnsmasq and NAT)', () => {
     assert.deepEqual(await dnsmasqs(`${d.dir}/networks/${name}/`), []);
   });
 });
+
+describe('the default network of a first start', () => {
+  let d: Daemon;
+  const name = `btd${process.pid % 100000}`;
+
+  before(async () => {
+    d = await startDaemon({ env: { BERTH_DEFAULT_NETWORK: name } });
+  });
+  after(async () => {
+    await d.api().delete(`/1.0/networks/${name}`);
+    await d.destroy();
+  });
+
+  it('creates the bridge and gives the default profile eth0 on it, once', async () => {
+    const net = await d.api().get(`/1.0/networks/${name}`).expect(200);
+    assert.equal(net.body.metadata.status, 'Created');
+    assert.ok((await links()).includes(name));
+    const profile = await d.api().get('/1.0/profiles/default').expect(200);
+    assert.deepEqual(profile.body.metadata.devices.eth0, { type: 'nic', network: name, name: 'eth0' });
+    await d.api().put('/1.0/profiles/default').send({ description: profile.body.metadata.description, config: {}, devices: {} }).expect(200);
+    await d.api().delete(`/1.0/networks/${name}`).expect(200);
+    assert.equal(await d.stop(), 0);
+    d = await d.restart();
+    await d.api().get(`/1.0/networks/${name}`).expect(404);
+    assert.equal((await links()).includes(name), false);
+    assert.deepEqual((await d.api().get('/1.0/profiles/default').expect(200)).body.metadata.devices, {});
+  });
+});

@@ -101,6 +101,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     BERTH_DIR: dir,
     BERTH_LOG_LEVEL: 'info',
     BERTH_TEST_HOOKS: 'true',
+    // Bridge names are host-wide: test daemons create networks with names of their own.
+    BERTH_DEFAULT_NETWORK: 'none',
     ...opts.env,
   };
   const child = spawn(process.execPath, [BERTHD], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,10 +11,11 @@ describe('loadConfig', () => {
     assert.equal(c.BERTH_DB_USER, 'postgres');
     assert.equal(c.BERTH_TEST_HOOKS, false);
     assert.equal(c.BERTH_STORAGE_DRIVER, 'auto');
+    assert.equal(c.BERTH_DEFAULT_NETWORK, 'berthbr0');
   });
   it('reads every variable', () => {
-    const c = loadConfig({ BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: 'true', BERTH_STORAGE_DRIVER: 'dir', BERTH_STORAGE_SIZE: '1073741824' });
-    assert.deepEqual({ ...c }, { BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: true, BERTH_STORAGE_DRIVER: 'dir', BERTH_STORAGE_SIZE: '1073741824' });
+    const c = loadConfig({ BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: 'true', BERTH_STORAGE_DRIVER: 'dir', BERTH_STORAGE_SIZE: '1073741824', BERTH_DEFAULT_NETWORK: 'none' });
+    assert.deepEqual({ ...c }, { BERTH_DIR: '/srv/berth', DATABASE_URL: 'postgres://u:p@db:5432/berth', BERTH_LOG_LEVEL: 'debug', BERTH_DB_USER: 'pgberth', BERTH_TEST_HOOKS: true, BERTH_STORAGE_DRIVER: 'dir', BERTH_STORAGE_SIZE: '1073741824', BERTH_DEFAULT_NETWORK: 'none' });
   });
   const bad: Array<[NodeJS.ProcessEnv, string]> = [
     [{ BERTH_DIR: 'rel' }, 'Invalid environment variable BERTH_DIR="rel": must be an absolute path'],

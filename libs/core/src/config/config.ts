@@ -40,6 +40,14 @@ export class BerthConfig {
   @Matches(/^\d{9,15}$/, { message: 'must be a size in bytes (at least 100000000)' })
   BERTH_STORAGE_SIZE?: string;
 
+  /**
+   * The managed bridge created on the daemon's first start and given to the default profile as
+   * eth0 (LXD's lxdbr0); `none` creates no network.
+   */
+  @Matches(/^(none|[A-Za-z0-9][A-Za-z0-9_.-]{0,14})$/, { message: 'must be an interface name (at most 15 characters) or none' })
+  @Transform(({ value }) => value ?? 'berthbr0')
+  BERTH_DEFAULT_NETWORK!: string;
+
   /** Enables /internal/testing endpoints used by the test suite to drive real operations. */
   @IsBoolean({ message: 'must be true or false' })
   @Transform((p) => toBool(p) ?? false)
@@ -58,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     BERTH_TEST_HOOKS: pick('BERTH_TEST_HOOKS'),
     BERTH_STORAGE_DRIVER: pick('BERTH_STORAGE_DRIVER'),
     BERTH_STORAGE_SIZE: pick('BERTH_STORAGE_SIZE'),
+    BERTH_DEFAULT_NETWORK: pick('BERTH_DEFAULT_NETWORK'),
   };
   const config = plainToInstance(BerthConfig, raw);
   const errors = validateSync(config);

@@ -29,6 +29,9 @@ export function dataSourceOptions(
 
 /** The database the daemon uses: DATABASE_URL when set, the embedded server otherwise. */
 export class Database {
+  /** True when this start created the schema: the daemon's first start on this database. */
+  firstStart = false;
+
   private constructor(readonly dataSource: DataSource, readonly embedded?: EmbeddedDatabase) {}
 
   static async open(config: BerthConfig, log: Logger, entities: Classes, migrations: Classes): Promise<Database> {
@@ -64,6 +67,7 @@ export class Database {
       await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       const applied = await this.dataSource.runMigrations({ transaction: 'each' });
       if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'applied migrations');
+      this.firstStart = applied.length > 0 && applied[0].name === this.dataSource.migrations[0]?.name;
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
       await runner.release();
