@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 import {
   ContainerAlreadyRunningError,
@@ -13,6 +13,7 @@ import {
   NativeCallError,
   isNativeFailure,
   nativeError,
+  type NativeFailure,
 } from './errors.js';
 import { requestMonitor } from './monitor-client.js';
 import { defaultNativeDir, loadNative, monitorBinary } from './native.js';
@@ -91,6 +92,62 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ExecStreamOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /**
+   * Run on a terminal from the container's devpts, of this initial size (`resize()` changes
+   * it). Everything the command writes then comes on `stdout`; `stderr` ends at once.
+   */
+  pty?: { rows: number; cols: number };
+}
+
+/** How a streamed command ended. */
+export interface ExecExit {
+  /** Its exit status; 128 + the signal's number when a signal killed it (as a shell reports). */
+  exitCode: number;
+  /** The number of the signal that killed it, if one did. */
+  signal?: number;
+}
+
+/**
+ * A command running inside a container, its stdio streamed both ways as data comes.
+ * The helper relays between these streams and the command's own pipes (or terminal), so they
+ * end when the command has exited and its output was drained, even if a background process
+ * inside still holds the command's descriptors.
+ */
+export interface ExecStream {
+  /**
+   * Written through to the command as it comes. Without a pty, `end()` closes the command's
+   * stdin (its EOF); on a terminal it only ends the input (write "\x04", the VEOF character,
+   * for the terminal's EOF). Writes after the command exited are discarded.
+   */
+  readonly stdin: Writable;
+  /** The command's stdout (with a pty: the terminal's output, stderr included). */
+  readonly stdout: Readable;
+  /** The command's stderr; with a pty an already ended stream. */
+  readonly stderr: Readable;
+  /**
+   * Pty only: sets the terminal's size (TIOCSWINSZ on its master), which the kernel signals
+   * to the terminal's foreground process group as SIGWINCH. No-op once the command exited.
+   */
+  resize(rows: number, cols: number): void;
+  /**
+   * Sends signal `signo` (1-64) to the command, or to its process group when it has a pty
+   * (it leads its own session there). No-op once the command exited.
+   */
+  signal(signo: number): void;
+  /**
+   * Resolves with the command's status once the helper has exited (the streams may still
+   * hold unread output: read them to their 'end'). Rejects like `exec()` when the command
+   * could not be started: ContainerNotRunningError, or a NativeCallError (e.g. `execve`,
+   * ENOENT for a missing command).
+   */
+  readonly exited: Promise<ExecExit>;
+}
+
 export interface RuntimeOptions {
   /** The daemon's state directory; monitors live under `<berthDir>/containers/<name>/`. */
   berthDir: string;
@@ -134,6 +191,20 @@ function readAll(stream: Readable | null): Promise<string> {
     stream.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+function checkWindow(rows: number, cols: number): void {
+  if (![rows, cols].every((n) => Number.isInteger(n) && n > 0 && n <= 10_000)) {
+    throw new InvalidContainerSpecError('pty', 'rows and cols must be integers in 1..10000');
+  }
+}
+
+/** The typed error of a helper's failure report: a container that is not running, or the call. */
+function execError(name: string, failure: NativeFailure): Error {
+  if (failure.syscall === 'connect' && ['ENOENT', 'ECONNREFUSED'].includes(failure.code)) {
+    return new ContainerNotRunningError(name);
+  }
+  return nativeError(failure);
 }
 
 function isGone(pid: number): boolean {
@@ -275,26 +346,7 @@ export class Runtime {
    * NativeCallError (`execve`, ENOENT).
    */
   async exec(name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    this.checkName(name);
-    if (argv.length === 0) throw new InvalidContainerSpecError('argv', 'must not be empty');
-    const args = ['exec', '--berth-dir', this.berthDir, '--name', name, '--report-fd', '3'];
-    if (options.cwd) args.push('--cwd', options.cwd);
-    if (options.uid !== undefined) args.push('--uid', String(options.uid));
-    if (options.gid !== undefined) args.push('--gid', String(options.gid));
-    if (options.pty) {
-      const { rows, cols } = options.pty;
-      if (![rows, cols].every((n) => Number.isInteger(n) && n > 0 && n <= 10_000)) {
-        throw new InvalidContainerSpecError('pty', 'rows and cols must be integers in 1..10000');
-      }
-      args.push('--pty', `${rows}x${cols}`);
-    }
-    for (const [key, value] of Object.entries(options.env ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || value.includes('\0')) {
-        throw new InvalidContainerSpecError(`env.${key}`, 'invalid environment variable');
-      }
-      args.push('--env', `${key}=${value}`);
-    }
-    args.push('--', ...argv);
+    const args = this.execArgs(name, argv, options, []);
     const helper = spawn(monitorBinary(this.nativeDir), args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     const exited = new Promise<number>((resolve, reject) => {
       helper.on('error', reject);
@@ -309,13 +361,122 @@ export class Runtime {
       exited,
     ]);
     const failure: unknown = report ? JSON.parse(report.split('\n')[0]!) : undefined;
-    if (isNativeFailure(failure)) {
-      if (failure.syscall === 'connect' && ['ENOENT', 'ECONNREFUSED'].includes(failure.code)) {
-        throw new ContainerNotRunningError(name);
-      }
-      throw nativeError(failure);
-    }
+    if (isNativeFailure(failure)) throw execError(name, failure);
     return { exitCode, stdout, stderr };
+  }
+
+  /**
+   * Runs argv inside the container like `exec()`, but streams: output arrives as the command
+   * writes it, stdin is written through, and the command can be signalled and (on a pty)
+   * resized while it runs. See ExecStream. Invalid options throw at once; a failure to start
+   * the command rejects `exited`.
+   *
+   * The helper is `berth-monitor exec … --control-fd 4`: fds 0-2 carry stdio, fd 3 the report
+   * (a failure, or the final `{"ok":true,"exitCode":N,"signal":S}`), fd 4 control requests,
+   * one JSON object per line: `{"signal":N}`, `{"resize":[rows,cols]}`.
+   */
+  execStream(name: string, argv: string[], options: ExecStreamOptions = {}): ExecStream {
+    const args = this.execArgs(name, argv, options, ['--control-fd', '4']);
+    const pty = options.pty !== undefined;
+    const helper = spawn(monitorBinary(this.nativeDir), args, {
+      stdio: ['pipe', 'pipe', pty ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const report = helper.stdio[3] as Readable;
+    const control = helper.stdio[4] as net.Socket;
+    const stderr = pty ? new PassThrough() : (helper.stdio[2] as Readable);
+    if (pty) (stderr as PassThrough).end();
+    const stdin = helper.stdio[0] as Writable;
+    stdin.on('error', () => undefined); /* EPIPE once the command is gone */
+    control.on('error', () => undefined);
+    control.resume();
+    let running = true;
+    const exited = new Promise<ExecExit>((resolve, reject) => {
+      let reported = '';
+      let reportDone = false;
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      const settle = () => {
+        if (!reportDone || !exit) return;
+        const lines = reported
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line): unknown => {
+            try {
+              return JSON.parse(line);
+            } catch {
+              return undefined;
+            }
+          });
+        if (isNativeFailure(lines[0])) return reject(execError(name, lines[0]));
+        const status = lines.find(
+          (line): line is { exitCode: number; signal?: number } =>
+            typeof line === 'object' && line !== null && typeof (line as { exitCode?: unknown }).exitCode === 'number',
+        );
+        if (!status) {
+          const how = exit.signal ?? `status ${exit.code}`;
+          return reject(new NativeCallError(`berth-monitor exec ended (${how}) without the command's status`, 'waitid', 10, 'ECHILD'));
+        }
+        resolve(typeof status.signal === 'number' ? { exitCode: status.exitCode, signal: status.signal } : { exitCode: status.exitCode });
+      };
+      report.setEncoding('utf8');
+      report.on('data', (chunk: string) => (reported += chunk));
+      report.on('close', () => {
+        reportDone = true;
+        settle();
+      });
+      helper.on('error', (error) => {
+        running = false;
+        reject(error);
+      });
+      helper.on('exit', (code, signal) => {
+        running = false;
+        exit = { code, signal };
+        settle();
+      });
+    });
+    exited.catch(() => undefined); /* a caller that never awaits it must not crash the process */
+    const send = (request: object) => {
+      if (running && control.writable) control.write(`${JSON.stringify(request)}\n`);
+    };
+    return {
+      stdin,
+      stdout: helper.stdio[1] as Readable,
+      stderr,
+      exited,
+      resize(rows: number, cols: number): void {
+        if (!pty) throw new InvalidContainerSpecError('pty', 'resize needs a command started with a pty');
+        checkWindow(rows, cols);
+        send({ resize: [rows, cols] });
+      },
+      signal(signo: number): void {
+        if (!Number.isInteger(signo) || signo < 1 || signo > 64) {
+          throw new InvalidContainerSpecError('signal', 'must be a signal number in 1..64');
+        }
+        send({ signal: signo });
+      },
+    };
+  }
+
+  /** berth-monitor exec's arguments; throws InvalidContainerSpecError on bad input. */
+  private execArgs(name: string, argv: string[], options: ExecStreamOptions, extra: string[]): string[] {
+    this.checkName(name);
+    if (argv.length === 0) throw new InvalidContainerSpecError('argv', 'must not be empty');
+    const args = ['exec', '--berth-dir', this.berthDir, '--name', name, '--report-fd', '3', ...extra];
+    if (options.cwd) args.push('--cwd', options.cwd);
+    if (options.uid !== undefined) args.push('--uid', String(options.uid));
+    if (options.gid !== undefined) args.push('--gid', String(options.gid));
+    if (options.pty) {
+      const { rows, cols } = options.pty;
+      checkWindow(rows, cols);
+      args.push('--pty', `${rows}x${cols}`);
+    }
+    for (const [key, value] of Object.entries(options.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || value.includes('\0')) {
+        throw new InvalidContainerSpecError(`env.${key}`, 'invalid environment variable');
+      }
+      args.push('--env', `${key}=${value}`);
+    }
+    args.push('--', ...argv);
+    return args;
   }
 
   /**

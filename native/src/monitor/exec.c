@@ -8,13 +8,19 @@
  * deny list and execs; the parent forwards signals and exits with the child's status
  * (128+signal when killed). Setup failures go to the report descriptor as JSON. With --pty the
  * command gets a terminal from the container's devpts and the helper relays it to its stdio.
+ * With --control-fd N (the streaming exec of Runtime.execStream) the command never holds the
+ * helper's stdio: it gets fresh pipes (owned by the ids it runs as, so /dev/stdout opens) or
+ * the terminal, relay.c copies both ways as data arrives and obeys {"signal":N} and
+ * {"resize":[rows,cols]} lines on descriptor N, and the helper ends by writing the command's
+ * status to the report descriptor: {"ok":true,"exitCode":N[,"signal":S]}.
  * Read: setns(2) (pidfd form), memfd_create(2), fcntl(2) (F_ADD_SEALS), execveat(2), pty(7),
- * ioctl_tty(2) (TIOCGPTPEER, TIOCSCTTY),
+ * ioctl_tty(2) (TIOCGPTPEER, TIOCSCTTY), user_namespaces(7) (uid_map),
  * cgroups(7), credentials(7).
  */
 #include "cgroup.h"
 #include "container.h"
 #include "monitor.h"
+#include "relay.h"
 #include "util.h"
 
 #include <errno.h>
@@ -46,6 +52,47 @@
 #define MAX_ENV 128
 
 static pid_t child_pid;
+
+/* Like close_inherited(), but keeps two descriptors (each -1 or above 2), both FD_CLOEXEC. */
+static void close_inherited_but(int a, int b)
+{
+	if (a < 0 || b < 0 || a == b) {
+		close_inherited(a < 0 ? b : a);
+		return;
+	}
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+	if (lo > 3)
+		syscall(SYS_close_range, 3U, lo - 1, 0U);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0U);
+	syscall(SYS_close_range, hi + 1, ~0U, 0U);
+	fcntl((int)lo, F_SETFD, FD_CLOEXEC);
+	fcntl((int)hi, F_SETFD, FD_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++) /* 0-2 must exist, or the next descriptor would pose as stdio */
+		if (fcntl(fd, F_GETFD) < 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC); /* lands on fd: the lowest free */
+			if (null >= 0)
+				fcntl(null, F_SETFD, 0);
+		}
+}
+
+/* The host id that `id` of the user namespace of `pid` maps to (`map`: "uid_map" or "gid_map"). */
+static int host_id(pid_t pid, const char *map, unsigned id, unsigned *out)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, map);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return fail("open", errno, "%s", path);
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long inside, outside, count;
+		if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) == 3 && id >= inside && id - inside < count) {
+			*out = (unsigned)(outside + (id - inside));
+			return 0;
+		}
+	}
+	return fail("open", EOVERFLOW, "id %u is not mapped in %s", id, path);
+}
 
 static void forward_signal(int sig)
 {
@@ -158,12 +205,14 @@ static int open_container_pty(int pty_sock, unsigned short rows, unsigned short 
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return fail("ioctl", errno, "TIOCGPTPEER");
+	/* The session and controlling terminal exist before the helper holds the master: a
+	 * signal to the process group or a resize it relays has somewhere to go. */
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		return fail("ioctl", errno, "TIOCSCTTY");
 	char byte = 'p';
 	if (send_with_fd(pty_sock, &byte, 1, master) < 0)
 		return fail("sendmsg", errno, "pty master");
 	close(master);
-	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
-		return fail("ioctl", errno, "TIOCSCTTY");
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(slave, fd) < 0)
 			return fail("dup2", errno, "pty to fd %d", fd);
@@ -210,7 +259,8 @@ static int relay_pty(int master, pid_t child)
 }
 
 static __attribute__((noreturn)) void run_child(char **cmd, char **envp, const char *cwd, uid_t uid, gid_t gid,
-						int report_fd, int pty_sock, unsigned short rows, unsigned short cols)
+						int report_fd, int pty_sock, unsigned short rows, unsigned short cols,
+						const int *stdio)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -223,6 +273,15 @@ static __attribute__((noreturn)) void run_child(char **cmd, char **envp, const c
 		goto failed;
 	}
 	if (pty_sock >= 0 && open_container_pty(pty_sock, rows, cols) < 0)
+		goto failed;
+	for (int fd = 0; stdio && fd < 3; fd++)
+		if (dup2(stdio[fd], fd) < 0) { /* the pipes are O_CLOEXEC; their dup2 copies are not */
+			fail("dup2", errno, "pipe to fd %d", fd);
+			goto failed;
+		}
+	/* While still root: without a user namespace a non-root uid has no CAP_SETPCAP (bounding
+	 * set) nor CAP_SYS_ADMIN (a filter without no_new_privs). The deny list spares what follows. */
+	if (drop_host_capabilities() < 0 || install_seccomp() < 0)
 		goto failed;
 	if (setresuid(uid, uid, uid) < 0) {
 		fail("setresuid", errno, "uid %u", (unsigned)uid);
@@ -237,8 +296,6 @@ static __attribute__((noreturn)) void run_child(char **cmd, char **envp, const c
 		fail("getcwd", errno, "%s", cwd);
 		goto failed;
 	}
-	if (drop_host_capabilities() < 0 || install_seccomp() < 0)
-		goto failed;
 	extern char **environ;
 	environ = envp;
 	execvp(cmd[0], cmd);
@@ -255,19 +312,27 @@ int exec_main(int argc, char **argv)
 		{ "cwd", required_argument, NULL, 'C' },       { "env", required_argument, NULL, 'e' },
 		{ "uid", required_argument, NULL, 'u' },       { "gid", required_argument, NULL, 'g' },
 		{ "report-fd", required_argument, NULL, 'f' }, { "pty", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+		{ "control-fd", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
 	};
-	int report_fd = -1;
+	int report_fd = -1, control_fd = -1;
 	bool pty = false;
 	unsigned rows = 24, cols = 80;
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--report-fd") == 0 && i + 1 < argc)
 			report_fd = atoi(argv[i + 1]);
-	close_inherited(report_fd);
+		if (strcmp(argv[i], "--control-fd") == 0 && i + 1 < argc)
+			control_fd = atoi(argv[i + 1]);
+	}
+	if (control_fd <= 2 || control_fd == report_fd)
+		control_fd = -1;
+	close_inherited_but(report_fd, control_fd);
 	prctl(PR_SET_DUMPABLE, 0);
 	if (getenv(SEALED_ENV) == NULL) {
+		/* They must survive the re-exec, and only they. */
 		if (report_fd >= 0)
-			fcntl(report_fd, F_SETFD, 0); /* it must survive the re-exec, and only that one */
+			fcntl(report_fd, F_SETFD, 0);
+		if (control_fd >= 0)
+			fcntl(control_fd, F_SETFD, 0);
 		reexec_sealed(argv - 1);
 		report_failure(report_fd);
 		return 125;
@@ -297,6 +362,7 @@ int exec_main(int argc, char **argv)
 		case 'u': uid = (uid_t)strtoul(optarg, NULL, 10); break;
 		case 'g': gid = (gid_t)strtoul(optarg, NULL, 10); break;
 		case 'f': break;
+		case 'c': break;
 		case 't':
 			if (sscanf(optarg, "%ux%u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 10000 || cols > 10000) {
 				fail("getopt", EINVAL, "--pty ROWSxCOLS");
@@ -337,6 +403,32 @@ int exec_main(int argc, char **argv)
 		report_failure(report_fd);
 		return 125;
 	}
+	/*
+	 * Streaming without a terminal: the command's stdio are pipes of the helper's own, made
+	 * while it still is host root, and given to the ids the command runs as (their host
+	 * counterparts), so /dev/stdin and /dev/stderr open inside an unprivileged container.
+	 */
+	bool stream = control_fd >= 0;
+	int in_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+	if (stream && !pty) {
+		unsigned host_uid, host_gid;
+		if (pipe2(in_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+			fail("pipe2", errno, "the command's stdio");
+			report_failure(report_fd);
+			return 125;
+		}
+		if (host_id((pid_t)pid, "uid_map", uid, &host_uid) < 0 || host_id((pid_t)pid, "gid_map", gid, &host_gid) < 0) {
+			report_failure(report_fd);
+			return 125;
+		}
+		int ends[3] = { in_pipe[0], out_pipe[1], err_pipe[1] };
+		for (int i = 0; i < 3; i++)
+			if (fchown(ends[i], host_uid, host_gid) < 0) {
+				fail("fchown", errno, "the command's stdio pipe %d", i);
+				report_failure(report_fd);
+				return 125;
+			}
+	}
 	int nstypes = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
 	if (!same_userns((pid_t)pid))
 		nstypes |= CLONE_NEWUSER;
@@ -352,12 +444,18 @@ int exec_main(int argc, char **argv)
 	int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
 		sigaction(forwarded[i], &sa, NULL);
+	if (stream)
+		signal(SIGPIPE, SIG_IGN); /* Node gone: writes fail with EPIPE and output is dropped */
 	int pty_pair[2] = { -1, -1 };
 	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pty_pair) < 0) {
 		fail("socketpair", errno, "pty");
 		report_failure(report_fd);
 		return 125;
 	}
+	/* No forwarded signal may run our handler in the child before it resets them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	child_pid = fork();
 	if (child_pid < 0) {
 		fail("fork", errno, "into the container");
@@ -367,19 +465,52 @@ int exec_main(int argc, char **argv)
 	if (child_pid == 0) {
 		if (pty)
 			close(pty_pair[0]);
+		int stdio[3] = { in_pipe[0], out_pipe[1], err_pipe[1] };
 		run_child(cmd, envp, cwd, uid, gid, report_fd, pty ? pty_pair[1] : -1, (unsigned short)rows,
-			  (unsigned short)cols);
+			  (unsigned short)cols, stream && !pty ? stdio : NULL);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	int status;
+	int master = -1;
 	if (pty) {
 		close(pty_pair[1]);
-		int master = -1;
 		char byte;
 		if (recv_with_fd(pty_pair[0], &byte, 1, &master) <= 0 || master < 0) {
 			waitpid(child_pid, &status, 0); /* the child reported why */
 			return 125;
 		}
 		close(pty_pair[0]);
+	}
+	if (stream) {
+		struct relay r = { .child = child_pid, .control = control_fd, .master = master,
+				   .stdin_w = in_pipe[1], .stdout_r = out_pipe[0], .stderr_r = err_pipe[0] };
+		if (!pty) {
+			close(in_pipe[0]);
+			close(out_pipe[1]);
+			close(err_pipe[1]);
+		}
+		int fds[] = { master, in_pipe[1], out_pipe[0], err_pipe[0] };
+		for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
+			if (fds[i] >= 0)
+				fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		r.pidfd = sys_pidfd_open(child_pid, 0); /* always O_CLOEXEC */
+		if (r.pidfd < 0) {
+			fail("pidfd_open", errno, "the command");
+			report_failure(report_fd);
+			kill(child_pid, SIGKILL);
+			waitpid(child_pid, &status, 0);
+			return 125;
+		}
+		status = relay_run(&r);
+		char line[96];
+		if (WIFSIGNALED(status))
+			snprintf(line, sizeof(line), "{\"ok\":true,\"exitCode\":%d,\"signal\":%d}\n", 128 + WTERMSIG(status),
+				 WTERMSIG(status));
+		else
+			snprintf(line, sizeof(line), "{\"ok\":true,\"exitCode\":%d}\n", WEXITSTATUS(status));
+		if (report_fd >= 0)
+			write_all(report_fd, line, strlen(line));
+	} else if (pty) {
 		status = relay_pty(master, child_pid);
 		close(master);
 	} else {
