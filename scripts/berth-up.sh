@@ -22,6 +22,10 @@ if ! berth list --format csv | grep -q '^c1,'; then
 elif ! berth list --format csv | grep -q '^c1,\(RUNNING\|READY\),'; then
   berth start c1
 fi
+for _ in $(seq 1 50); do  # DHCP on berthbr0 takes a moment after READY=1
+  berth list --format csv | grep -q '^c1,[A-Z]*,[0-9]' && break
+  sleep 0.2
+done
 berth list
 echo "+ berth exec c1 -- systemctl is-system-running --wait"
 berth exec c1 -- systemctl is-system-running --wait

@@ -263,8 +263,14 @@ export class Runtime {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
     });
+    // A monitor that cannot even be executed (missing or not executable) is a typed error, not a crash.
+    let spawnError: NodeJS.ErrnoException | undefined;
+    monitor.once('error', (error: NodeJS.ErrnoException) => (spawnError = error));
     const reported = await readAll(monitor.stdio[3] as Readable);
     monitor.unref();
+    if (spawnError) {
+      throw new NativeCallError(`cannot run berth-monitor: ${spawnError.message}`, 'execve', Math.abs(spawnError.errno ?? 2), spawnError.code ?? 'ENOENT');
+    }
     const report: unknown = reported ? JSON.parse(reported.split('\n')[0]!) : undefined;
     if (isNativeFailure(report)) {
       if (report.syscall === 'flock' && report.code === 'EAGAIN') {
