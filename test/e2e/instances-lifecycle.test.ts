@@ -151,6 +151,16 @@ describe('instances: a real Debian container from an image, through the API', ()
     assert.equal((await exec(['systemctl', 'is-system-running'])).stdout.trim(), 'running');
   });
 
+  it('keeps running when berthd is killed with SIGKILL, and is adopted by the next one', async () => {
+    await d.kill('SIGKILL');
+    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'systemd');
+    d = await d.restart();
+    const res = await api().get('/1.0/instances/web/state').expect(200);
+    assert.equal(res.body.metadata.status, 'Ready');
+    assert.equal(res.body.metadata.pid, pid);
+    assert.equal((await exec(['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+  });
+
   it('stops cleanly: no process, no cgroup, no monitor left', async () => {
     const memoryDirs = cgroupDirs(pid, 'memory');
     const stopped = await finish(await api().put('/1.0/instances/web/state').send({ action: 'stop', timeout: 30 }));
