@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { queryEmbedded } from '../support/db.js';
 import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
+import { runBerth } from '../support/cli.js';
 import { tinyImage, writeTinyImage, type TinyImage } from '../support/tiny-image.js';
 
 interface Run {
@@ -45,15 +46,7 @@ describe('berth image', () => {
   let img: TinyImage;
   let split: TinyImage;
 
-  const berth = (args: string[], input = ''): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = execFile(process.execPath, [BERTH, ...args], { env: d.env, cwd: work }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : undefined) : 0;
-        if (code === undefined) reject(err);
-        else resolve({ code, stdout, stderr });
-      });
-      child.stdin?.end(input);
-    });
+  const berth = (args: string[], input = ''): Promise<Run> => runBerth(args, { env: d.env, cwd: work, input });
 
   const ok = async (args: string[], input?: string): Promise<string> => {
     const result = await berth(args, input);

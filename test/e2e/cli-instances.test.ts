@@ -2,7 +2,6 @@
 // real CLI) against a real berthd. Effects are read back through the REST API and the daemon's
 // database; refusals must leave both as they were.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { queryEmbedded } from '../support/db.js';
-import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+import { runBerth } from '../support/cli.js';
 import { writeTinyImage } from '../support/tiny-image.js';
 
 interface Run {
@@ -43,15 +43,7 @@ function assertOneLineError(result: Run, message: RegExp): void {
 describe('berth instances', () => {
   let d: Daemon;
 
-  const berth = (args: string[], input = ''): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = execFile(process.execPath, [BERTH, ...args], { env: d.env }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : undefined) : 0;
-        if (code === undefined) reject(err);
-        else resolve({ code, stdout, stderr });
-      });
-      child.stdin?.end(input);
-    });
+  const berth = (args: string[], input = ''): Promise<Run> => runBerth(args, { env: d.env, input });
 
   const ok = async (args: string[], input?: string): Promise<string> => {
     const result = await berth(args, input);

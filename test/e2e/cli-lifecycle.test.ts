@@ -1,10 +1,10 @@
 // The README's main job through the real CLI: build the debian-12 image, launch, exec, stop, start, delete.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+import { runBerth } from '../support/cli.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -16,12 +16,7 @@ interface Run {
 
 describe('berth launch, exec, stop, start, delete (real containers)', () => {
   let d: Daemon;
-  const berth = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [BERTH, ...args], { env: d.env, cwd: REPO, maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60 * 1000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
+  const berth = (...args: string[]): Promise<Run> => runBerth(args, { env: d.env, cwd: REPO, timeoutMs: 30 * 60 * 1000 });
   const ok = async (...args: string[]) => {
     const r = await berth(...args);
     assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+import { runBerth } from '../support/cli.js';
 
 describe('berth network (real bridges)', () => {
   let d: Daemon;
   const net = `btc${process.pid % 100000}`;
-  const berth = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, [BERTH, ...args], { env: d.env }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
-    );
+  const berth = (...args: string[]) => runBerth(args, { env: d.env });
 
   before(async () => {
     d = await startDaemon();

@@ -1,7 +1,7 @@
 // The real `berth` binary against a real berthd on a temporary BERTH_DIR. Effects are read back
 // through the CLI's JSON output and, where it matters, through the REST API itself.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
+import { runBerth } from '../support/cli.js';
 
 interface Run {
   code: number;
@@ -44,15 +45,7 @@ describe('berth CLI', () => {
   let d: Daemon;
 
   /** Run `berth` with the daemon's BERTH_DIR; `input`, when given, is piped to its stdin. */
-  const berth = (args: string[], input = '', env: NodeJS.ProcessEnv = d.env): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = execFile(process.execPath, [BERTH, ...args], { env }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : undefined) : 0;
-        if (code === undefined) reject(err);
-        else resolve({ code, stdout, stderr });
-      });
-      child.stdin?.end(input);
-    });
+  const berth = (args: string[], input = '', env: NodeJS.ProcessEnv = d.env): Promise<Run> => runBerth(args, { env, input });
 
   /** Run `berth` and insist it succeeded. */
   const ok = async (args: string[], input?: string): Promise<string> => {

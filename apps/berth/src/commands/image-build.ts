@@ -22,7 +22,7 @@ const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
  * path. The image is that tree under `rootfs/` with a `metadata.yaml`, packed once per rootfs and
  * cached, so the same recipe always gives the same fingerprint.
  */
-async function packImage(recipe: string, log: (line: string) => void): Promise<string> {
+export async function packImage(recipe: string, log: (line: string) => void): Promise<string> {
   const script = join(recipe, 'build.sh');
   if (!existsSync(script)) throw new UsageError(`${recipe} is not an image recipe (no build.sh)`);
   log(`Building the root filesystem with ${script} (cached after the first build)`);
