@@ -1,18 +1,30 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startDaemon, type Daemon } from '../support/daemon.js';
+import { ensureDebianImage } from '../support/debian-image.js';
 
 const exec = promisify(execFile);
 
 /** LXD's own client (Debian's lxd-client, LXD 5.0.2), pointed at berthd with LXD_DIR. */
 describe("LXD's lxc client against berthd", () => {
   let d: Daemon;
-  const lxc = (...args: string[]) => exec('lxc', args, { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir }, timeout: 30_000 });
+  /** lxc with its stdin closed: `lxc launch`/`init` read instance YAML from a stdin that is not a terminal. */
+  const lxc = (...args: string[]) => {
+    const run = exec('lxc', args, { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir }, timeout: 60_000 });
+    run.child.stdin?.end();
+    return run;
+  };
 
   before(async () => {
     d = await startDaemon();
+    // Only the local remote: lxc's default config would also list public image servers.
+    await mkdir(join(d.dir, '.config', 'lxc'), { recursive: true });
+    await writeFile(join(d.dir, '.config', 'lxc', 'config.yml'), 'default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\naliases: {}\n');
   });
   after(async () => {
     await d.destroy();
@@ -69,6 +81,22 @@ describe("LXD's lxc client against berthd", () => {
     await lxc('delete', 'c2');
     ({ stdout } = await lxc('list', '--format', 'csv'));
     assert.equal(stdout, 'c1,STOPPED,,,CONTAINER,0\n');
+  });
+
+  it('lxc image import, lxc launch, stop, start and delete --force with a real container', async () => {
+    const { stdout: imported } = await lxc('image', 'import', await ensureDebianImage(), '--alias', 'debian/12');
+    assert.match(imported, /Image imported with fingerprint: [0-9a-f]{64}/);
+    await lxc('launch', 'debian/12', 'l1');
+    let { stdout } = await lxc('list', 'l1', '--format', 'csv');
+    assert.equal(stdout, 'l1,READY,,,CONTAINER,0\n');
+    const pid = (await d.api().get('/1.0/instances/l1/state').expect(200)).body.metadata.pid;
+    assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'systemd');
+    await lxc('stop', 'l1');
+    ({ stdout } = await lxc('list', 'l1', '--format', 'csv'));
+    assert.equal(stdout, 'l1,STOPPED,,,CONTAINER,0\n');
+    await lxc('start', 'l1');
+    await lxc('delete', '--force', 'l1');
+    await d.api().get('/1.0/instances/l1').expect(404);
   });
 
   it('lxc operation list and lxc monitor', async () => {

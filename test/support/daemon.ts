@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
+import { Runtime } from '#runtime';
 
 /** Compiled daemon entry point (tests run from dist/test/...). */
 export const BERTHD = fileURLToPath(new URL('../../apps/berthd/src/main.js', import.meta.url));
@@ -90,6 +91,12 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
+/** Stops, by force, every container a test left running under `dir` (a failed test must not leak one). */
+export async function stopContainers(dir: string): Promise<void> {
+  const runtime = new Runtime({ berthDir: dir });
+  for (const state of await runtime.adoptRunning()) await runtime.stop(state.name, { force: true });
+}
+
 /** Starts the real berthd on a temporary BERTH_DIR and waits until it answers GET /1.0. */
 export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const ownsDir = opts.ownsDir ?? opts.dir === undefined;
@@ -146,6 +153,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         await exited(child);
       }
       if (!opts.env?.DATABASE_URL) await stopLeftoverPostgres(join(dir, 'database'));
+      await stopContainers(dir);
       await releaseStorage(dir);
       if (ownsDir) await rm(dir, { recursive: true, force: true });
     },
