@@ -111,6 +111,7 @@ describe('instances API (records, profiles, expansion)', () => {
     for (const r of results.filter((x) => x.status === 409)) assertError(r, 409, /^Instance "race" already exists$/);
     const [{ n }] = await queryEmbedded(d.dir, "SELECT count(*)::int AS n FROM instances WHERE name = 'race'");
     assert.equal(n, 1);
+    await wait(results.find((r) => r.status === 202)!); // the winner's volume is still being made: deleting now would be "busy"
     await wait(await d.api().delete('/1.0/instances/race'));
   });
 

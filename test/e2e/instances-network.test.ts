@@ -50,7 +50,7 @@ describe('instances on a managed network: DHCP, names, reachability', () => {
     const settle = async (res: { status: number; body: { operation?: string } }) => {
       if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
     };
-    for (const n of ['c1', 'c2']) {
+    for (const n of ['c1', 'c2', 'c3']) {
       await settle(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop', force: true }));
       await settle(await d.api().delete(`/1.0/instances/${n}`));
     }
@@ -80,6 +80,23 @@ describe('instances on a managed network: DHCP, names, reachability', () => {
     assert.match(byName.stdout, new RegExp(`\\(${a2.replace(/\./g, '\\.')}\\)`));
     const leases = (await d.api().get(`/1.0/networks/${net}/leases`).expect(200)).body.metadata as Array<{ hostname: string; address: string }>;
     assert.deepEqual(leases.map((l) => l.address).sort(), [a1, a2].sort());
+  });
+
+  it('honours a static ipv4.address, and refuses a second instance asking for it, naming the holder', async () => {
+    const gateway: string = (await d.api().get(`/1.0/networks/${net}`).expect(200)).body.metadata.config['ipv4.address'].split('/')[0];
+    const fixed = `${gateway.split('.').slice(0, 3).join('.')}.200`;
+    const nic = (address: string) => ({ eth0: { type: 'nic', network: net, name: 'eth0', 'ipv4.address': address } });
+    await finish(await d.api().post('/1.0/instances').send({ name: 'c3', source: { type: 'image', alias: 'debian/12' }, devices: nic(fixed) }));
+    await finish(await d.api().put('/1.0/instances/c3/state').send({ action: 'start' }));
+    assert.equal(await address('c3'), fixed);
+    const clash = await d.api().post('/1.0/instances').send({ name: 'c4', source: { type: 'image', alias: 'debian/12' }, devices: nic(fixed) });
+    assert.equal(clash.status, 400);
+    assert.equal(clash.body.error, `Invalid devices["eth0"]["ipv4.address"]: ${fixed} is already reserved by instance "c3"`);
+    const outside = await d.api().post('/1.0/instances').send({ name: 'c4', source: { type: 'image', alias: 'debian/12' }, devices: nic('192.0.2.77') });
+    assert.equal(outside.status, 400);
+    assert.match(outside.body.error, /^Invalid devices\["eth0"\]\["ipv4.address"\]: 192\.0\.2\.77 is outside /);
+    await d.api().get('/1.0/instances/c4').expect(404);
+    await finish(await d.api().put('/1.0/instances/c3/state').send({ action: 'stop', force: true }));
   });
 
   it('keeps the MAC (and so the address) across a restart, and leaves no veth after a stop', async () => {

@@ -4,7 +4,7 @@ import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } 
 import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type HostCapacity } from '#quotas';
 import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
-import { createVethNic, deleteVethNic, generateMac, hostVethName, NetworkStore, parseNicLimits } from '#network';
+import { createVethNic, deleteVethNic, generateMac, hostVethName, networkSpecOf, NetworkStore, parseIpv4, parseNicLimits, subnetContains } from '#network';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Instance } from '../domain/instance.js';
@@ -84,9 +84,22 @@ export class ContainerHost {
 
   /** Refuses nics on networks that do not exist (400 naming the device), before anything is recorded. */
   async checkNetworks(instance: Instance): Promise<void> {
-    const known = new Set((await this.networks.records()).map((r) => r.name));
+    const records = new Map((await this.networks.records()).map((r) => [r.name, r]));
+    let others: Instance[] | undefined;
     for (const { device, network, spec } of this.nics(instance)) {
-      if (!known.has(network)) throw new ValidationError(`devices["${device}"]["${spec.network !== undefined ? 'network' : 'parent'}"]`, `network "${network}" does not exist`);
+      const record = records.get(network);
+      if (!record) throw new ValidationError(`devices["${device}"]["${spec.network !== undefined ? 'network' : 'parent'}"]`, `network "${network}" does not exist`);
+      const wanted = spec['ipv4.address'];
+      if (wanted === undefined) continue;
+      const field = `devices["${device}"]["ipv4.address"]`;
+      const address = parseIpv4(field, wanted);
+      const { gateway } = networkSpecOf(record.name, record.config);
+      if (!subnetContains(gateway.subnet, address)) throw new ValidationError(field, `${wanted} is outside ${network}'s subnet ${record.config['ipv4.address']}`);
+      if (address === gateway.address) throw new ValidationError(field, `${wanted} is ${network}'s own address`);
+      // A static reservation is the instance's alone: a second one asking for it is refused, naming the holder.
+      others ??= (await this.instances.list()).filter((i) => i.name !== instance.name);
+      const holder = others.find((o) => this.nics(o).some((n) => n.network === network && n.spec['ipv4.address'] === wanted));
+      if (holder) throw new ValidationError(field, `${wanted} is already reserved by instance "${holder.name}"`);
     }
   }
 
