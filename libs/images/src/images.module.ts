@@ -8,6 +8,7 @@ import { RenameAliasHandler } from './commands/rename-alias/rename-alias.handler
 import { UpdateAliasHandler } from './commands/update-alias/update-alias.handler.js';
 import { UpdateImageHandler } from './commands/update-image/update-image.handler.js';
 import { ImageLifecycleHandler } from './events/image-lifecycle.handler.js';
+import { ImageFileStore } from './infrastructure/image-files.js';
 import { ImageRepository } from './infrastructure/image.repository.js';
 import { ImageVolumes } from './infrastructure/image-volumes.js';
 import { GetAliasHandler } from './queries/get-alias/get-alias.handler.js';
@@ -19,6 +20,7 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
   imports: [StorageModule],
   providers: [
     ImageRepository,
+    ImageFileStore,
     ImageVolumes,
     ImportImageHandler,
     DeleteImageHandler,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { MalformedRequestError, ValidationError } from '#core';
+import { Inject, Injectable } from '@nestjs/common';
+import { BERTH_CONFIG, MalformedRequestError, ValidationError, type BerthConfig } from '#core';
 import type { ImageFiles } from './unpack-image.js';
 
 /** An upload received into $BERTH_DIR/images/.upload-<id>/, hashed on the way in. */
@@ -21,11 +22,12 @@ export interface ReceivedUpload {
  * The image files as imported, kept for export and re-publish: `<fp>` for a unified image, `<fp>`
  * (metadata) and `<fp>.rootfs` for a split one, as LXD names them.
  */
+@Injectable()
 export class ImageFileStore {
   readonly root: string;
 
-  constructor(berthDir: string) {
-    this.root = join(berthDir, 'images');
+  constructor(@Inject(BERTH_CONFIG) config: BerthConfig) {
+    this.root = join(config.BERTH_DIR, 'images');
   }
 
   paths(fingerprint: string, kind: 'unified' | 'split'): string[] {

@@ -1,6 +1,4 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { BERTH_CONFIG, type BerthConfig } from '#core';
 import { OperationRunner, type OperationView } from '#operations';
 import { validateFingerprintPrefix } from '../../domain/image-record.js';
 import { ImageDeletedEvent } from '../../events/image-events.js';
@@ -12,17 +10,13 @@ import { DeleteImageCommand } from './delete-image.command.js';
 /** Instances cloned from an image keep their own copy; deleting the image does not touch them. */
 @CommandHandler(DeleteImageCommand)
 export class DeleteImageHandler implements ICommandHandler<DeleteImageCommand> {
-  private readonly files: ImageFileStore;
-
   constructor(
     private readonly images: ImageRepository,
     private readonly volumes: ImageVolumes,
     private readonly operations: OperationRunner,
     private readonly events: EventBus,
-    @Inject(BERTH_CONFIG) config: BerthConfig,
-  ) {
-    this.files = new ImageFileStore(config.BERTH_DIR);
-  }
+    private readonly files: ImageFileStore,
+  ) {}
 
   async execute({ reference }: DeleteImageCommand): Promise<OperationView> {
     const image = await this.images.resolve(validateFingerprintPrefix('fingerprint', reference));

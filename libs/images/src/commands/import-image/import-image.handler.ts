@@ -1,6 +1,4 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { Inject } from '@nestjs/common';
-import { BERTH_CONFIG, type BerthConfig } from '#core';
 import { OperationRunner, type OperationView } from '#operations';
 import { ImageAlreadyExistsError } from '../../domain/image-store.errors.js';
 import { FingerprintMismatchError } from '../../domain/image.errors.js';
@@ -17,17 +15,13 @@ import { parseImportHeaders } from './import-headers.js';
  */
 @CommandHandler(ImportImageCommand)
 export class ImportImageHandler implements ICommandHandler<ImportImageCommand> {
-  private readonly files: ImageFileStore;
-
   constructor(
     private readonly images: ImageRepository,
     private readonly volumes: ImageVolumes,
     private readonly operations: OperationRunner,
     private readonly events: EventBus,
-    @Inject(BERTH_CONFIG) config: BerthConfig,
-  ) {
-    this.files = new ImageFileStore(config.BERTH_DIR);
-  }
+    private readonly files: ImageFileStore,
+  ) {}
 
   async execute({ request }: ImportImageCommand): Promise<OperationView> {
     const options = parseImportHeaders(request.headers);
