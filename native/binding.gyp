@@ -32,6 +32,13 @@
       ],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
       "ldflags": ["-Wl,-z,relro,-z,now"]
+    },
+    {
+      "target_name": "berth-proxy",
+      "type": "executable",
+      "sources": ["src/proxy/main.c"],
+      "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
+      "ldflags": ["-Wl,-z,relro,-z,now"]
     }
   ]
 }

@@ -1,0 +1,2 @@
+/* placeholder: berth-proxy is being written */
+int main(void) { return 1; }
