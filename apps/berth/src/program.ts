@@ -11,6 +11,7 @@ import { registerMonitorCommand } from './commands/monitor.js';
 import { registerOperationCommands } from './commands/operation.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerNetworkCommands } from './commands/network.js';
+import { registerMigrateCommands } from './commands/migrate.js';
 
 function packageVersion(): string {
   // dist/apps/berth/src/program.js and apps/berth/src/program.ts are both four levels down.
@@ -35,5 +36,6 @@ export function buildProgram(cli: Cli): Command {
   registerLifecycleCommands(program, cli);
   registerOperationCommands(program, cli);
   registerMonitorCommand(program, cli);
+  registerMigrateCommands(program, cli);
   return program;
 }

@@ -4,11 +4,13 @@ import { CoreModule, type BerthConfig, type Database, type Logger } from '#core'
 import { OperationsModule, type EventHub } from '#operations';
 import { ImagesModule } from '#images';
 import { InstancesModule } from '#instances';
+import { MigrateModule } from '#migrate';
 import { NetworkModule } from '#network';
 import { ProfilesModule } from '#profiles';
 import { ServerModule } from '#server';
 import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
+import { MigrationsController } from './api/migrations.controller.js';
 import { NetworksController } from './api/networks.controller.js';
 import { OperationsController } from './api/operations.controller.js';
 import { ProfilesController } from './api/profiles.controller.js';
@@ -40,8 +42,9 @@ export class AppModule {
         ServerModule,
         ImagesModule,
         NetworkModule,
+        MigrateModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
     };
   }

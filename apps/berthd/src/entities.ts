@@ -1,5 +1,6 @@
 import { ImageAliasRecord, ImageRecord } from '#images';
 import { InstanceRecord } from '#instances';
+import { MigrationReportRecord } from '#migrate';
 import { NetworkRecord } from '#network';
 import { OperationRecord } from '#operations';
 import { ProfileRecord } from '#profiles';
@@ -7,4 +8,4 @@ import { QuotaRecord } from '#quotas';
 import { ServerConfigRecord } from '#server';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
-export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord, ServerConfigRecord, ImageRecord, ImageAliasRecord, NetworkRecord];
+export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord, ServerConfigRecord, ImageRecord, ImageAliasRecord, NetworkRecord, MigrationReportRecord];

@@ -14,6 +14,7 @@ import {
   UpdateInstanceCommand,
 } from '#instances';
 import { parseFilter } from '#core';
+import { ImportVmCommand, isImportSource } from '#migrate';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
 import { body, fields, recursion } from '../http/params.js';
@@ -52,7 +53,9 @@ export class InstancesController {
   @Post()
   async create(@Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
     const input = fields(body(raw), ['name', 'type', 'source', 'start', 'instance_type', 'architecture', 'stateful', ...EDITABLE]);
-    return this.accepted(res, await this.commands.execute(new CreateInstanceCommand(input)));
+    // A VM import (source.type "migration", mode "import") belongs to the migrate context.
+    const command = isImportSource(input.source) ? new ImportVmCommand(input) : new CreateInstanceCommand(input);
+    return this.accepted(res, await this.commands.execute(command));
   }
 
   @Get(':name')

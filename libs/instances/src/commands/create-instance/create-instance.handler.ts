@@ -1,10 +1,11 @@
 import { arch } from 'node:os';
+import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
-import { OperationRunner, type OperationView } from '#operations';
+import { OperationRunner, type OperationContext, type OperationView } from '#operations';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
-import { Instance } from '../../domain/instance.js';
+import { Instance, type ResolvedProfiles } from '../../domain/instance.js';
 import { parseSource } from '../../domain/source.js';
 import { DefaultPool } from '#storage';
 import { Admission } from '../../infrastructure/admission.js';
@@ -12,7 +13,7 @@ import { ImageResolver } from '../../infrastructure/image-resolver.js';
 import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
-import { CreateInstanceCommand } from './create-instance.command.js';
+import { CreateInstanceCommand, type PopulateVolume } from './create-instance.command.js';
 
 const ARCHITECTURE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
 
@@ -35,8 +36,8 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
-  async execute({ body }: CreateInstanceCommand): Promise<OperationView> {
-    const source = parseSource(body.source);
+  async execute({ body, populate }: CreateInstanceCommand): Promise<OperationView> {
+    const source = populate ? ({ type: 'none' } as const) : parseSource(body.source);
     if (body.start !== undefined && body.start !== false) throw new ValidationError('start', 'starting on create is not available until the runtime is wired in; create, then start');
     const image = source.type === 'image' ? await this.images.resolve(source) : null;
     const resolve = await this.profiles.load();
@@ -61,18 +62,55 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     return this.operations.start({
       description: 'Creating instance',
       resources: { instances: [`/1.0/instances/${instance.name}`], containers: [`/1.0/containers/${instance.name}`] },
-      run: () =>
+      run: (ctx) =>
         this.instances.withLock(instance.name, async () => {
+          const pool = await this.pool.get();
+          let volume: string | undefined;
+          let result: Record<string, unknown> | undefined;
           try {
-            const pool = await this.pool.get();
-            if (image) await pool.createInstanceVolume(instance.name, image.fingerprint);
-            else await pool.createEmptyInstanceVolume(instance.name);
+            if (image) volume = await pool.createInstanceVolume(instance.name, image.fingerprint);
+            else volume = await pool.createEmptyInstanceVolume(instance.name);
+            if (populate) result = await this.populate(instance, join(pool.instanceVolumePath(instance.name), 'rootfs'), populate, resolve, ctx);
           } catch (err) {
+            if (volume !== undefined) await pool.deleteInstanceVolume(instance.name);
             await this.instances.removeRecord(instance.name);
             throw err;
           }
           instance.commit();
+          return result;
         }),
     });
+  }
+  /**
+   * Lets another context fill the volume, then takes the device settings it asks for when they
+   * pass the checks any device change passes (a reservation held by another instance does not).
+   */
+  private async populate(
+    instance: Instance,
+    rootfs: string,
+    populate: PopulateVolume,
+    resolve: (names: string[]) => ResolvedProfiles,
+    ctx: OperationContext,
+  ): Promise<Record<string, unknown>> {
+    const filled = await populate({
+      rootfs,
+      instance: { name: instance.name, expandedDevices: instance.expanded.devices },
+      signal: ctx.signal,
+      progress: (metadata) => ctx.progress(metadata),
+    });
+    if (!filled.devices || Object.keys(filled.devices).length === 0) return filled.finish({});
+    const own = instance.snapshot.devices;
+    const devices = { ...own };
+    for (const [name, keys] of Object.entries(filled.devices)) devices[name] = { ...(own[name] ?? instance.expanded.devices[name] ?? {}), ...keys };
+    try {
+      instance.update('merge', { devices }, resolve, this.host);
+      await this.containers.checkNetworks(instance);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      instance.update('replace', { ...instance.snapshot, devices: own }, resolve, this.host);
+      return filled.finish({ refused: err.message });
+    }
+    await this.instances.saveDefinition(instance);
+    return filled.finish({});
   }
 }
