@@ -60,6 +60,22 @@ export { IptablesNat, iptablesChainName } from './infrastructure/iptables-nat.js
 export { createVethNic, attachVethNic, deleteVethNic, type VethNicSpec } from './infrastructure/veth.js';
 export { applyNicLimits, readNicLimits } from './infrastructure/traffic-shaper.js';
 export { readHostPrefixes, findLink, listLinks, type HostPrefix, type LinkInfo, type NetnsRef } from './infrastructure/iproute.js';
+export {
+  proxyDeviceOf,
+  proxyArgs,
+  proxyPidFile,
+  locateProxyHelper,
+  startProxy,
+  stopProxy,
+  stopProxies,
+  syncProxies,
+  runningProxies,
+  ProxyStartError,
+  type ProxyDevice,
+  type RunningProxy,
+  type StartProxyOptions,
+  type SyncProxiesOptions,
+} from './infrastructure/proxy.js';
 
 // The API side: networks in Postgres, commands and queries.
 export { NetworkModule } from './network.module.js';

@@ -4,7 +4,21 @@ import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } 
 import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type HostCapacity } from '#quotas';
 import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
-import { createVethNic, deleteVethNic, generateMac, hostVethName, networkSpecOf, NetworkStore, parseIpv4, parseNicLimits, subnetContains } from '#network';
+import {
+  createVethNic,
+  deleteVethNic,
+  generateMac,
+  hostVethName,
+  networkSpecOf,
+  NetworkStore,
+  parseIpv4,
+  parseNicLimits,
+  proxyDeviceOf,
+  stopProxies,
+  subnetContains,
+  syncProxies,
+  type ProxyDevice,
+} from '#network';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Instance } from '../domain/instance.js';
@@ -35,6 +49,7 @@ const PAYLOAD = 'payload';
 @Injectable()
 export class ContainerHost {
   readonly runtime: Runtime;
+  private readonly berthDir: string;
 
   constructor(
     @Inject(BERTH_CONFIG) config: BerthConfig,
@@ -45,6 +60,7 @@ export class ContainerHost {
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.runtime = new Runtime({ berthDir: config.BERTH_DIR });
+    this.berthDir = config.BERTH_DIR;
   }
 
   /** The host id where the container's root starts: its own range, allocated once and kept. */
@@ -58,7 +74,7 @@ export class ContainerHost {
 
   /**
    * Starts the container, plugs its nics in while systemd boots (networkd takes them as they
-   * appear), then waits for READY=1.
+   * appear), starts its proxies, then waits for READY=1.
    */
   async start(instance: Instance, readyTimeoutMs: number): Promise<ContainerState> {
     const pool = await this.pool.get();
@@ -72,6 +88,7 @@ export class ContainerHost {
       waitReady: false,
     });
     await this.plugNics(instance, started.pid);
+    await this.syncProxies(instance, started.pid);
     return this.runtime.waitReady(s.name, readyTimeoutMs);
   }
 
@@ -101,6 +118,30 @@ export class ContainerHost {
       const holder = others.find((o) => this.nics(o).some((n) => n.network === network && n.spec['ipv4.address'] === wanted));
       if (holder) throw new ValidationError(field, `${wanted} is already reserved by instance "${holder.name}"`);
     }
+  }
+
+  /** The expanded `type=proxy` devices, checked (a ValidationError names the device and key). */
+  proxies(instance: Instance): Record<string, ProxyDevice> {
+    return Object.fromEntries(
+      Object.entries(instance.expanded.devices)
+        .filter(([, d]) => d.type === 'proxy')
+        .map(([device, spec]) => [device, proxyDeviceOf(device, spec)]),
+    );
+  }
+
+  /** Refuses proxy devices Berth cannot run (bad addresses, bind=instance, nat=true, udp), before anything is recorded. */
+  checkProxies(instance: Instance): void {
+    this.proxies(instance);
+  }
+
+  /**
+   * Makes the running proxies match the expanded devices (at start, and when a running instance's
+   * devices change): all or nothing, a listen address in use fails with a ProxyStartError naming
+   * the device and errno.
+   */
+  async syncProxies(instance: Instance, pid: number): Promise<void> {
+    const { started, stopped } = await syncProxies({ berthDir: this.berthDir, instance: instance.name, pid, devices: this.proxies(instance) });
+    if (started.length > 0 || stopped.length > 0) this.log.info({ instance: instance.name, started, stopped }, 'proxies updated');
   }
 
   /** A veth per nic: host end on the bridge, container end named and addressed inside; MACs kept in volatile. */
@@ -193,8 +234,13 @@ export class ContainerHost {
     };
   }
 
+  /** Stops the container, then its proxies (which also end by themselves once init is gone). */
   async stop(name: string, timeout: number, force: boolean): Promise<void> {
-    await this.runtime.stop(name, { timeout, force });
+    try {
+      await this.runtime.stop(name, { timeout, force });
+    } finally {
+      await stopProxies(this.berthDir, name);
+    }
   }
 
   state(name: string): Promise<ContainerState> {

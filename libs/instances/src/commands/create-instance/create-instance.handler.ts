@@ -58,6 +58,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
       ),
     );
     await this.containers.checkNetworks(instance);
+    this.containers.checkProxies(instance);
     await this.instances.insert(instance, await this.admission.forInstance(instance));
     return this.operations.start({
       description: 'Creating instance',

@@ -20,8 +20,9 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
   ) {}
 
   /**
-   * Records the change and, when the instance runs, applies its limits to the live cgroup before
-   * the transaction commits: if the kernel refuses, the record is not changed either. Returns what
+   * Records the change and, when the instance runs, starts or stops its proxies and applies its
+   * limits to the live cgroup before the transaction commits: if either fails (a listen port in
+   * use, the kernel refusing a limit), the record is not changed either. Returns what
    * the cgroup files read back (nothing for a stopped instance).
    */
   async execute({ name, mode, changes, ifMatch }: UpdateInstanceCommand): Promise<AppliedSetting[]> {
@@ -35,6 +36,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         i.assertEtag(ifMatch);
         i.update(mode, changes, resolve, this.host);
         await this.containers.checkNetworks(i);
+        this.containers.checkProxies(i);
         target = i;
         return 'save';
       },
@@ -43,7 +45,9 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         afterWrite: async (i) => {
           if (!i.isRunning) return;
           const state = await this.containers.state(i.name);
-          if (state.state !== 'Stopped') applied = await this.containers.applyLimits(i, state);
+          if (state.state === 'Stopped') return;
+          await this.containers.syncProxies(i, state.pid);
+          applied = await this.containers.applyLimits(i, state);
         },
       },
     );
