@@ -19,3 +19,4 @@ export {
   ContainerNotRunningError,
   InvalidContainerSpecError,
 } from './errors.js';
+export { GuestRoot, type GuestStat, type GuestDirent, type GuestOwnership } from './guest-root.js';
