@@ -28,6 +28,7 @@
         "src/monitor/cgroup.c",
         "src/monitor/exec.c",
         "src/monitor/relay.c",
+        "src/monitor/shift.c",
         "src/monitor/util.c"
       ],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],

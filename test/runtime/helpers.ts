@@ -2,10 +2,14 @@ import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { Runtime } from '#runtime';
 
 import { copyRootfs } from '../support/rootfs.js';
+
+/** The berth-monitor executable, from dist/test/runtime/ (three levels below the repository). */
+export const monitorPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../native/build/Release/berth-monitor');
 
 export const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'user', 'cgroup', 'time'] as const;
 

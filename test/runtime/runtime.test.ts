@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +27,10 @@ async function assertNothingLeft(sandbox: Sandbox, state: ContainerState, rootfs
   assert.ok(processGone(state.pid), `init ${state.pid} is gone`);
   assert.ok(processGone(state.monitorPid), `monitor ${state.monitorPid} is gone`);
   assert.match(state.cgroup, /^berth\/[A-Za-z0-9-]+-[0-9a-f]{8}$/);
+  assert.match(state.monitorCgroup, /^berth\/monitor\/[A-Za-z0-9-]+-[0-9a-f]{8}$/);
   for (const mount of await cgroupMounts()) {
     assert.equal(exists(path.join(mount, state.cgroup)), false, `${mount}/${state.cgroup} removed`);
+    assert.equal(exists(path.join(mount, state.monitorCgroup)), false, `${mount}/${state.monitorCgroup} removed`);
   }
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
   assert.equal(mountinfo.includes(rootfs), false, 'no mount of the rootfs on the host');
@@ -56,6 +58,30 @@ describe('runtime: systemd as PID 1, unprivileged, in its own namespaces', () =>
   it('reports Ready after READY=1 from systemd', () => {
     assert.equal(state.state, 'Ready');
     assert.equal(typeof state.readyMs, 'number');
+  });
+
+  it('presents the rootfs through an idmapped mount, the tree on disk left as it is', async () => {
+    assert.equal(state.idmapMode, 'idmapped');
+    assert.deepEqual([statSync(path.join(rootfs, 'etc/passwd')).uid, statSync(rootfs).uid], [0, 0]);
+    const { stdout } = await sandbox.runtime.exec('web', ['stat', '-c', '%u:%g', '/etc/passwd', '/etc/shadow']);
+    assert.equal(stdout, '0:0\n0:42\n');
+  });
+
+  it('runs the monitor in a cgroup of its own, beside the container\'s and apart from the daemon\'s', async () => {
+    assert.match(state.monitorCgroup, /^berth\/monitor\/web-[0-9a-f]{8}$/);
+    const lines = (pid: number | 'self') => readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+    const monitor = lines(state.monitorPid);
+    const daemon = lines('self');
+    assert.equal(monitor.length, daemon.length, `every hierarchy:\n${monitor.join('\n')}`);
+    for (const line of monitor) assert.equal(line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1), `/${state.monitorCgroup}`);
+    assert.equal(monitor.some((line) => daemon.includes(line)), false, 'no cgroup shared with the daemon');
+    for (const mount of await cgroupMounts()) {
+      const procs = readFileSync(path.join(mount, state.monitorCgroup, 'cgroup.procs'), 'utf8').trim();
+      assert.equal(procs, String(state.monitorPid), `${mount}: the monitor alone`);
+      assert.equal(exists(path.join(mount, state.cgroup, 'payload', state.monitorCgroup)), false);
+    }
+    /* The container's processes are in the container's cgroup, not the monitor's. */
+    assert.ok(lines(state.pid).every((line) => line.endsWith(`/${state.cgroup}/payload`) || line.includes(`/${state.cgroup}/payload/`)), lines(state.pid).join('\n'));
   });
 
   it('runs systemd as PID 1 of a new pid namespace, with container=berth', async () => {
@@ -310,8 +336,10 @@ describe('runtime: a monitor killed with SIGKILL', () => {
     assert.equal((await sandbox.runtime.state('crash')).state, 'Stopped');
     const second = await sandbox.runtime.start({ name: 'crash', rootfs, idmap: IDMAP });
     assert.equal(second.state, 'Ready');
+    assert.notEqual(second.monitorCgroup, first.monitorCgroup);
     for (const mount of await cgroupMounts()) {
       assert.equal(exists(path.join(mount, first.cgroup)), false, `stale ${mount}/${first.cgroup} removed`);
+      assert.equal(exists(path.join(mount, first.monitorCgroup)), false, `stale ${mount}/${first.monitorCgroup} removed`);
     }
     await sandbox.runtime.stop('crash');
     await assertNothingLeft(sandbox, second, rootfs);
@@ -375,6 +403,36 @@ describe('runtime: the cgroup2-only layout of pure v2 hosts', () => {
     assert.equal(final.lastExit, 'killed:9');
     await assertNothingLeft(sandbox, started, rootfs);
   });
+
+  it('limits device access with a BPF device program, as devices.allow does on v1', async () => {
+    /* Privileged, and out of the v1 devices hierarchy: the program is all that stands in the way. */
+    const started = await sandbox.runtime.start({ name: 'v2', rootfs, idmap: null, cgroup2Only: true });
+    assert.equal(started.cgroupLayout, 'unified');
+    const devices = await cgroupMounts().then((mounts) => mounts.find((m) => exists(path.join(m, 'devices.allow'))));
+    const v1 = readFileSync(`/proc/${started.pid}/cgroup`, 'utf8').split('\n').find((line) => line.split(':')[1] === 'devices');
+    if (devices && v1) {
+      assert.equal(readFileSync(path.join(devices, v1.split(':')[2]!, 'devices.list'), 'utf8'), 'a *:* rwm\n', 'v1 allows everything');
+    }
+    const script = [
+      'mknod /root/disk b 254 0 && mknod /root/kmsg c 1 11 && mknod /root/null c 1 3 && echo made',
+      'for f in /dev/null /dev/zero /dev/urandom /dev/full /root/null /root/disk /root/kmsg; do head -c 0 "$f" 2>/dev/null && echo "$f open" || echo "$f denied"; done',
+      'head -c 0 /root/kmsg',
+    ].join('\n');
+    const result = await sandbox.runtime.exec('v2', ['sh', '-c', script]);
+    assert.deepEqual(result.stdout.trim().split('\n'), [
+      'made',
+      '/dev/null open',
+      '/dev/zero open',
+      '/dev/urandom open',
+      '/dev/full open',
+      '/root/null open',
+      '/root/disk denied',
+      '/root/kmsg denied',
+    ]);
+    assert.match(result.stderr, /Operation not permitted/);
+    await sandbox.runtime.stop('v2', { force: true });
+    await assertNothingLeft(sandbox, started, rootfs);
+  });
 });
 
 describe('runtime: bad input is a typed error and leaves nothing behind', () => {
@@ -391,9 +449,10 @@ describe('runtime: bad input is a typed error and leaves nothing behind', () => 
   async function assertNoTrace(name: string): Promise<void> {
     assert.equal(exists(path.join(sandbox.runtime.berthDir, 'containers', name)), false, 'no runtime dir');
     for (const mount of await cgroupMounts()) {
-      const base = path.join(mount, 'berth');
-      const left = exists(base) ? (await readdir(base)).filter((e) => e.startsWith(`${name}-`)) : [];
-      assert.deepEqual(left, [], `no cgroup of ${name} in ${mount}`);
+      for (const base of [path.join(mount, 'berth'), path.join(mount, 'berth', 'monitor')]) {
+        const left = exists(base) ? (await readdir(base)).filter((e) => e.startsWith(`${name}-`)) : [];
+        assert.deepEqual(left, [], `no cgroup of ${name} (nor of its monitor) in ${base}`);
+      }
     }
   }
 

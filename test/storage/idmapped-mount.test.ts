@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmod, chown, mkdir, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { StoragePools } from '../../libs/storage/src/index.js';
-import { assertNothingLeft, exec, forceCleanup, tempBerthDir } from './storage-support.js';
+import { assertNothingLeft, exec, forceCleanup, mountsUnder, tempBerthDir } from './storage-support.js';
 
 /**
  * The runtime mounts an instance volume idmapped (mount_setattr(2) with MOUNT_ATTR_IDMAP). Debian
@@ -83,5 +83,32 @@ describe('idmapped mounts of btrfs instance volumes', () => {
     await pool.deleteImageVolume(IMAGE);
     await pools.delete('default');
     await assertNothingLeft(berthDir);
+  });
+});
+
+describe('idmapped mounts of an overlayfs mount', () => {
+  let dir: string;
+  after(() => forceCleanup(dir));
+
+  it('are refused with EINVAL (why the runtime falls back to shifting ownership on disk), while its layers accept them', async () => {
+    dir = await tempBerthDir('overlay-idmap');
+    await chmod(dir, 0o711);
+    for (const sub of ['lower', 'upper', 'work', 'merged', 'target']) await mkdir(join(dir, sub));
+    await writeFile(join(dir, 'lower', 'file'), 'lower');
+    const merged = join(dir, 'merged');
+    await exec('mount', ['-t', 'overlay', 'berth-idmap-test', '-o', `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`, merged]);
+    try {
+      await assert.rejects(exec('python3', ['-c', IDMAP_MOUNT, merged, join(dir, 'target'), String(HOST_BASE)]), (error: { stderr: string }) => {
+        assert.match(error.stderr, /mount_setattr\(2\) failed: Invalid argument/);
+        return true;
+      });
+      await exec('python3', ['-c', IDMAP_MOUNT, join(dir, 'lower'), join(dir, 'target'), String(HOST_BASE)]);
+      assert.equal((await stat(join(dir, 'target', 'file'))).uid, HOST_BASE);
+      await exec('umount', [join(dir, 'target')]);
+    } finally {
+      await exec('umount', [merged]);
+    }
+    assert.deepEqual(await mountsUnder(dir), [], 'no mount left');
+    await rm(dir, { recursive: true });
   });
 });

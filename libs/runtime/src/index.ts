@@ -20,3 +20,4 @@ export {
   InvalidContainerSpecError,
 } from './errors.js';
 export { GuestRoot, type GuestStat, type GuestDirent, type GuestOwnership } from './guest-root.js';
+export type { IdmapMode, RuntimeLogger } from './runtime.js';

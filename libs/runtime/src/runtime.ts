@@ -21,6 +21,15 @@ import { defaultNativeDir, loadNative, monitorBinary } from './native.js';
 /** What the monitor reports about a container. */
 export type ContainerStatus = 'Running' | 'Ready' | 'Stopping' | 'Stopped';
 
+/**
+ * How the rootfs carries the container's ids: `idmapped`, an idmapped mount of the tree as it is
+ * on disk; `shifted`, the filesystem refused idmapped mounts (an overlayfs mount itself, some FUSE
+ * and network filesystems), so the ownership of the tree was shifted on disk by the id map's
+ * base (once: a marker `.berth-shifted.<rootfs name>` beside the rootfs records it, and a start
+ * with another map shifts it back first); `none`, a privileged container.
+ */
+export type IdmapMode = 'idmapped' | 'shifted' | 'none';
+
 export interface IdMap {
   /** Host uid and gid of the container's root. */
   hostId: number;
@@ -58,6 +67,12 @@ export interface ContainerState {
   /** The container's cgroup, relative to each hierarchy's root. */
   cgroup: string;
   cgroupLayout: 'unified' | 'hybrid';
+  /**
+   * The monitor's own cgroup (`berth/monitor/<name>-<hex>`), beside the container's: its
+   * resource use is accounted apart from the daemon's and the container's. Empty when stopped.
+   */
+  monitorCgroup: string;
+  idmapMode: IdmapMode;
   /** Milliseconds from init's start to READY=1, null until then. */
   readyMs: number | null;
   startedAt: Date;
@@ -148,12 +163,23 @@ export interface ExecStream {
   readonly exited: Promise<ExecExit>;
 }
 
+/** Where the runtime reports what a caller should know but that is not an error (pino fits). */
+export interface RuntimeLogger {
+  warn(details: object, message: string): void;
+}
+
 export interface RuntimeOptions {
   /** The daemon's state directory; monitors live under `<berthDir>/containers/<name>/`. */
   berthDir: string;
   /** Where berth-monitor and berth_native.node are (default: native/build/Release). */
   nativeDir?: string;
+  /** Warnings, e.g. a rootfs whose ownership had to be shifted (default: process warnings). */
+  logger?: RuntimeLogger;
 }
+
+const processWarnings: RuntimeLogger = {
+  warn: (details, message) => process.emitWarning(`${message} ${JSON.stringify(details)}`, { code: 'BERTH_RUNTIME' }),
+};
 
 const NAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
@@ -175,6 +201,8 @@ function stopped(name: string): ContainerState {
     monitorPid: 0,
     cgroup: '',
     cgroupLayout: 'hybrid',
+    monitorCgroup: '',
+    idmapMode: 'none',
     readyMs: null,
     startedAt: new Date(0),
     status: '',
@@ -223,6 +251,7 @@ function isGone(pid: number): boolean {
 export class Runtime {
   readonly berthDir: string;
   private readonly nativeDir: string;
+  private readonly log: RuntimeLogger;
 
   constructor(options: RuntimeOptions) {
     if (!path.isAbsolute(options.berthDir)) {
@@ -230,9 +259,15 @@ export class Runtime {
     }
     this.berthDir = options.berthDir;
     this.nativeDir = options.nativeDir ?? defaultNativeDir;
+    this.log = options.logger ?? processWarnings;
   }
 
-  /** Starts a container and, unless `waitReady` is false, waits for systemd's READY=1. */
+  /**
+   * Starts a container and, unless `waitReady` is false, waits for systemd's READY=1. Where the
+   * rootfs' filesystem cannot be idmapped, its ownership is shifted on disk first (which takes a
+   * walk of the whole tree, and on overlayfs a copy-up of every file): the state then says
+   * `idmapMode: 'shifted'` and a warning is logged.
+   */
   async start(spec: ContainerSpec): Promise<ContainerState> {
     this.checkName(spec.name);
     if (spec.hostname !== undefined && !NAME.test(spec.hostname)) {
@@ -281,7 +316,14 @@ export class Runtime {
     if (!report || (report as { ok?: unknown }).ok !== true) {
       throw new NativeCallError(`berth-monitor ended without a report for ${spec.name}`, 'waitid', 10, 'ECHILD');
     }
-    if (spec.waitReady === false) return toState(report as RawState);
+    const started = toState(report as RawState);
+    if (started.idmapMode === 'shifted') {
+      this.log.warn(
+        { container: spec.name, rootfs: spec.rootfs, hostId: spec.idmap?.hostId, count: spec.idmap?.count },
+        'the rootfs filesystem cannot be idmapped: its ownership is shifted on disk instead',
+      );
+    }
+    if (spec.waitReady === false) return started;
     return this.waitReady(spec.name, spec.readyTimeoutMs ?? 60_000);
   }
 

@@ -3,7 +3,10 @@
  * limits can be written per controller on v1 and /proc/<pid>/cgroup matches what systemd inside
  * sees through its cgroup namespace. Paths are built only from the hierarchy mount points and
  * names generated here; directories the container created are walked by descriptor.
- * Read: cgroups(7), proc(5) (/proc/pid/cgroup, /proc/pid/mountinfo), getrandom(2), unlinkat(2).
+ * Read: cgroups(7), proc(5) (/proc/pid/cgroup, /proc/pid/mountinfo), getrandom(2), unlinkat(2),
+ * bpf(2) (BPF_PROG_LOAD, BPF_PROG_ATTACH), include/uapi/linux/bpf.h (struct bpf_cgroup_dev_ctx),
+ * the kernel's Documentation/admin-guide/cgroup-v1/devices.rst and cgroup-v2.rst ("Device
+ * controller").
  */
 #include "cgroup.h"
 #include "util.h"
@@ -11,13 +14,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,81 +156,246 @@ static int mkdir_one(const struct hierarchy *h, const char *rel, bool exclusive)
 }
 
 /*
- * v1 device access for everything below the container's cgroup: LXC's default list (mknod of
- * anything, use of the standard nodes, ptys, tun and fuse only). On cgroup v2 the same policy
- * needs a BPF_PROG_TYPE_CGROUP_DEVICE program, not written yet; unprivileged containers do not
- * depend on it (their root cannot open host devices it has no bind of).
+ * Device access for everything below the container's cgroup: LXC's default list (mknod of
+ * anything, use of the standard nodes, ptys, tun and fuse only). One table, two enforcers:
+ * devices.allow lines on v1, a BPF_PROG_TYPE_CGROUP_DEVICE program on v2.
  */
+#define ANY_ID -1
+#define ACCESS_MKNOD BPF_DEVCG_ACC_MKNOD
+#define ACCESS_ALL (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)
+
+static const struct device_rule {
+	char type; /* 'c' or 'b' */
+	int major, minor;
+	unsigned access;
+} device_rules[] = {
+	{ 'c', ANY_ID, ANY_ID, ACCESS_MKNOD }, { 'b', ANY_ID, ANY_ID, ACCESS_MKNOD },
+	{ 'c', 1, 3, ACCESS_ALL },	       { 'c', 1, 5, ACCESS_ALL },  { 'c', 1, 7, ACCESS_ALL },
+	{ 'c', 1, 8, ACCESS_ALL },	       { 'c', 1, 9, ACCESS_ALL },  { 'c', 5, 0, ACCESS_ALL },
+	{ 'c', 5, 1, ACCESS_ALL },	       { 'c', 5, 2, ACCESS_ALL },  { 'c', 136, ANY_ID, ACCESS_ALL },
+	{ 'c', 10, 200, ACCESS_ALL },	       { 'c', 10, 229, ACCESS_ALL },
+};
+#define DEVICE_RULES (sizeof(device_rules) / sizeof(*device_rules))
+
 static int restrict_devices(const struct hierarchy *h, const char *rel)
 {
-	static const char *const allow[] = {
-		"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-		"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm", "c 10:229 rwm",
-	};
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s/devices.deny", h->mount, rel);
 	if (write_file(path, "a") < 0)
 		return fail("write", errno, "%s", path);
 	snprintf(path, sizeof(path), "%s/%s/devices.allow", h->mount, rel);
-	for (size_t i = 0; i < sizeof(allow) / sizeof(*allow); i++)
-		if (write_file(path, allow[i]) < 0)
-			return fail("write", errno, "%s: %s", path, allow[i]);
+	for (size_t i = 0; i < DEVICE_RULES; i++) {
+		const struct device_rule *r = &device_rules[i];
+		char line[64], major[16], minor[16];
+		snprintf(major, sizeof(major), r->major == ANY_ID ? "*" : "%d", r->major);
+		snprintf(minor, sizeof(minor), r->minor == ANY_ID ? "*" : "%d", r->minor);
+		snprintf(line, sizeof(line), "%c %s:%s %s", r->type, major, minor, r->access == ACCESS_ALL ? "rwm" : "m");
+		if (write_file(path, line) < 0)
+			return fail("write", errno, "%s: %s", path, line);
+	}
 	return 0;
+}
+
+static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+}
+
+/*
+ * The table as a cgroup device program. The context (struct bpf_cgroup_dev_ctx) holds
+ * access_type = access << 16 | type, major and minor; 1 allows, 0 denies. Each rule is a run
+ * of tests that jump past the rule's "return 1" on a mismatch.
+ */
+static int device_program(struct bpf_insn *prog, size_t max)
+{
+	size_t n = 0;
+	/* r2 = access, r3 = type, r4 = major, r5 = minor */
+	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type), 0);
+	prog[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0);
+	prog[n++] = insn(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff);
+	prog[n++] = insn(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16);
+	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, major), 0);
+	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor), 0);
+	for (size_t i = 0; i < DEVICE_RULES; i++) {
+		const struct device_rule *r = &device_rules[i];
+		struct bpf_insn tests[4];
+		size_t t = 0;
+		tests[t++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 0, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
+		if (r->major != ANY_ID)
+			tests[t++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, r->major);
+		if (r->minor != ANY_ID)
+			tests[t++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, r->minor);
+		if (r->access != ACCESS_ALL) /* any access bit the rule does not grant */
+			tests[t++] = insn(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_2, 0, 0, (int32_t)(ACCESS_ALL & ~r->access));
+		if (n + t + 2 + 2 > max)
+			return -1;
+		for (size_t j = 0; j < t; j++) {
+			tests[j].off = (int16_t)(t - 1 - j + 2); /* past the remaining tests and the return */
+			prog[n++] = tests[j];
+		}
+		prog[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+		prog[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	}
+	prog[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	prog[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return (int)n;
+}
+
+int cgroup_attach_device_filter(int cgroup_fd, const char *what)
+{
+	struct bpf_insn prog[128];
+	int count = device_program(prog, sizeof(prog) / sizeof(*prog));
+	if (count < 0)
+		return fail("bpf", E2BIG, "device program for %s", what);
+	union bpf_attr load;
+	memset(&load, 0, sizeof(load));
+	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	load.expected_attach_type = BPF_CGROUP_DEVICE;
+	load.insns = (uint64_t)(uintptr_t)prog;
+	load.insn_cnt = (uint32_t)count;
+	load.license = (uint64_t)(uintptr_t)"Apache-2.0";
+	snprintf(load.prog_name, sizeof(load.prog_name), "berth_devices");
+	int prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load)); /* O_CLOEXEC by the kernel */
+	if (prog_fd < 0)
+		return fail("bpf", errno, "BPF_PROG_LOAD of the device program for %s", what);
+	union bpf_attr attach;
+	memset(&attach, 0, sizeof(attach));
+	attach.target_fd = (uint32_t)cgroup_fd;
+	attach.attach_bpf_fd = (uint32_t)prog_fd;
+	attach.attach_type = BPF_CGROUP_DEVICE;
+	attach.attach_flags = BPF_F_ALLOW_MULTI;
+	int rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach));
+	int err = errno;
+	close(prog_fd); /* the cgroup holds the program until it is removed */
+	if (rc < 0)
+		return fail("bpf", err, "BPF_PROG_ATTACH of the device program to %s", what);
+	return 0;
+}
+
+static int filter_devices(const struct hierarchy *h, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", h->mount, rel);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail("open", errno, "%s", path);
+	int rc = cgroup_attach_device_filter(fd, path);
+	close(fd);
+	return rc;
 }
 
 static void remove_tree(int parentfd, const char *name);
 static int remove_in(const struct cgroups *cg, int upto);
 
-int cgroups_create(struct cgroups *cg, const char *name)
+/* Creates each directory of prefix ("berth/monitor") that is missing, controllers enabled below. */
+static int make_parents(const struct hierarchy *h, const char *prefix)
+{
+	for (const char *p = prefix;;) {
+		const char *slash = strchr(p, '/');
+		char rel[160], dir[512];
+		snprintf(rel, sizeof(rel), "%.*s", slash ? (int)(slash - prefix) : (int)strlen(prefix), prefix);
+		if (mkdir_one(h, rel, false) < 0)
+			return -1;
+		snprintf(dir, sizeof(dir), "%s/%s", h->mount, rel);
+		if (h->unified)
+			enable_controllers(dir);
+		if (!slash)
+			return 0;
+		p = slash + 1;
+	}
+}
+
+/* Creates <prefix>/<name>-<random> (never an existing one) in every hierarchy, as cg->rel. */
+static int create_unique(struct cgroups *cg, const char *prefix, const char *name)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
 		uint32_t suffix;
 		if (getrandom(&suffix, sizeof(suffix), 0) != sizeof(suffix))
 			return fail("getrandom", errno, "cgroup name");
-		snprintf(cg->rel, sizeof(cg->rel), "berth/%s-%08x", name, suffix);
+		snprintf(cg->rel, sizeof(cg->rel), "%s/%s-%08x", prefix, name, suffix);
 		int i;
 		bool taken = false;
 		for (i = 0; i < cg->count; i++) {
 			const struct hierarchy *h = &cg->h[i];
-			if (mkdir_one(h, "berth", false) < 0)
+			if (make_parents(h, prefix) < 0)
 				break;
-			char base[512];
-			snprintf(base, sizeof(base), "%s/berth", h->mount);
-			if (h->unified)
-				enable_controllers(base);
 			if (mkdir_one(h, cg->rel, true) < 0) {
 				taken = errno == EEXIST;
 				break;
 			}
 		}
-		if (i == cg->count) {
-			for (i = 0; i < cg->count; i++) {
-				const struct hierarchy *h = &cg->h[i];
-				char rel[256], dir[512];
-				snprintf(rel, sizeof(rel), "%s/%s", cg->rel, CGROUP_PAYLOAD);
-				snprintf(dir, sizeof(dir), "%s/%s", h->mount, cg->rel);
-				if (h->unified)
-					enable_controllers(dir);
-				if (strcmp(h->controllers, "devices") == 0 && restrict_devices(h, cg->rel) < 0) {
-					cgroups_remove(cg);
-					return -1;
-				}
-				if (mkdir_one(h, rel, true) < 0) {
-					int err = errno;
-					cgroups_remove(cg);
-					return fail("mkdir", err, "%s/%s", h->mount, rel);
-				}
-			}
+		if (i == cg->count)
 			return 0;
-		}
 		int err = errno;
 		char failed[512];
 		snprintf(failed, sizeof(failed), "%s/%s", cg->h[i].mount, cg->rel);
 		remove_in(cg, i); /* only the directories this attempt created */
-		if (!taken)
+		if (!taken) {
+			cg->rel[0] = '\0';
 			return fail("mkdir", err, "%s", failed);
+		}
 	}
+	cg->rel[0] = '\0';
 	return fail("mkdir", EEXIST, "no free cgroup name for %s", name);
+}
+
+int cgroups_create(struct cgroups *cg, const char *name)
+{
+	if (create_unique(cg, "berth", name) < 0)
+		return -1;
+	for (int i = 0; i < cg->count; i++) {
+		const struct hierarchy *h = &cg->h[i];
+		char rel[256], dir[512];
+		snprintf(rel, sizeof(rel), "%s/%s", cg->rel, CGROUP_PAYLOAD);
+		snprintf(dir, sizeof(dir), "%s/%s", h->mount, cg->rel);
+		if (h->unified)
+			enable_controllers(dir);
+		if ((strcmp(h->controllers, "devices") == 0 && restrict_devices(h, cg->rel) < 0) ||
+		    (cg->pure_v2 && h->unified && filter_devices(h, cg->rel) < 0)) {
+			cgroups_remove(cg);
+			return -1;
+		}
+		if (mkdir_one(h, rel, true) < 0) {
+			int err = errno;
+			cgroups_remove(cg);
+			return fail("mkdir", err, "%s/%s", h->mount, rel);
+		}
+	}
+	return 0;
+}
+
+static int move_self(const struct cgroups *cg, const char *rel)
+{
+	char self[32];
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	for (int i = 0; i < cg->count; i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s%scgroup.procs", cg->h[i].mount, rel, rel[0] ? "/" : "");
+		if (write_file(path, self) < 0)
+			return fail("write", errno, "%s", path);
+	}
+	return 0;
+}
+
+int cgroups_create_monitor(struct cgroups *mon, const struct cgroups *cg, const char *name)
+{
+	*mon = *cg;
+	if (create_unique(mon, CGROUP_MONITORS, name) < 0)
+		return -1;
+	if (move_self(mon, mon->rel) < 0) {
+		cgroups_leave(mon);
+		return -1;
+	}
+	return 0;
+}
+
+void cgroups_leave(struct cgroups *mon)
+{
+	if (mon->rel[0] == '\0')
+		return;
+	move_self(mon, ""); /* a cgroup cannot be removed while we are in it */
+	cgroups_remove(mon);
+	mon->rel[0] = '\0';
 }
 
 int cgroups_attach(const struct cgroups *cg, pid_t pid)

@@ -1,7 +1,7 @@
 /*
  * cgroup.h: the container's cgroups on pure cgroup v2 and on v1/hybrid hosts (detected at run
- * time): creation under a fresh unique name, placement, delegation to the container's root,
- * killing and depth-first removal.
+ * time): creation under a fresh unique name, device access limits, placement, delegation to the
+ * container's root, killing and depth-first removal; and the monitor's own cgroup.
  * Read: cgroups(7), cgroup_namespaces(7), the kernel's Documentation/admin-guide/cgroup-v2.rst
  * ("Delegation"), systemd's docs/CGROUP_DELEGATION.md.
  */
@@ -28,12 +28,24 @@ struct cgroups {
 
 /* The payload (where init lives and what is delegated) is a child of the root-owned rel. */
 #define CGROUP_PAYLOAD "payload"
+/* Where the monitors' own cgroups are: beside the containers', never inside a delegated tree. */
+#define CGROUP_MONITORS "berth/monitor"
 
 /* Finds the hierarchies this process is in. unified_only keeps the cgroup2 one alone (what a
  * pure v2 host offers), which on a hybrid host leaves the v1 controllers out. */
 int cgroups_detect(struct cgroups *cg, bool unified_only);
-/* Creates berth/<name>-<random> (never an existing one) and its payload in every hierarchy. */
+/* Creates berth/<name>-<random> (never an existing one) and its payload in every hierarchy;
+ * device access is limited there (devices.allow on v1; on a pure v2 layout, a BPF program). */
 int cgroups_create(struct cgroups *cg, const char *name);
+/* The calling monitor's own cgroup: berth/monitor/<name>-<random> in each hierarchy of cg,
+ * which it moves into, so that its resource use is accounted apart from berthd's and the
+ * container's. */
+int cgroups_create_monitor(struct cgroups *mon, const struct cgroups *cg, const char *name);
+/* Moves the calling process to each hierarchy's root cgroup, then removes mon. */
+void cgroups_leave(struct cgroups *mon);
+/* Attaches (BPF_F_ALLOW_MULTI) the device program allowing what the v1 list allows to the
+ * cgroup2 directory cgroup_fd; it stays attached until the cgroup is removed. */
+int cgroup_attach_device_filter(int cgroup_fd, const char *what);
 /* Puts pid into the payload cgroup of every hierarchy. */
 int cgroups_attach(const struct cgroups *cg, pid_t pid);
 /* Hands the payload to the container's root: cgroup2 (the files in /sys/kernel/cgroup/delegate)

@@ -3,11 +3,13 @@
  *
  * The monitor (host root, host namespaces) clones the child into new user, mount, pid, uts,
  * ipc and net namespaces, writes its id maps, puts it into its cgroups, delegates them, and
- * hands it an idmapped clone of the rootfs. The child unshares its cgroup and time namespaces
- * once it sits in its cgroups, mounts the API filesystems by descriptor (targets resolved with
- * openat2(RESOLVE_IN_ROOT), never by string prefix), pivots into the rootfs, detaches the old
- * root, binds the sd_notify socket, takes the console and execs systemd. The two talk over a
- * SOCK_SEQPACKET pair; errors travel back as data (syscall + errno).
+ * hands it an idmapped clone of the rootfs (or, where the filesystem cannot be idmapped, a
+ * clone of the rootfs whose ownership was shifted on disk: shift.c). The child unshares its
+ * cgroup and time namespaces once it sits in its cgroups, mounts the API filesystems by
+ * descriptor (targets resolved with openat2(RESOLVE_IN_ROOT), never by string prefix), pivots
+ * into the rootfs, detaches the old root, binds the sd_notify socket, takes the console and
+ * execs systemd. The two talk over a SOCK_SEQPACKET pair; errors travel back as data
+ * (syscall + errno).
  *
  * Read: clone(2), user_namespaces(7), cgroup_namespaces(7), time_namespaces(7), open_tree(2),
  * move_mount(2), fsopen(2), fsconfig(2), fsmount(2), mount_setattr(2), pivot_root(2),
@@ -562,13 +564,18 @@ static int check_rootfs(const struct spec *spec)
 	return 0;
 }
 
-/* The rootfs as the container sees it: a detached clone, idmapped onto the container's userns. */
-static int rootfs_tree(const struct spec *spec, pid_t pid)
+/*
+ * The rootfs as the container sees it: a detached clone, idmapped onto the container's userns.
+ * A tree already shifted on disk for this map is used as it is; a filesystem that refuses the
+ * idmapped mount gets its tree shifted (while the child waits), and the clone is used as it is.
+ */
+static int rootfs_tree(const struct spec *spec, pid_t pid, bool shifted, enum idmap_mode *mode)
 {
 	int tree = sys_open_tree(AT_FDCWD, spec->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return fail("open_tree", errno, "rootfs %s", spec->rootfs);
-	if (spec->id_count == 0)
+	*mode = spec->id_count == 0 ? IDMAP_NONE : shifted ? IDMAP_SHIFTED : IDMAP_IDMAPPED;
+	if (*mode != IDMAP_IDMAPPED)
 		return tree;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
@@ -580,17 +587,20 @@ static int rootfs_tree(const struct spec *spec, pid_t pid)
 	int rc = sys_mount_setattr(tree, "", AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0, userns);
 	int err = errno;
 	close(userns);
-	if (rc < 0) {
-		close(tree);
-		return fail("mount_setattr", err, "idmap the rootfs %s (the filesystem may not support idmapped mounts)", spec->rootfs);
+	if (rc == 0)
+		return tree;
+	if (idmap_refused(err) && shift_apply(spec->rootfs, spec->id_base, spec->id_count) == 0) {
+		*mode = IDMAP_SHIFTED;
+		return tree;
 	}
-	return tree;
+	close(tree);
+	return fail("mount_setattr", err, "idmap the rootfs %s (the filesystem may not support idmapped mounts)", spec->rootfs);
 }
 
 int container_spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
 {
-	bool userns = spec->id_count > 0;
-	if (check_rootfs(spec) < 0)
+	bool userns = spec->id_count > 0, shifted = false;
+	if (check_rootfs(spec) < 0 || shift_prepare(spec->rootfs, spec->id_base, spec->id_count, &shifted) < 0)
 		return -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -639,7 +649,7 @@ int container_spawn(const struct spec *spec, const struct cgroups *cg, int conso
 		fail("sendmsg", errno, "sync with the container");
 		goto failed;
 	}
-	tree = rootfs_tree(spec, pid);
+	tree = rootfs_tree(spec, pid, shifted, &out->idmap);
 	if (tree < 0)
 		goto failed;
 	msg.kind = SYNC_TREE;

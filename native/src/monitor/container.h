@@ -8,6 +8,7 @@
 #define BERTH_CONTAINER_H
 
 #include "cgroup.h"
+#include "shift.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -28,13 +29,16 @@ struct init_process {
 	pid_t pid;     /* as the host sees it */
 	int pidfd;
 	int notify_fd; /* the NOTIFY_SOCKET the container's systemd writes to, bound inside */
+	enum idmap_mode idmap; /* how the rootfs carries the container's ids */
 };
 
 /* Names Berth accepts: 1-63 of [A-Za-z0-9-], no '-' at either end (a hostname label). */
 bool valid_name(const char *name);
 
 /* Creates and starts the container's init. `console` is the pty slave that becomes
- * /dev/console and the init's stdio. On failure the child is gone and last_failure says why. */
+ * /dev/console and the init's stdio. The rootfs is idmapped; where its filesystem refuses
+ * that, its ownership is shifted on disk instead (shift.h). On failure the child is gone and
+ * last_failure says why. */
 int container_spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out);
 
 /* Drops from the bounding set the capabilities that only act on the host (sys_module,

@@ -9,7 +9,9 @@
  *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach.
  * Stop is SIGRTMIN+3 to systemd (repeated until it acknowledges, since a pid-namespace init
  * drops signals it has no handler for yet), then a kill of the whole cgroup at the deadline.
- * On the container's end the monitor removes its cgroups and runtime files, answers, exits.
+ * The monitor runs in a cgroup of its own (berth/monitor/<name>-<hex>), apart from berthd's and
+ * the container's. On the container's end it removes the cgroups (its own too) and runtime
+ * files, answers, exits.
  * Read: epoll(7), pidfd_open(2), waitid(2), pty(7), unix(7) (SO_PEERCRED, SO_PASSCRED),
  * signalfd(2), timerfd_create(2), flock(2), sd_notify(3), systemd(1) "Signals".
  */
@@ -54,6 +56,7 @@ struct client {
 static struct {
 	struct spec spec;
 	struct cgroups cg;
+	struct cgroups mon; /* the monitor's own */
 	struct init_process init;
 	int epfd, master, slave, listen_fd, timer_fd, signal_fd, log_fd, runtime_fd;
 	enum state state;
@@ -102,9 +105,10 @@ static void send_line(struct client *c, const char *line, int fd)
 
 static void state_json(char *out, size_t len)
 {
-	char status[600], cgroup[400], name[160], last_exit[160], ready[32];
+	char status[600], cgroup[400], monitor_cgroup[400], name[160], last_exit[160], ready[32];
 	json_quote(status, sizeof(status), m.status);
 	json_quote(cgroup, sizeof(cgroup), m.cg.rel);
+	json_quote(monitor_cgroup, sizeof(monitor_cgroup), m.mon.rel);
 	json_quote(name, sizeof(name), m.spec.name);
 	json_quote(last_exit, sizeof(last_exit), m.last_exit);
 	if (m.ready_seen)
@@ -114,10 +118,10 @@ static void state_json(char *out, size_t len)
 	snprintf(out, len,
 		 "{\"ok\":true,\"name\":%s,\"state\":\"%s\",\"pid\":%d,\"monitorPid\":%d,\"cgroup\":%s,"
 		 "\"cgroupLayout\":\"%s\",\"readyMs\":%s,\"startedAt\":%llu,\"status\":%s,\"reboots\":%u,"
-		 "\"lastExit\":%s,\"idBase\":%u,\"idCount\":%u}",
+		 "\"lastExit\":%s,\"idBase\":%u,\"idCount\":%u,\"idmapMode\":\"%s\",\"monitorCgroup\":%s}",
 		 name, state_names[m.state], (int)m.init.pid, (int)getpid(), cgroup, m.cg.pure_v2 ? "unified" : "hybrid",
 		 ready, (unsigned long long)m.started_wall, status, m.reboots, last_exit, (unsigned)m.spec.id_base,
-		 m.spec.id_count);
+		 m.spec.id_count, idmap_mode_names[m.init.idmap], monitor_cgroup);
 }
 
 static void write_state_file(void)
@@ -287,6 +291,7 @@ static void cleanup_runtime(void)
 		cgroups_kill(&m.cg);
 		cgroups_remove(&m.cg);
 	}
+	cgroups_leave(&m.mon);
 	if (m.socket_path[0])
 		unlink(m.socket_path);
 	unlinkat(m.runtime_fd, "state.json", 0);
@@ -611,14 +616,23 @@ static int take_runtime_dir(bool *locked)
 	return 0;
 }
 
+/* Whether rel has the shape this monitor generates: <prefix>/<name>-<8 hex>. */
+static bool generated_rel(const char *rel, const char *prefix)
+{
+	char expected[160];
+	snprintf(expected, sizeof(expected), "%s/%s-", prefix, m.spec.name);
+	size_t len = strlen(expected);
+	return strlen(rel) == len + 8 && strncmp(rel, expected, len) == 0 && strspn(rel + len, "0123456789abcdef") == 8;
+}
+
 /*
- * A monitor that was SIGKILLed took its container with it (PDEATHSIG) but left its cgroup and
- * files: its state.json names the cgroup, removed here once we hold the lock. Only a name of
- * the shape this monitor generates (berth/<name>-<8 hex>) is accepted.
+ * A monitor that was SIGKILLed took its container with it (PDEATHSIG) but left its cgroups and
+ * files: its state.json names them, removed here once we hold the lock. Only names of the
+ * shape this monitor generates are accepted.
  */
 static void remove_stale_runtime(void)
 {
-	char json[2048], rel[sizeof(m.cg.rel)], expected[96];
+	char json[2048], rel[sizeof(m.cg.rel)];
 	int fd = openat(m.runtime_fd, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
@@ -628,17 +642,18 @@ static void remove_stale_runtime(void)
 	if (n <= 0)
 		return;
 	json[n] = '\0';
-	snprintf(expected, sizeof(expected), "berth/%s-", m.spec.name);
-	size_t prefix = strlen(expected);
-	if (!json_get_string(json, "cgroup", rel, sizeof(rel)) || strlen(rel) != prefix + 8 ||
-	    strncmp(rel, expected, prefix) != 0 || strspn(rel + prefix, "0123456789abcdef") != 8)
-		return;
 	struct cgroups stale;
 	if (cgroups_detect(&stale, false) < 0)
 		return;
-	snprintf(stale.rel, sizeof(stale.rel), "%s", rel);
-	cgroups_kill(&stale);
-	cgroups_remove(&stale);
+	if (json_get_string(json, "cgroup", rel, sizeof(rel)) && generated_rel(rel, "berth")) {
+		snprintf(stale.rel, sizeof(stale.rel), "%s", rel);
+		cgroups_kill(&stale);
+		cgroups_remove(&stale);
+	}
+	if (json_get_string(json, "monitorCgroup", rel, sizeof(rel)) && generated_rel(rel, CGROUP_MONITORS)) {
+		snprintf(stale.rel, sizeof(stale.rel), "%s", rel);
+		cgroups_remove(&stale);
+	}
 }
 
 static void report(int fd, const char *json)
@@ -682,6 +697,8 @@ int monitor_main(int argc, char **argv)
 	    open_console() < 0 || open_control_socket() < 0)
 		goto failed;
 	remove_stale_runtime();
+	if (cgroups_create_monitor(&m.mon, &m.cg, m.spec.name) < 0)
+		goto failed;
 	m.epfd = epoll_create1(EPOLL_CLOEXEC);
 	m.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	sigdelset(&mask, SIGPIPE);
