@@ -1,4 +1,5 @@
 export { unpackImage, type ImageFiles, type UnpackImageRequest, type UnpackedImage, type UnpackProgress } from './infrastructure/unpack-image.js';
+export { unpackRootfsArchive, ROOTFS_EXTRACTION_LIMITS, type AdmittedKind, type AdmittedTree, type RootfsArchive, type UnpackRootfsRequest, type UnpackedRootfs } from './infrastructure/unpack-rootfs.js';
 export { fingerprintImageFiles } from './infrastructure/image-fingerprint.js';
 export { removeExtractedTree, locateUnpackHelper, type IdShift } from './infrastructure/unpack-helper.js';
 export { detectCompression, type Compression } from './infrastructure/decompression.js';

@@ -5,9 +5,13 @@ import { ArchiveLimitExceededError, MalformedImageError, UnsafeArchiveError } fr
 /**
  * Which tarball of an image is being read: a unified tarball (metadata.yaml, rootfs/, templates/),
  * or the metadata half (metadata.yaml, templates/) or the rootfs half (the rootfs itself, written
- * under rootfs/) of a split image.
+ * under rootfs/) of a split image; or a bare root filesystem written directly into the extraction
+ * root ('tree', e.g. a VM's root), with no top-level allow-list.
  */
-export type ArchiveRole = 'unified' | 'metadata' | 'rootfs';
+export type ArchiveRole = 'unified' | 'metadata' | 'rootfs' | 'tree';
+
+/** What the policy knows about an admitted path: its kind in the tree being built. */
+export type AdmittedKind = 'directory' | 'file' | 'symlink' | 'special';
 
 type TrackedKind = 'directory' | 'implicit-directory' | 'file' | 'symlink' | 'special';
 
@@ -20,6 +24,8 @@ export interface AdmittedEntries {
   /** Implicit parents first, then the entry itself; empty when the entry is the archive's root. */
   readonly entries: readonly PlannedEntry[];
   readonly warnings: readonly string[];
+  /** The archive's root entry in the 'tree' role: its owner, mode and time belong to the extraction root itself. */
+  readonly root?: PlannedEntry;
 }
 
 /**
@@ -29,10 +35,11 @@ export interface AdmittedEntries {
  * - names are validated after PAX/GNU long names were applied: no NUL, no absolute name, no empty,
  *   "." or ".." component, bounded length and depth;
  * - the top level is an allow-list: metadata.yaml (a regular file), rootfs/ and templates/
- *   (directories), each exactly once; templates/ holds only directories and regular files;
+ *   (directories), each exactly once; templates/ holds only directories and regular files
+ *   (except in the 'tree' role, where the archive is the root filesystem itself);
  * - every path is admitted once (a directory replaced by a symlink is a duplicate);
  * - a parent must be a directory admitted earlier (never a symlink), missing ones are created;
- * - a hardlink must name a regular file admitted earlier under rootfs/;
+ * - a hardlink must name a regular file admitted earlier under rootfs/ (anywhere, for 'tree');
  * - owners must lie in the target's id range.
  * The helper enforces the path rules again while writing; this policy gives the precise error.
  */
@@ -40,6 +47,7 @@ export class ImageLayoutPolicy {
   private readonly tree = new Map<string, TrackedKind>();
   private readonly directoryTimes: DirectoryTimes[] = [];
   private entryCount = 0;
+  private rootSeen = false;
 
   constructor(
     private readonly limits: ExtractionLimits,
@@ -57,7 +65,13 @@ export class ImageLayoutPolicy {
     const components = this.destination(splitEntryName(header.name, this.limits), role, reject);
     if (components === null) {
       if (header.type !== 'directory') reject('the archive root must be a directory');
-      return { entries: [], warnings: [] };
+      if (role !== 'tree') return { entries: [], warnings: [] };
+      if (this.rootSeen) reject('duplicate entry: the archive root was already extracted');
+      this.rootSeen = true;
+      this.checkId(header.uid, 'uid', reject);
+      this.checkId(header.gid, 'gid', reject);
+      const warnings = [...header.xattrs.keys()].map((name) => `${header.name}: dropped xattr ${name} of the archive root`);
+      return { entries: [], warnings, root: plannedDirectory('', header, header.mode & 0o7777, header.uid, header.gid) };
     }
     const path = components.join('/');
     const section = components[0];
@@ -66,14 +80,8 @@ export class ImageLayoutPolicy {
     const mayExist = existing === 'implicit-directory' && kind === 'directory';
     if (existing !== undefined && !mayExist) reject(`duplicate entry: ${path} was already extracted as a ${existing}`);
 
-    if (section === 'metadata.yaml') {
-      if (components.length !== 1 || kind !== 'file') reject('metadata.yaml must be a regular file');
-      if (header.size > this.limits.maxMetadataBytes) throw new ArchiveLimitExceededError('maxMetadataBytes', this.limits.maxMetadataBytes, header.name);
-    } else if (components.length === 1 && kind !== 'directory') {
-      reject(`${section}/ must be a directory`);
-    } else if (section === 'templates' && kind !== 'directory' && kind !== 'file') {
-      reject('templates/ may only hold directories and regular files');
-    }
+    // A bare root filesystem ('tree') has no layout of its own; the tree rules below apply to all roles.
+    if (role !== 'tree') this.checkImageLayout(components, kind, header, reject);
     if (header.size > this.limits.maxTotalBytes) throw new ArchiveLimitExceededError('maxTotalBytes', this.limits.maxTotalBytes, header.name);
     if (kind !== 'file' && header.size !== 0) reject(`a ${kind} entry must not carry data`);
     this.checkId(header.uid, 'uid', reject);
@@ -106,8 +114,12 @@ export class ImageLayoutPolicy {
     return { entries: [...implicitParents, entry], warnings };
   }
 
-  /** After the last archive: the directory times to apply, deepest last is fine (order is free). */
-  finish(): readonly DirectoryTimes[] {
+  /**
+   * After the last archive: the directory times to apply, deepest last is fine (order is free).
+   * An image must hold metadata.yaml and rootfs/; a 'tree' has no required entries.
+   */
+  finish(layout: 'image' | 'tree' = 'image'): readonly DirectoryTimes[] {
+    if (layout === 'tree') return this.directoryTimes;
     if (this.tree.get('metadata.yaml') !== 'file') throw new MalformedImageError('The image has no metadata.yaml');
     if (!isDirectory(this.tree.get('rootfs'))) throw new MalformedImageError('The image has no rootfs/');
     return this.directoryTimes;
@@ -118,10 +130,29 @@ export class ImageLayoutPolicy {
     return this.tree.get(path) === 'file';
   }
 
+  /** The kind path (relative to the extraction root, no "./") was admitted as; undefined if it was not. */
+  kindOf(path: string): AdmittedKind | undefined {
+    const kind = this.tree.get(path);
+    return kind === 'implicit-directory' ? 'directory' : kind;
+  }
+
+  private checkImageLayout(components: string[], kind: PlannedEntryKind, header: TarEntryHeader, reject: (reason: string) => never): void {
+    const section = components[0];
+    if (section === 'metadata.yaml') {
+      if (components.length !== 1 || kind !== 'file') reject('metadata.yaml must be a regular file');
+      if (header.size > this.limits.maxMetadataBytes) throw new ArchiveLimitExceededError('maxMetadataBytes', this.limits.maxMetadataBytes, header.name);
+    } else if (components.length === 1 && kind !== 'directory') {
+      reject(`${section}/ must be a directory`);
+    } else if (section === 'templates' && kind !== 'directory' && kind !== 'file') {
+      reject('templates/ may only hold directories and regular files');
+    }
+  }
+
   /** Maps a validated name to its destination components; null for the archive's own root. */
   private destination(components: string[], role: ArchiveRole, reject: (reason: string) => never): string[] | null {
     if (role === 'rootfs') return ['rootfs', ...components];
     if (components.length === 0) return null;
+    if (role === 'tree') return components;
     const allowed = role === 'unified' ? ['metadata.yaml', 'rootfs', 'templates'] : ['metadata.yaml', 'templates'];
     if (!allowed.includes(components[0])) reject(`unexpected top-level entry (allowed: ${allowed.join(', ')})`);
     return components;
@@ -134,23 +165,10 @@ export class ImageLayoutPolicy {
       const kind = this.tree.get(parent);
       if (isDirectory(kind)) continue;
       if (kind !== undefined) reject(`parent ${parent} is a ${kind}, not a directory`);
-      // The top-level directories must be real entries; only the half-rootfs of a split image may omit its root.
-      if (depth === 1 && role !== 'rootfs') reject(`${parent}/ must appear as a directory entry before its content`);
+      // The top-level directories of an image must be real entries; a bare rootfs may omit any parent.
+      if (depth === 1 && role !== 'rootfs' && role !== 'tree') reject(`${parent}/ must appear as a directory entry before its content`);
       this.tree.set(parent, 'implicit-directory');
-      created.push({
-        kind: 'directory',
-        path: parent,
-        mode: 0o755,
-        uid: 0,
-        gid: 0,
-        mtime: header.mtime,
-        linkTarget: null,
-        devMajor: 0,
-        devMinor: 0,
-        xattrs: [],
-        size: 0,
-        mayExist: false,
-      });
+      created.push(plannedDirectory(parent, header, 0o755, 0, 0));
     }
     return created;
   }
@@ -165,7 +183,9 @@ export class ImageLayoutPolicy {
       throw error;
     }
     const target = targetComponents?.join('/') ?? '';
-    if (section !== 'rootfs' || targetComponents?.[0] !== 'rootfs' || this.tree.get(target) !== 'file') {
+    if (role === 'tree') {
+      if (this.tree.get(target) !== 'file') reject(`hardlink target ${JSON.stringify(header.linkName)} is not a regular file extracted earlier`);
+    } else if (section !== 'rootfs' || targetComponents?.[0] !== 'rootfs' || this.tree.get(target) !== 'file') {
       reject(`hardlink target ${JSON.stringify(header.linkName)} is not a regular file extracted earlier under rootfs/`);
     }
     return target;
@@ -201,6 +221,10 @@ export function splitEntryName(name: string, limits: Pick<ExtractionLimits, 'max
     if (Buffer.byteLength(component) > NAME_MAX) reject('a component is longer than 255 bytes');
   }
   return components;
+}
+
+function plannedDirectory(path: string, header: TarEntryHeader, mode: number, uid: number, gid: number): PlannedEntry {
+  return { kind: 'directory', path, mode, uid, gid, mtime: header.mtime, linkTarget: null, devMajor: 0, devMinor: 0, xattrs: [], size: 0, mayExist: false };
 }
 
 function plannedKind(header: TarEntryHeader, reject: (reason: string) => never): PlannedEntryKind {

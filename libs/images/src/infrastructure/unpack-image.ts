@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { PlannedEntry } from '../domain/archive-entry.js';
 import type { ImageMetadata } from '../domain/image-metadata.js';
 import { parseImageMetadata } from '../domain/image-metadata.js';
 import { type ExtractionLimits, resolveExtractionLimits } from '../domain/extraction-limits.js';
@@ -75,39 +77,19 @@ export async function unpackImage(request: UnpackImageRequest): Promise<Unpacked
           [request.files.rootfsPath, 'rootfs'],
         ];
   const progress = progressReporter(request.onProgress, await totalSize(sources.map(([path]) => path)));
-  request.signal?.throwIfAborted();
 
-  const helper = await UnpackHelperProcess.start({ helperPath, target: request.target, idShift: request.idShift, privileged: request.privileged });
-  const stopHelper = () => void helper.abort();
-  request.signal?.addEventListener('abort', stopHelper, { once: true });
-  try {
+  return withUnpackHelper({ ...request, helperPath, failure: 'Image import' }, async (helper) => {
     const policy = new ImageLayoutPolicy(limits, request.idShift?.range ?? 0xffffffff);
     const hash = createHash('sha256');
     const budget = new ByteBudget(limits.maxTotalBytes);
-    const warnings: string[] = [];
+    const session: ExtractionSession = { helper, policy, limits, progress, warnings: [], signal: request.signal };
     const compression: Compression[] = [];
     let metadata: ImageMetadata | undefined;
 
     for (const [path, role] of sources) {
       const archive = await openArchive(path, hash, budget, progress.read);
       compression.push(archive.compression);
-      for await (const { header, ignoredPaxKeywords, body } of readTarEntries(archive.stream, path, limits)) {
-        request.signal?.throwIfAborted();
-        const admitted = policy.admit(header, role);
-        progress.entry();
-        warnings.push(...admitted.warnings, ...ignoredPaxKeywords.map((keyword) => `${header.name}: dropped ${keyword}`));
-        for (const entry of admitted.entries) await helper.write(encodeEntryRecord(entry));
-        const entry = admitted.entries.at(-1);
-        if (entry?.kind !== 'file') continue;
-        if (entry.path === 'metadata.yaml') {
-          // Parsed and written from the same bytes: what is validated is what is stored.
-          const bytes = await readAll(body, entry.size, path, header.name);
-          metadata = parseImageMetadata(bytes.toString('utf8'));
-          await helper.write(bytes);
-        } else {
-          await copyBody(body, entry.size, path, header.name, (chunk) => helper.write(chunk));
-        }
-      }
+      await extractArchiveEntries(session, archive.stream, path, role, (bytes) => (metadata = parseImageMetadata(bytes.toString('utf8'))));
     }
 
     for (const times of policy.finish()) await helper.write(encodeDirectoryTimesRecord(times));
@@ -131,19 +113,81 @@ export async function unpackImage(request: UnpackImageRequest): Promise<Unpacked
       compression,
       entries: summary.entries,
       bytesWritten: summary.bytes,
-      warnings: [...warnings, ...helper.warnings],
+      warnings: [...session.warnings, ...helper.warnings],
     };
+  });
+}
+
+/** What one extraction shares between its archives: the writer, the policy and what was seen. */
+export interface ExtractionSession {
+  readonly helper: UnpackHelperProcess;
+  readonly policy: ImageLayoutPolicy;
+  readonly limits: ExtractionLimits;
+  readonly progress: ProgressReporter;
+  readonly warnings: string[];
+  readonly signal?: AbortSignal;
+  /** The archive root's own entry, in the 'tree' role (the helper never writes the root itself). */
+  root?: PlannedEntry;
+}
+
+/**
+ * Starts berth-unpack on `target` and runs `work` with it. On any failure, rejection or abort, the
+ * helper is stopped and the target it created is removed, then the error is rethrown: no partial
+ * directory is left behind. A target that already exists is refused and left alone.
+ */
+export async function withUnpackHelper<T>(
+  options: Pick<UnpackImageRequest, 'target' | 'idShift' | 'privileged' | 'signal'> & { readonly helperPath: string; readonly failure: string },
+  work: (helper: UnpackHelperProcess) => Promise<T>,
+): Promise<T> {
+  options.signal?.throwIfAborted();
+  const helper = await UnpackHelperProcess.start({ helperPath: options.helperPath, target: options.target, idShift: options.idShift, privileged: options.privileged });
+  const stopHelper = () => void helper.abort();
+  options.signal?.addEventListener('abort', stopHelper, { once: true });
+  try {
+    return await work(helper);
   } catch (error) {
     await helper.abort();
     try {
-      await removeExtractedTree(helperPath, request.target);
+      await removeExtractedTree(options.helperPath, options.target);
     } catch (removal) {
-      throw new AggregateError([error, removal], `Image import failed and its partial target ${request.target} could not be removed`);
+      throw new AggregateError([error, removal], `${options.failure} failed and its partial target ${options.target} could not be removed`);
     }
-    if (request.signal?.aborted === true) throw request.signal.reason;
+    if (options.signal?.aborted === true) throw options.signal.reason;
     throw error;
   } finally {
-    request.signal?.removeEventListener('abort', stopHelper);
+    options.signal?.removeEventListener('abort', stopHelper);
+  }
+}
+
+/**
+ * Streams one decompressed tar through tar-stream and the layout policy, and hands exactly the
+ * admitted entries and their bytes to the helper. A top-level metadata.yaml of an image is read
+ * whole and given to `onMetadata` before it is written: what is validated is what is stored.
+ */
+export async function extractArchiveEntries(
+  session: ExtractionSession,
+  stream: Readable,
+  file: string,
+  role: ArchiveRole,
+  onMetadata?: (bytes: Buffer) => void,
+): Promise<void> {
+  const { helper, policy, progress, warnings, signal } = session;
+  for await (const { header, ignoredPaxKeywords, body } of readTarEntries(stream, file, session.limits)) {
+    signal?.throwIfAborted();
+    const admitted = policy.admit(header, role);
+    progress.entry();
+    warnings.push(...admitted.warnings, ...ignoredPaxKeywords.map((keyword) => `${header.name}: dropped ${keyword}`));
+    if (admitted.root !== undefined) session.root = admitted.root;
+    for (const entry of admitted.entries) await helper.write(encodeEntryRecord(entry));
+    const entry = admitted.entries.at(-1);
+    if (entry?.kind !== 'file') continue;
+    if (role !== 'tree' && entry.path === 'metadata.yaml' && onMetadata !== undefined) {
+      const bytes = await readAll(body, entry.size, file, header.name);
+      onMetadata(bytes);
+      await helper.write(bytes);
+    } else {
+      await copyBody(body, entry.size, file, header.name, (chunk) => helper.write(chunk));
+    }
   }
 }
 
@@ -167,7 +211,10 @@ async function totalSize(paths: string[]): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-function progressReporter(onProgress: UnpackImageRequest['onProgress'], totalBytes: number) {
+export type ProgressReporter = ReturnType<typeof progressReporter>;
+
+/** Reports bytes read and entries seen at most every 250 ms, and once more from done(). */
+export function progressReporter(onProgress: ((progress: UnpackProgress) => void) | undefined, totalBytes: number) {
   let bytesRead = 0;
   let entries = 0;
   let lastReport = 0;
