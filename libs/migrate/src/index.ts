@@ -9,3 +9,4 @@ export { MigrationReportRecord } from './import/migration-report.entity.js';
 export { ImportVmCommand } from './import/import-vm.command.js';
 export { isImportSource, parseImportSource, type ImportSource } from './import/import-source.js';
 export { GetMigrationReportQuery, ListMigrationReportsQuery, type MigrationReportView } from './import/migration-reports.query.js';
+export type { StoredReport } from './import/import-vm.handler.js';
