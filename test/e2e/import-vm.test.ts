@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ describe('berth import-vm: a LAMP VM becomes one system container', () => {
   });
 
   after(async () => {
-    for (const n of ['web', 'web2']) {
+    for (const n of ['web', 'web2', 'web3']) {
       await berth(['stop', n, '--force']).catch(() => undefined);
       await berth(['delete', n]).catch(() => undefined);
     }
@@ -167,6 +167,47 @@ describe('berth import-vm: a LAMP VM becomes one system container', () => {
     await ok(['stop', 'web2']);
     await ok(['delete', 'web2']);
     await d.api().get('/1.0/migrations/web2').expect(404);
+  });
+
+  it('copies a running machine over SSH (the imported VM itself), refusing a login it cannot make', async () => {
+    const address = vm.staticAddress.split('/')[0]!;
+    const key = join(scratch, 'id_ed25519');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'berth-test', '-f', key]);
+    const denied = await berth(['import-vm', '--ssh', `root@${address}`, '--ssh-identity', key, '/', 'web3', '-p', 'default', '-p', 'lan']);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /cannot log in over SSH/);
+    await d.api().get('/1.0/instances/web3').expect(404);
+    const pub = (await readFile(`${key}.pub`, 'utf8')).trim();
+    assert.equal((await exec('web', ['sh', '-c', `mkdir -p /root/.ssh && chmod 700 /root/.ssh && echo '${pub}' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`])).code, 0);
+    // A consistent copy of a database: stop it for the copy, as on any live migration.
+    assert.equal((await exec('web', ['systemctl', 'stop', 'mariadb'])).code, 0);
+    assert.equal((await exec('web', ['touch', '/run/only-in-the-running-machine'])).code, 0);
+    try {
+      await ok(['import-vm', '--ssh', `root@${address}`, '--ssh-identity', key, '/', 'web3', '-p', 'default', '-p', 'lan']);
+    } finally {
+      await exec('web', ['systemctl', 'start', 'mariadb']);
+    }
+    // Pseudo and temporary filesystems came as empty directories: not the machine's /proc, nor its /run.
+    const copied = join(d.dir, 'storage', 'default', 'containers', 'web3', 'rootfs');
+    for (const dir of ['proc', 'sys', 'dev', 'run']) assert.deepEqual(readdirSync(join(copied, dir)), [], dir);
+    assert.ok(existsSync(join(copied, 'var', 'lib', 'mysql')));
+    const { report } = (await d.api().get('/1.0/migrations/web3').expect(200)).body.metadata;
+    assert.equal(report.source.kind, 'ssh');
+    assert.equal(report.source.path, `root@${address}:/`);
+    // The machine copied is the container imported above: its network already is eth0 by DHCP.
+    assert.equal(report.network.config, 'ifupdown');
+    assert.equal(report.network.mode, 'dhcp');
+    const port = await freePort();
+    await ok(['config', 'device', 'add', 'web3', 'http', 'proxy', `listen=tcp:127.0.0.1:${port}`, 'connect=tcp:127.0.0.1:80']);
+    await ok(['start', 'web3']);
+    const running = await exec('web3', ['systemctl', 'is-system-running', '--wait']);
+    assert.equal(running.stdout.trim(), 'running', (await exec('web3', ['systemctl', '--failed', '--no-legend'])).stdout);
+    // The copy has what the running machine had: the row added after the first migration.
+    const listed = await page(port);
+    assert.match(listed, /after-migration/);
+    for (const row of vm.rows) assert.match(listed, new RegExp(row));
+    await ok(['stop', 'web3']);
+    await ok(['delete', 'web3']);
   });
 
   it('refuses bad sources with a clear error and creates nothing', async () => {

@@ -16,6 +16,9 @@ export interface ImportVmOptions {
   config: ConfigMap;
   format?: string;
   dryRun: boolean;
+  ssh?: string;
+  sshPort?: string;
+  sshIdentity?: string;
 }
 
 interface ImportResult {
@@ -27,10 +30,22 @@ interface ImportResult {
 export function importVmBody(source: string, name: string, options: ImportVmOptions, cwd = process.cwd()): Record<string, unknown> {
   if (options.profile.length > 0 && !options.profiles) throw new UsageError('--profile and --no-profiles cannot be used together');
   if (options.format !== undefined && !FORMATS.includes(options.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  const dryRun = options.dryRun ? { dry_run: true } : {};
+  let from: Record<string, unknown>;
+  if (options.ssh !== undefined) {
+    if (options.format !== undefined) throw new UsageError('--format does not apply to --ssh');
+    if (!source.startsWith('/')) throw new UsageError(`with --ssh, <source> is the tree to copy on the machine, an absolute path such as /: "${source}"`);
+    const port = options.sshPort === undefined ? undefined : Number(options.sshPort);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--ssh-port must be a port number: "${options.sshPort}"`);
+    from = { ssh: options.ssh, path: source, ...(port ? { ssh_port: port } : {}), ...(options.sshIdentity ? { ssh_identity: resolve(cwd, options.sshIdentity) } : {}) };
+  } else {
+    if (options.sshPort !== undefined || options.sshIdentity !== undefined) throw new UsageError('--ssh-port and --ssh-identity need --ssh');
+    from = { path: resolve(cwd, source), ...(options.format ? { format: options.format } : {}) };
+  }
   return {
     name,
     type: 'container',
-    source: { type: 'migration', mode: 'import', path: resolve(cwd, source), ...(options.format ? { format: options.format } : {}), ...(options.dryRun ? { dry_run: true } : {}) },
+    source: { type: 'migration', mode: 'import', ...from, ...dryRun },
     ...(options.profiles ? (options.profile.length > 0 ? { profiles: options.profile } : {}) : { profiles: [] }),
     config: options.config,
     devices: {},
@@ -59,18 +74,22 @@ export function registerMigrateCommands(program: Command, cli: Cli): void {
   program
     .command('import-vm')
     .description('Make a system container of a VM: its root filesystem as a tarball, a directory or a disk image (raw or qcow2), adapted and reported')
-    .argument('<source>', 'a tarball of the VM\'s root, a directory holding it, or a raw/qcow2 disk image (a path on the daemon\'s host)')
+    .argument('<source>', 'a tarball of the VM\'s root, a directory holding it, or a raw/qcow2 disk image (a path on the daemon\'s host); with --ssh, the tree to copy')
     .argument('<name>', 'the new instance')
     .option('-p, --profile <profile>', 'a profile to apply, in order (repeatable; default: the default profile)', collect, [])
     .option('--no-profiles', 'apply no profile at all')
     .option('-c, --config <key=value>', 'a config key (repeatable)', collectKeyValue, {})
     .option('--format <format>', `the source's format when it cannot be told (${FORMATS.join(', ')})`)
     .option('--dry-run', 'read the source and show the report; create nothing', false)
+    .option('--ssh <user@host>', 'copy a running machine over SSH (then <source> is the tree to copy on it, usually /)')
+    .option('--ssh-port <port>', 'the SSH port (default 22)')
+    .option('--ssh-identity <file>', 'the private key to log in with (default: the daemon user\'s keys)')
     .action(async (source: string, name: string, options: ImportVmOptions) => {
       const { envelope } = await cli.client.request('POST', '/1.0/instances', importVmBody(source, name, options));
       const result = await follow(cli.client, operationId(envelope), (text) => cli.warn(text));
       if (result.rendered) cli.print(result.rendered);
-      cli.print(options.dryRun ? 'Dry run: nothing was created.' : `Instance ${name} created from ${resolve(source)}; start it with: berth start ${name}`);
+      const from = options.ssh ? `${options.ssh}:${source}` : resolve(source);
+      cli.print(options.dryRun ? 'Dry run: nothing was created.' : `Instance ${name} created from ${from}; start it with: berth start ${name}`);
     });
 
   const migration = program.command('migration').description('VM import reports');

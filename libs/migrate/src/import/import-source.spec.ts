@@ -29,6 +29,22 @@ describe('parseImportSource', () => {
     assert.equal(field(() => parseImportSource([])), 'source');
   });
 
+  it('takes a running machine over SSH', () => {
+    assert.deepEqual(parseImportSource({ type: 'migration', mode: 'import', ssh: 'root@10.0.0.5' }), {
+      kind: 'ssh',
+      path: '/',
+      ssh: { user: 'root', host: '10.0.0.5', port: 22, path: '/', identity: undefined },
+      dryRun: false,
+    });
+    const v6 = parseImportSource({ type: 'migration', mode: 'import', ssh: 'admin@[fd00::5]', ssh_port: 2222, ssh_identity: '/root/.ssh/vm', path: '/srv' });
+    assert.deepEqual(v6.ssh, { user: 'admin', host: 'fd00::5', port: 2222, path: '/srv', identity: '/root/.ssh/vm' });
+    assert.equal(field(() => parseImportSource({ type: 'migration', mode: 'import', ssh: 'vm1' })), 'source.ssh');
+    assert.equal(field(() => parseImportSource({ type: 'migration', mode: 'import', ssh: 'root@vm 1' })), 'source.ssh');
+    assert.equal(field(() => parseImportSource({ type: 'migration', mode: 'import', ssh: 'root@vm1', ssh_port: 0 })), 'source.ssh_port');
+    assert.equal(field(() => parseImportSource({ type: 'migration', mode: 'import', ssh: 'root@vm1', format: 'raw' })), 'source.format');
+    assert.equal(field(() => parseImportSource({ type: 'migration', mode: 'import', path: '/a', ssh_port: 22 })), 'source.ssh_port');
+  });
+
   it('recognises import bodies', () => {
     assert.equal(isImportSource({ type: 'migration' }), true);
     assert.equal(isImportSource({ type: 'image', alias: 'x' }), false);

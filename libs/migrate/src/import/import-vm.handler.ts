@@ -7,7 +7,9 @@ import { CreateInstanceCommand, GetInstanceQuery, InstanceAlreadyExistsError, ty
 import { GetNetworkQuery, formatSubnet, formatIpv4, parseInterfaceAddress } from '#network';
 import { OperationRunner, type OperationContext, type OperationView } from '#operations';
 import { GetProfileQuery } from '#profiles';
-import { detectVmSource, extractGuest, type ExtractedGuest, type VmSourceKind } from '../sources/index.js';
+import { detectVmSource, extractGuest, extractGuestOverSsh, type ExtractedGuest, type VmSourceKind } from '../sources/index.js';
+
+type SourceKind = VmSourceKind | 'ssh';
 import { fixUpGuest, renderReport, type FixUpOptions, type MigrationReport } from '../guest/index.js';
 import { parseImportSource, type ImportSource } from './import-source.js';
 import { MigrationReportRecord } from './migration-report.entity.js';
@@ -17,11 +19,14 @@ type Devices = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /** The report as stored and answered: what was read, how, and what the guest fix-ups did. */
 export interface StoredReport extends MigrationReport {
-  source: { path: string; kind: VmSourceKind; reader?: string; partition?: ExtractedGuest['partition']; entries: number; bytes: number; warnings: string[] };
+  source: { path: string; kind: SourceKind; reader?: string; partition?: ExtractedGuest['partition']; entries: number; bytes: number; warnings: string[] };
   dryRun: boolean;
   /** The report as the CLI prints it. */
   text: string;
 }
+
+/** The source as reports name it: a path, or user@host:path. */
+const label = (source: ImportSource) => (source.ssh ? `${source.ssh.user}@${source.ssh.host}:${source.path}` : source.path);
 
 /**
  * Imports a VM as an instance: the request is validated and the instance recorded at once (a
@@ -44,8 +49,12 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
 
   async execute({ body }: ImportVmCommand): Promise<OperationView> {
     const source = parseImportSource(body.source);
-    await this.checkReadable(source.path);
-    const kind = source.kind ?? (await detectVmSource(source.path));
+    let kind: SourceKind;
+    if (source.ssh) kind = 'ssh';
+    else {
+      await this.checkReadable(source.path);
+      kind = source.kind ?? (await detectVmSource(source.path));
+    }
     const { source: _ignored, ...instanceBody } = body;
     if (source.dryRun) return this.dryRun(source, kind, instanceBody);
     const started = Date.now();
@@ -63,7 +72,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     }
   }
 
-  private async populate(ctx: PopulateContext, source: ImportSource, kind: VmSourceKind, started: number): Promise<PopulateResult> {
+  private async populate(ctx: PopulateContext, source: ImportSource, kind: SourceKind, started: number): Promise<PopulateResult> {
     const network = await this.networkOf(ctx.instance.expandedDevices);
     const extracted = await this.read(source, kind, ctx.rootfs, join(ctx.rootfs, '..'), ctx);
     await ctx.progress({ import_progress: 'Adapting the guest' });
@@ -80,15 +89,15 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
         await this.db.dataSource.manager.query(
           `INSERT INTO migration_reports (instance_id, source, source_kind, report, duration_ms)
            SELECT id, $2, $3, $4::jsonb, $5 FROM instances WHERE name = $1`,
-          [ctx.instance.name, source.path, kind, JSON.stringify(stored), Date.now() - started],
+          [ctx.instance.name, label(source), kind, JSON.stringify(stored), Date.now() - started],
         );
-        this.log.info({ instance: ctx.instance.name, source: source.path, kind, changes: report.changes.length, ms: Date.now() - started }, 'imported a VM');
+        this.log.info({ instance: ctx.instance.name, source: label(source), kind, changes: report.changes.length, ms: Date.now() - started }, 'imported a VM');
         return { report: stored, rendered: stored.text };
       },
     };
   }
 
-  private async dryRun(source: ImportSource, kind: VmSourceKind, body: Record<string, unknown>): Promise<OperationView> {
+  private async dryRun(source: ImportSource, kind: SourceKind, body: Record<string, unknown>): Promise<OperationView> {
     const name = typeof body.name === 'string' ? body.name : '';
     if (name === '') throw new ValidationError('name', 'is required');
     if (await this.exists(name)) throw new InstanceAlreadyExistsError(name);
@@ -113,28 +122,27 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     });
   }
 
-  private async read(source: ImportSource, kind: VmSourceKind, target: string, workDir: string, ctx: Pick<OperationContext, 'signal' | 'progress'>): Promise<ExtractedGuest> {
+  private async read(source: ImportSource, kind: SourceKind, target: string, workDir: string, ctx: Pick<OperationContext, 'signal' | 'progress'>): Promise<ExtractedGuest> {
     let last = '';
-    return extractGuest({
-      source: source.path,
-      kind,
+    const common = {
       target,
-      workDir,
       signal: ctx.signal,
-      onProgress: (p) => {
+      onProgress: (p: { phase: string; bytesRead: number; totalBytes: number; entries: number }) => {
         const percent = p.totalBytes > 0 ? Math.min(100, Math.floor((p.bytesRead * 100) / p.totalBytes)) : 0;
         const text = `${p.phase[0]!.toUpperCase()}${p.phase.slice(1)}: ${percent}% (${p.entries} entries)`;
         if (text === last) return;
         last = text;
         void ctx.progress({ import_progress: text, progress: { phase: p.phase, percent, entries: p.entries, bytes_read: p.bytesRead, total_bytes: p.totalBytes } }).catch(() => undefined);
       },
-    });
+    };
+    if (source.ssh) return extractGuestOverSsh({ ...common, ssh: source.ssh, knownHosts: join(this.config.BERTH_DIR, 'ssh', 'known_hosts') });
+    return extractGuest({ ...common, source: source.path, kind: kind as VmSourceKind, workDir });
   }
 
-  private stored(report: MigrationReport, source: ImportSource, kind: VmSourceKind, extracted: ExtractedGuest, dryRun: boolean): StoredReport {
+  private stored(report: MigrationReport, source: ImportSource, kind: SourceKind, extracted: ExtractedGuest, dryRun: boolean): StoredReport {
     return {
       ...report,
-      source: { path: source.path, kind, reader: extracted.reader, partition: extracted.partition, entries: extracted.entries, bytes: extracted.bytesWritten, warnings: extracted.warnings },
+      source: { path: label(source), kind, reader: extracted.reader, partition: extracted.partition, entries: extracted.entries, bytes: extracted.bytesWritten, warnings: extracted.warnings },
       dryRun,
       text: renderReport(report),
     };

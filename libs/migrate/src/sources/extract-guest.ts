@@ -55,7 +55,7 @@ export interface ExtractedPartition {
 }
 
 export interface ExtractedGuest {
-  readonly kind: VmSourceKind;
+  readonly kind: VmSourceKind | 'ssh';
   /** Entries written below the target (the root itself and dropped entries not counted). */
   readonly entries: number;
   /** Bytes of regular-file content written. */

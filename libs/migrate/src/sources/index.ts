@@ -7,3 +7,4 @@ export { extractGuest, type ExtractGuestProgress, type ExtractGuestRequest, type
 export type { DiskReader } from './disk-reader.js';
 export { describePartition, readPartitionTable, rootCandidates, type DiskPartition, type PartitionRole, type PartitionTable, type ReadAt } from './partition-table.js';
 export * from './source.errors.js';
+export { extractGuestOverSsh, parseSshTarget, remoteTarScript, sshArgs, type ExtractOverSshRequest, type SshSource } from './ssh-source.js';
