@@ -30,6 +30,11 @@ export class InstanceStoppedEvent {
   constructor(readonly name: string) {}
 }
 
+/** The container rebooted from inside (`systemctl reboot`): its monitor started a new init. */
+export class InstanceRestartedEvent {
+  constructor(readonly name: string) {}
+}
+
 export class InstancePausedEvent {
   constructor(readonly name: string) {}
 }

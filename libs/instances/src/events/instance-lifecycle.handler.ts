@@ -7,6 +7,7 @@ import {
   InstancePausedEvent,
   InstanceReadyEvent,
   InstanceRenamedEvent,
+  InstanceRestartedEvent,
   InstanceResumedEvent,
   InstanceStartedEvent,
   InstanceStoppedEvent,
@@ -21,6 +22,7 @@ const EVENTS = [
   InstanceStartedEvent,
   InstanceReadyEvent,
   InstanceStoppedEvent,
+  InstanceRestartedEvent,
   InstancePausedEvent,
   InstanceResumedEvent,
   InstanceExecEvent,
@@ -42,6 +44,7 @@ export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
     else if (event instanceof InstanceStartedEvent) this.hub.lifecycle('instance-started', source(event.name));
     else if (event instanceof InstanceReadyEvent) this.hub.lifecycle('instance-ready', source(event.name), { ready_ms: event.readyMs });
     else if (event instanceof InstanceStoppedEvent) this.hub.lifecycle('instance-stopped', source(event.name));
+    else if (event instanceof InstanceRestartedEvent) this.hub.lifecycle('instance-restarted', source(event.name));
     else if (event instanceof InstancePausedEvent) this.hub.lifecycle('instance-paused', source(event.name));
     else if (event instanceof InstanceResumedEvent) this.hub.lifecycle('instance-resumed', source(event.name));
     else this.hub.lifecycle('instance-exec', source(event.name), { command: event.command });

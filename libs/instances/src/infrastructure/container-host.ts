@@ -5,8 +5,10 @@ import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parse
 import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
 import {
+  attachVethNic,
   createVethNic,
   deleteVethNic,
+  findLink,
   generateMac,
   hostVethName,
   networkSpecOf,
@@ -19,7 +21,7 @@ import {
   syncProxies,
   type ProxyDevice,
 } from '#network';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Instance } from '../domain/instance.js';
 import { InstanceRepository } from './instance.repository.js';
@@ -50,6 +52,8 @@ const PAYLOAD = 'payload';
 export class ContainerHost {
   readonly runtime: Runtime;
   private readonly berthDir: string;
+  /** The init whose namespace each running instance's nics, proxies and limits were set up for. */
+  private readonly inits = new Map<string, number>();
 
   constructor(
     @Inject(BERTH_CONFIG) config: BerthConfig,
@@ -89,7 +93,67 @@ export class ContainerHost {
     });
     await this.plugNics(instance, started.pid);
     await this.syncProxies(instance, started.pid);
+    this.inits.set(s.name, started.pid);
     return this.runtime.waitReady(s.name, readyTimeoutMs);
+  }
+
+  /**
+   * The init this daemon set the instance's devices up for; undefined when it did not (a daemon
+   * just started). Another pid than the container's means the container rebooted from inside:
+   * its monitor gave it a new init, in a new network namespace and a new cgroup.
+   */
+  initOf(name: string): number | undefined {
+    return this.inits.get(name);
+  }
+
+  /**
+   * Brings a running instance's devices to its current init, after a reboot from inside or when
+   * adopting a container at daemon start: plugs every nic that is not in init's network namespace
+   * (same name, the MAC kept in volatile, the same reservation), joins host ends that lost their
+   * bridge to it again, restarts the proxies bound to another init and applies the limits to the
+   * container's cgroup. Nics already in place and proxies already relaying are left alone. Returns
+   * the devices of the nics it plugged.
+   */
+  async replug(instance: Instance, state: ContainerState): Promise<string[]> {
+    const plugged: string[] = [];
+    for (const nic of this.nics(instance)) {
+      const hostName = hostVethName(instance.name, nic.device);
+      const inside = await findLink(nic.spec.name ?? nic.device, { pid: state.pid });
+      if (inside?.kind === 'veth') {
+        const host = await findLink(hostName);
+        if (host && host.master !== nic.network) await attachVethNic(hostName, nic.network);
+        continue;
+      }
+      // The previous init's namespace may not be torn down yet: its pair would hold the host end's name.
+      await deleteVethNic(hostName);
+      await this.plugNic(instance, nic, state.pid);
+      plugged.push(nic.device);
+    }
+    await this.syncProxies(instance, state.pid);
+    // The monitor gives a rebooted container a fresh cgroup: the limits went with the old one.
+    await this.applyLimits(instance, state).catch((err: Error) =>
+      this.log.warn({ instance: instance.name, err: err.message }, "could not apply the limits to the container's new cgroup"),
+    );
+    this.inits.set(instance.name, state.pid);
+    return plugged;
+  }
+
+  /**
+   * Calls `onChange` whenever the container's monitor creates or replaces a file in its runtime
+   * directory, as it does with its state file when a reboot from inside gave the container a new
+   * init (and on READY=1). A hint to ask state() again, no more. Returns the function that stops
+   * watching; undefined when there is no runtime directory (the container is gone).
+   */
+  watchRuntime(name: string, onChange: () => void): (() => void) | undefined {
+    try {
+      const watcher = watch(join(this.berthDir, 'containers', name), { persistent: false }, (event) => {
+        if (event === 'rename') onChange();
+      });
+      watcher.on('error', () => watcher.close());
+      return () => watcher.close();
+    } catch {
+      return undefined;
+    }
   }
 
   /** The managed nics of the expanded devices: `type=nic` with `network=<managed network>`. */
@@ -146,25 +210,28 @@ export class ContainerHost {
 
   /** A veth per nic: host end on the bridge, container end named and addressed inside; MACs kept in volatile. */
   private async plugNics(instance: Instance, pid: number): Promise<void> {
-    for (const { device, network, spec } of this.nics(instance)) {
-      const key = `volatile.${device}.hwaddr` as const;
-      const mac = spec.hwaddr ?? instance.snapshot.volatile[key] ?? generateMac();
-      if (!spec.hwaddr) instance.setVolatile(key, mac);
-      await this.networks.host.setHost(network, { mac, name: instance.name, ipv4: spec['ipv4.address'] });
-      await createVethNic({
-        hostName: hostVethName(instance.name, device),
-        bridge: network,
-        netns: { pid },
-        name: spec.name ?? device,
-        mac,
-        mtu: spec.mtu ? Number(spec.mtu) : undefined,
-        limits: parseNicLimits(spec, `devices["${device}"]`),
-      });
-    }
+    for (const nic of this.nics(instance)) await this.plugNic(instance, nic, pid);
   }
 
-  /** Removes what outlives a container's network namespace (the shaping devices), and forgets nothing else. */
+  private async plugNic(instance: Instance, { device, network, spec }: { device: string; network: string; spec: Record<string, string> }, pid: number): Promise<void> {
+    const key = `volatile.${device}.hwaddr` as const;
+    const mac = spec.hwaddr ?? instance.snapshot.volatile[key] ?? generateMac();
+    if (!spec.hwaddr) instance.setVolatile(key, mac);
+    await this.networks.host.setHost(network, { mac, name: instance.name, ipv4: spec['ipv4.address'] });
+    await createVethNic({
+      hostName: hostVethName(instance.name, device),
+      bridge: network,
+      netns: { pid },
+      name: spec.name ?? device,
+      mac,
+      mtu: spec.mtu ? Number(spec.mtu) : undefined,
+      limits: parseNicLimits(spec, `devices["${device}"]`),
+    });
+  }
+
+  /** Removes what outlives a container's network namespace (the shaping devices), and forgets its init. */
   async unplugNics(instance: Instance): Promise<void> {
+    this.inits.delete(instance.name);
     for (const { device } of this.nics(instance)) await deleteVethNic(hostVethName(instance.name, device)).catch(() => undefined);
   }
 
@@ -236,6 +303,7 @@ export class ContainerHost {
 
   /** Stops the container, then its proxies (which also end by themselves once init is gone). */
   async stop(name: string, timeout: number, force: boolean): Promise<void> {
+    this.inits.delete(name);
     try {
       await this.runtime.stop(name, { timeout, force });
     } finally {

@@ -1,24 +1,47 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { EventPublisher } from '@nestjs/cqrs';
-import { LOGGER, type Logger } from '#core';
+import { EventBus, EventPublisher, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import { BusyError, LOGGER, NotFoundError, type Logger } from '#core';
+import type { ContainerState } from '#runtime';
+import type { Instance } from '../domain/instance.js';
+import { InstanceReadyEvent, InstanceRestartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
 import { ContainerHost } from './container-host.js';
 import { InstanceRepository } from './instance.repository.js';
 
 const INTERVAL_MS = 10_000;
+/** How long a burst of changes in a runtime directory may settle before the container is looked at. */
+const SETTLE_MS = 100;
+/** When an operation holds the instance's lock, how soon to look again. */
+const BUSY_RETRY_MS = 1_000;
+
+/** A container whose init runs: one a nic can be plugged into (not one that is stopping). */
+const live = (state: ContainerState) => state.state === 'Running' || state.state === 'Ready';
 
 /**
- * Keeps the recorded status in step with the containers: at daemon start (running containers are
- * adopted as they are; instances recorded as running whose container is gone become Stopped), and
- * every few seconds after, so a `poweroff` inside a container is noticed.
+ * Keeps the recorded status, and the host side of each running instance, in step with the
+ * containers: at daemon start (running containers are adopted, instances recorded as running
+ * whose container is gone become Stopped), every few seconds after, so that a `poweroff` inside a
+ * container is noticed, and at once when a container's monitor changes its runtime directory.
+ * A reboot from inside (`systemctl reboot`) makes the monitor start a new init, in a new network
+ * namespace and cgroup: the instance's nics are plugged into it, its proxies restarted, its limits
+ * applied again, and `instance-restarted` is published. A reboot while berthd was down is caught
+ * up with when the container is adopted.
  */
 @Injectable()
-export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+@EventsHandler(InstanceReadyEvent, InstanceStoppedEvent)
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown, IEventHandler<InstanceReadyEvent | InstanceStoppedEvent> {
   private timer?: NodeJS.Timeout;
+  private closed = false;
+  /** The runtime directories watched, one per running instance: how to stop each watch. */
+  private readonly watches = new Map<string, () => void>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** The init last announced as a restart, per instance, so that a retried re-plug announces it once. */
+  private readonly announced = new Map<string, number>();
 
   constructor(
     private readonly instances: InstanceRepository,
     private readonly host: ContainerHost,
     private readonly publisher: EventPublisher,
+    private readonly events: EventBus,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -29,29 +52,119 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationShutdown(): void {
+    this.closed = true;
     clearInterval(this.timer);
+    for (const name of [...this.watches.keys(), ...this.pending.keys()]) this.forget(name);
+  }
+
+  /** A container started through the API is watched from its READY=1; a stopped one no longer. */
+  handle(event: InstanceReadyEvent | InstanceStoppedEvent): void {
+    if (event instanceof InstanceReadyEvent) this.watch(event.name);
+    else this.forget(event.name);
   }
 
   async reconcile(): Promise<void> {
-    for (const instance of await this.instances.list()) {
-      const { status } = instance.snapshot;
-      if (status !== 'Running' && status !== 'Ready') continue;
-      const state = await this.host.state(instance.name);
-      if (state.state !== 'Stopped') continue;
-      // An operation on this instance may be stopping it right now: it holds the lock.
-      await this.instances
-        .withLock(instance.name, async () => {
-          const fresh = this.publisher.mergeObjectContext(await this.instances.get(instance.name));
-          if (!fresh.isRunning || (await this.host.state(instance.name)).state !== 'Stopped') return;
-          this.log.warn({ instance: instance.name, lastExit: state.lastExit }, 'container is gone; instance marked stopped');
-          await this.host.unplugNics(fresh);
-          fresh.markStopped();
-          await this.instances.saveState(fresh);
-          fresh.commit();
-        })
-        .catch((err: { code?: string }) => {
-          if (err.code !== 'RESOURCE.BUSY') throw err;
-        });
+    const instances = await this.instances.list();
+    const names = new Set(instances.map((i) => i.name));
+    for (const name of this.watches.keys()) if (!names.has(name)) this.forget(name);
+    for (const instance of instances) {
+      await this.reconcileOne(instance).catch((err) => this.log.warn({ instance: instance.name, err: (err as Error).message }, 'reconciling an instance failed'));
+    }
+  }
+
+  /** Returns false when an operation held the instance's lock, so that nothing could be done yet. */
+  private async reconcileOne(instance: Instance): Promise<boolean> {
+    const { name } = instance;
+    const { status } = instance.snapshot;
+    if (status !== 'Running' && status !== 'Ready') {
+      this.forget(name);
+      return true;
+    }
+    const state = await this.host.state(name);
+    // An operation on this instance may be stopping or starting it right now: it holds the lock.
+    if (state.state === 'Stopped') return this.locked(name, () => this.markStopped(name));
+    this.watch(name);
+    if (!live(state) || this.host.initOf(name) === state.pid) return true;
+    return this.locked(name, () => this.followInit(name));
+  }
+
+  private async markStopped(name: string): Promise<void> {
+    const fresh = this.publisher.mergeObjectContext(await this.instances.get(name));
+    const state = await this.host.state(name);
+    if (!fresh.isRunning || state.state !== 'Stopped') return;
+    this.log.warn({ instance: name, lastExit: state.lastExit }, 'container is gone; instance marked stopped');
+    await this.host.unplugNics(fresh);
+    fresh.markStopped();
+    await this.instances.saveState(fresh);
+    fresh.commit();
+  }
+
+  /** Sets the instance's nics, proxies and limits up for the container's current init. */
+  private async followInit(name: string): Promise<void> {
+    const fresh = await this.instances.get(name);
+    const state = await this.host.state(name);
+    const previous = this.host.initOf(name);
+    if (!fresh.isRunning || !live(state) || previous === state.pid) return;
+    // Seen live, the reboot is announced even if plugging fails (it is retried at the next pass).
+    if (previous !== undefined) this.announce(name, state, { previousPid: previous });
+    const volatile = JSON.stringify(fresh.snapshot.volatile);
+    const plugged = await this.host.replug(fresh, state);
+    if (JSON.stringify(fresh.snapshot.volatile) !== volatile) await this.instances.saveState(fresh);
+    // Adopted at daemon start: nics missing from init's namespace mean a reboot while berthd was down.
+    if (previous === undefined && plugged.length > 0) this.announce(name, state, { plugged });
+  }
+
+  private announce(name: string, state: ContainerState, details: object): void {
+    if (this.announced.get(name) === state.pid) return;
+    this.announced.set(name, state.pid);
+    this.log.info({ instance: name, pid: state.pid, reboots: state.reboots, ...details }, 'the container rebooted: its nics and proxies follow the new init');
+    this.events.publish(new InstanceRestartedEvent(name));
+  }
+
+  /** Runs `fn` under the instance's lock; false if an operation holds it. */
+  private async locked(name: string, fn: () => Promise<void>): Promise<boolean> {
+    try {
+      await this.instances.withLock(name, fn);
+      return true;
+    } catch (err) {
+      if (err instanceof BusyError) return false;
+      if (!(err instanceof NotFoundError)) throw err;
+      this.forget(name); // deleted meanwhile
+      return true;
+    }
+  }
+
+  private watch(name: string): void {
+    if (this.closed || this.watches.has(name)) return;
+    const stop = this.host.watchRuntime(name, () => this.schedule(name, SETTLE_MS));
+    if (stop) this.watches.set(name, stop);
+  }
+
+  private forget(name: string): void {
+    this.watches.get(name)?.();
+    this.watches.delete(name);
+    clearTimeout(this.pending.get(name));
+    this.pending.delete(name);
+    this.announced.delete(name);
+  }
+
+  private schedule(name: string, delayMs: number): void {
+    if (this.closed || this.pending.has(name)) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(name);
+      void this.check(name);
+    }, delayMs);
+    timer.unref();
+    this.pending.set(name, timer);
+  }
+
+  /** One instance, when its runtime directory changed: looked at again soon if it was busy. */
+  private async check(name: string): Promise<void> {
+    try {
+      if (!(await this.reconcileOne(await this.instances.get(name)))) this.schedule(name, BUSY_RETRY_MS);
+    } catch (err) {
+      if (err instanceof NotFoundError) this.forget(name);
+      else this.log.warn({ instance: name, err: (err as Error).message }, 'reconciling an instance failed');
     }
   }
 }

@@ -1,0 +1,197 @@
+// A reboot from inside a real container (`systemctl reboot`): its monitor starts a new init in a new
+// network namespace, and berthd plugs the nic into it again (same MAC, same address) and restarts
+// its proxy device, while it runs and, after a reboot while it was down, when it adopts the container.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Runtime } from '#runtime';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+import { ensureDebianImage } from '../support/debian-image.js';
+import { listen } from '../support/events.js';
+
+const NAME = 'rb';
+const MINUTES = 60_000;
+
+/** Connects, sends `payload`, half-closes, and collects the answer until the other side closes. */
+function exchange(options: net.NetConnectOpts, payload: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const socket = net.connect(options, () => socket.end(payload));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+  });
+}
+
+/** A container still booting may not answer yet: ask again until it answers `expected`. */
+async function answers(port: number, payload: string, expected: string): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 300; i++) {
+    last = await exchange({ host: '127.0.0.1', port }, payload);
+    if (last === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.equal(last, expected);
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The command line of a live berth-proxy, from its pid file. */
+function proxyArgv(dir: string): string[] {
+  const pid = Number(readFileSync(`${dir}/containers/${NAME}/proxy-http.pid`, 'utf8'));
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+}
+
+/** An echo server on the container's 127.0.0.1:80, socket-activated by its systemd, so that it comes back after a reboot ($$: a literal $ for systemd). */
+const ECHO_UNITS = [
+  'set -e',
+  "printf '[Socket]\\nListenStream=127.0.0.1:80\\nAccept=yes\\n\\n[Install]\\nWantedBy=sockets.target\\n' > /etc/systemd/system/echo.socket",
+  "printf '[Service]\\nExecStart=/bin/sh -c \"echo hello from $$(hostname); exec cat\"\\nStandardInput=socket\\n' > /etc/systemd/system/echo@.service",
+  'systemctl daemon-reload',
+  'systemctl enable --now echo.socket',
+].join('\n');
+
+describe('a reboot from inside a container: nic and proxy follow the new init', () => {
+  let d: Daemon;
+  const network = `btr${process.pid % 100000}`;
+  let port: number;
+  let address: string;
+  let mac: string;
+  let pid: number;
+
+  const finish = async (res: { status: number; body: { operation: string } }) => {
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
+    assert.equal(op.status, 'Success', op.err);
+    return op;
+  };
+  const exec = async (command: string[]) => {
+    const op = await finish(await d.api().post(`/1.0/instances/${NAME}/exec`).send({ command, 'record-output': true }));
+    const stdout = (await d.api().get(op.metadata.output['1']).buffer(true).parse((r, cb) => {
+      let t = '';
+      r.on('data', (c: Buffer) => (t += c));
+      r.on('end', () => cb(null, t));
+    })).body as string;
+    return { code: op.metadata.return as number, stdout };
+  };
+  /** eth0's IPv4 address as the container itself has it, once DHCP gave it one. */
+  const eth0 = async (): Promise<string> => {
+    let last = '';
+    for (let i = 0; i < 300; i++) {
+      const r = await exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+      last = r.stdout;
+      const found = / inet (\d+\.\d+\.\d+\.\d+)\//.exec(r.stdout)?.[1];
+      if (r.code === 0 && found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`eth0 got no address: ${last}`);
+  };
+  const state = async () => (await d.api().get(`/1.0/instances/${NAME}/state`).expect(200)).body.metadata as { status: string; pid: number };
+  /** Waits for the container to be Ready with an init other than `old`. */
+  const readyAgain = async (old: number): Promise<number> => {
+    for (let i = 0; i < 600; i++) {
+      const s = await state();
+      if (s.status === 'Ready' && s.pid !== old) return s.pid;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`${NAME} was not Ready again with a new init: ${JSON.stringify(await state())}`);
+  };
+
+  before(async () => {
+    const image = await ensureDebianImage();
+    d = await startDaemon();
+    await finish(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
+    await d.api().post('/1.0/networks').send({ name: network, config: { 'ipv4.address': 'auto' } }).expect(200);
+    port = await freePort();
+    await finish(
+      await d.api().post('/1.0/instances').send({
+        name: NAME,
+        source: { type: 'image', alias: 'debian/12' },
+        devices: {
+          eth0: { type: 'nic', network, name: 'eth0' },
+          http: { type: 'proxy', listen: `tcp:127.0.0.1:${port}`, connect: 'tcp:127.0.0.1:80' },
+        },
+      }),
+    );
+    await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'start' }));
+    assert.equal((await exec(['systemctl', 'is-system-running', '--wait'])).code, 0);
+    const units = await exec(['sh', '-c', ECHO_UNITS]);
+    assert.equal(units.code, 0, units.stdout);
+    address = await eth0();
+    mac = (await d.api().get(`/1.0/instances/${NAME}`).expect(200)).body.metadata.config['volatile.eth0.hwaddr'];
+    pid = (await state()).pid;
+    await answers(port, 'before', `hello from ${NAME}\nbefore`);
+  });
+  after(async () => {
+    const settle = async (res: { status: number; body: { operation?: string } }) => {
+      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
+    };
+    await settle(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'stop', force: true }));
+    await settle(await d.api().delete(`/1.0/instances/${NAME}`));
+    await d.api().delete(`/1.0/networks/${network}`);
+    await d.destroy();
+  });
+
+  it('plugs eth0 into the new init with the same MAC and address, restarts the proxy, and says instance-restarted', { timeout: 5 * MINUTES }, async () => {
+    const events = await listen(d.socket, 'lifecycle');
+    try {
+      // The exec ends with the init it runs under: its operation is not waited for.
+      assert.equal((await d.api().post(`/1.0/instances/${NAME}/exec`).send({ command: ['systemctl', 'reboot'] })).status, 202);
+      const rebooted = await readyAgain(pid);
+      const restarted = await events.waitFor((e) => e.metadata.action === 'instance-restarted', 2 * MINUTES);
+      assert.equal(restarted.metadata.source, `/1.0/instances/${NAME}`);
+      assert.equal(events.events.filter((e) => e.metadata.action === 'instance-restarted').length, 1);
+      assert.equal(events.events.some((e) => e.metadata.action === 'instance-stopped'), false);
+      pid = rebooted;
+    } finally {
+      events.close();
+    }
+    assert.equal(await eth0(), address);
+    assert.equal((await exec(['cat', '/sys/class/net/eth0/address'])).stdout.trim(), mac);
+    await answers(port, 'after a reboot', `hello from ${NAME}\nafter a reboot`);
+    const argv = proxyArgv(d.dir);
+    assert.equal(argv[argv.indexOf('--pid') + 1], String(pid));
+    const instance = (await d.api().get(`/1.0/instances/${NAME}`).expect(200)).body.metadata;
+    assert.equal(instance.status, 'Ready');
+    assert.equal(instance.config['volatile.eth0.hwaddr'], mac);
+  });
+
+  it('catches up with a reboot that happened while berthd was down when it adopts the container', { timeout: 5 * MINUTES }, async () => {
+    const runtime = new Runtime({ berthDir: d.dir });
+    const before = (await runtime.state(NAME)).pid;
+    await d.kill('SIGKILL');
+    runtime.execStream(NAME, ['systemctl', 'reboot']);
+    let now = await runtime.state(NAME);
+    for (let i = 0; i < 600 && (now.pid === before || now.state !== 'Ready'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      now = await runtime.state(NAME);
+    }
+    assert.equal(now.state, 'Ready');
+    assert.notEqual(now.pid, before);
+    // Nothing plugged it in while the daemon was down: the new init has no eth0 yet.
+    assert.notEqual((await runtime.exec(NAME, ['ip', 'link', 'show', 'dev', 'eth0'])).exitCode, 0);
+
+    d = await d.restart();
+    assert.equal((await state()).pid, now.pid);
+    assert.equal(await eth0(), address);
+    assert.equal((await exec(['cat', '/sys/class/net/eth0/address'])).stdout.trim(), mac);
+    await answers(port, 'after adoption', `hello from ${NAME}\nafter adoption`);
+    const argv = proxyArgv(d.dir);
+    assert.equal(argv[argv.indexOf('--pid') + 1], String(now.pid));
+
+    // The API's own stop and restart still work on the adopted container.
+    await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'restart' }));
+    assert.equal(await eth0(), address);
+    await answers(port, 'after restart', `hello from ${NAME}\nafter restart`);
+    await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'stop' }));
+    assert.equal((await state()).status, 'Stopped');
+    assert.notEqual(await exchange({ host: '127.0.0.1', port }, 'stopped'), `hello from ${NAME}\nstopped`);
+  });
+});
