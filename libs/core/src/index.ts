@@ -8,3 +8,4 @@ export * from './validation/config-keys.js';
 export * from './tokens.js';
 export * from './core.module.js';
 export * from './filter/filter.js';
+export { isExecutable, locateNativeExecutable } from './system/executables.js';

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { locateNativeExecutable } from '#core';
 import { ImageExtractionFailedError, UnsafeArchiveError } from '../domain/image.errors.js';
 import { encodeEndRecord, RECORD_STREAM_MAGIC } from './unpack-records.js';
 
@@ -28,8 +27,6 @@ export interface UnpackSummary {
   readonly dropped: number;
 }
 
-const RELEASE_BUILD = 'native/build/Release/berth-unpack';
-const MANUAL_BUILD = 'native/build/berth-unpack';
 const MAX_KEPT_WARNINGS = 1000;
 
 /**
@@ -37,23 +34,7 @@ const MAX_KEPT_WARNINGS = 1000;
  * else a manual gcc build, both looked up from this file upwards to the repository root.
  */
 export function locateUnpackHelper(override?: string): string {
-  if (override !== undefined && override !== '') return override;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    for (const candidate of [RELEASE_BUILD, MANUAL_BUILD]) {
-      const path = join(dir, candidate);
-      if (isExecutable(path)) return path;
-    }
-    if (dirname(dir) === dir) throw new Error(`berth-unpack not found (looked for ${RELEASE_BUILD} and ${MANUAL_BUILD} above ${fileURLToPath(import.meta.url)})`);
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return locateNativeExecutable('berth-unpack', import.meta.url, override);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { isExecutable } from '#core';
 import type { FilesystemType } from './filesystem.js';
 import { produceTar, TAR_CREATE_ARGS, TOOL_ENV, type ProducerExit, type TarProducer } from './tar-producer.js';
 
@@ -145,13 +145,4 @@ function readerCommand(location: Omit<PartitionLocation, 'reader'> & { reader: D
 
 function firstLines(text: string): string {
   return text.trim().split('\n').slice(0, 3).join(' / ') || 'no message';
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { isExecutable } from '#core';
 import { open } from 'node:fs/promises';
 import { InvalidDiskImageError, UnsupportedDiskImageError } from './source.errors.js';
 import { TOOL_ENV } from './tar-producer.js';
@@ -113,13 +113,4 @@ async function runQemuImg(
     throw new InvalidDiskImageError(path, `qemu-img ${args[0]}: ${message}`);
   }
   return { stdout };
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
