@@ -25,6 +25,9 @@ export interface StoredReport extends MigrationReport {
   text: string;
 }
 
+const LIVE_COPY =
+  'copied from a running machine: files written during the copy (databases, logs) may be inconsistent; stop such services on the machine for the copy, or import again';
+
 /** The source as reports name it: a path, or user@host:path. */
 const label = (source: ImportSource) => (source.ssh ? `${source.ssh.user}@${source.ssh.host}:${source.path}` : source.path);
 
@@ -140,6 +143,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
   }
 
   private stored(report: MigrationReport, source: ImportSource, kind: SourceKind, extracted: ExtractedGuest, dryRun: boolean): StoredReport {
+    if (kind === 'ssh' && !report.warnings.includes(LIVE_COPY)) report.warnings.push(LIVE_COPY);
     return {
       ...report,
       source: { path: label(source), kind, reader: extracted.reader, partition: extracted.partition, entries: extracted.entries, bytes: extracted.bytesWritten, warnings: extracted.warnings },
