@@ -27,6 +27,7 @@
         "src/monitor/container.c",
         "src/monitor/cgroup.c",
         "src/monitor/exec.c",
+        "src/monitor/limits.c",
         "src/monitor/relay.c",
         "src/monitor/shift.c",
         "src/monitor/util.c"

@@ -52,6 +52,30 @@ export class InvalidContainerSpecError extends RuntimeError {
   }
 }
 
+/**
+ * The kernel refused one of a container's cgroup limits when the monitor wrote it, before the
+ * container's init ran: the start was abandoned and nothing of it is left.
+ */
+export class CgroupLimitError extends RuntimeError {
+  readonly code = 'RUNTIME.LIMIT_REFUSED';
+
+  constructor(
+    readonly container: string,
+    /** The limit's controller, e.g. `memory`. */
+    readonly controller: string,
+    /** The cgroup file, e.g. `memory.limit_in_bytes`. */
+    readonly file: string,
+    /** The value the kernel refused. */
+    readonly value: string,
+    /** The errno value of the write, e.g. 22. */
+    readonly errno: number,
+    /** Its name, e.g. `EINVAL`. */
+    readonly errnoCode: string,
+  ) {
+    super(`container ${container}: the kernel refused ${file}=${JSON.stringify(value)} (${errnoCode})`);
+  }
+}
+
 /** A native failure as it crosses the process boundary: `{"ok":false,"syscall":…}`. */
 export interface NativeFailure {
   ok: false;
@@ -59,6 +83,8 @@ export interface NativeFailure {
   errno: number;
   code: string;
   message: string;
+  /** Set when the failure was the write of a cgroup limit. */
+  limit?: { controller: string; file: string; value: string };
 }
 
 export function isNativeFailure(value: unknown): value is NativeFailure {

@@ -1,5 +1,6 @@
 export {
   Runtime,
+  type CgroupLimit,
   type ContainerSpec,
   type ContainerState,
   type ContainerStatus,
@@ -18,6 +19,7 @@ export {
   ContainerAlreadyRunningError,
   ContainerNotRunningError,
   InvalidContainerSpecError,
+  CgroupLimitError,
 } from './errors.js';
 export { GuestRoot, type GuestStat, type GuestDirent, type GuestOwnership } from './guest-root.js';
 export type { IdmapMode, RuntimeLogger } from './runtime.js';

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 import {
+  CgroupLimitError,
   ContainerAlreadyRunningError,
   ContainerNotRunningError,
   InvalidContainerSpecError,
@@ -37,6 +38,20 @@ export interface IdMap {
   count: number;
 }
 
+/**
+ * One write into a file of the container's cgroup: on v1 (and hybrid) hosts in the hierarchy of
+ * `controller`, on pure v2 in the one tree. `file` is one of that controller's files
+ * (`<controller>.<name>`), relative to the container's cgroup.
+ */
+export interface CgroupLimit {
+  controller: 'memory' | 'cpu' | 'cpuset' | 'pids' | 'blkio' | 'io';
+  file: string;
+  value: string;
+}
+
+const LIMIT_CONTROLLERS: ReadonlySet<string> = new Set<CgroupLimit['controller']>(['memory', 'cpu', 'cpuset', 'pids', 'blkio', 'io']);
+const MAX_LIMITS = 32;
+
 export interface ContainerSpec {
   /** Instance name: also the hostname unless `hostname` is given. */
   name: string;
@@ -52,6 +67,15 @@ export interface ContainerSpec {
    * its v1 controllers (and the limits written there) then do not apply. Default false.
    */
   cgroup2Only?: boolean;
+  /**
+   * Cgroup writes made, in this order, into the container's fresh cgroup before its init runs
+   * (on v1, cpuset files go to init's child cgroup first, since a parent's set cannot be
+   * narrower than a child's). One the kernel refuses fails the start with a CgroupLimitError
+   * and leaves nothing behind. After a reboot from inside, the new cgroup gets the values these
+   * files have in the old one at that moment (a file that cannot be read: the value given
+   * here), whether berthd runs or not.
+   */
+  limits?: CgroupLimit[];
   /** Resolve only once systemd reported READY=1 (default true). */
   waitReady?: boolean;
   /** How long to wait for READY=1 before failing (default 60 s). */
@@ -211,6 +235,20 @@ function stopped(name: string): ContainerState {
   };
 }
 
+/** `controller:file=value`, as berth-monitor's --limit takes it; throws InvalidContainerSpecError. */
+function limitArgument(limit: CgroupLimit, index: number): string {
+  const field = `limits[${index}]`;
+  if (!LIMIT_CONTROLLERS.has(limit.controller)) throw new InvalidContainerSpecError(field, `unknown controller ${String(limit.controller)}`);
+  const name = limit.file.startsWith(`${limit.controller}.`) ? limit.file.slice(limit.controller.length + 1) : '';
+  if (!/^[a-z0-9_.]{1,62}$/.test(name) || name.includes('..') || limit.file.length > 63) {
+    throw new InvalidContainerSpecError(field, `${limit.file} is not a file of the ${limit.controller} controller`);
+  }
+  if (typeof limit.value !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(limit.value)) {
+    throw new InvalidContainerSpecError(field, 'the value must be 1-255 printable ASCII characters');
+  }
+  return `${limit.controller}:${limit.file}=${limit.value}`;
+}
+
 function readAll(stream: Readable | null): Promise<string> {
   return new Promise((resolve) => {
     if (!stream) return resolve('');
@@ -279,6 +317,8 @@ export class Runtime {
     if (spec.idmap && (spec.idmap.hostId <= 0 || spec.idmap.count < 65536 || spec.idmap.hostId + spec.idmap.count > 2 ** 32 - 1)) {
       throw new InvalidContainerSpecError('idmap', 'needs 65536 ids or more, above 0');
     }
+    const limits = (spec.limits ?? []).map(limitArgument);
+    if (limits.length > MAX_LIMITS) throw new InvalidContainerSpecError('limits', `at most ${MAX_LIMITS} writes`);
     if ((await this.state(spec.name)).state !== 'Stopped') {
       throw new ContainerAlreadyRunningError(spec.name);
     }
@@ -294,6 +334,7 @@ export class Runtime {
     ];
     if (spec.hostname) args.push('--hostname', spec.hostname);
     if (spec.cgroup2Only) args.push('--cgroup2-only');
+    for (const limit of limits) args.push('--limit', limit);
     const monitor = spawn(monitorBinary(this.nativeDir), args, {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -310,6 +351,10 @@ export class Runtime {
     if (isNativeFailure(report)) {
       if (report.syscall === 'flock' && report.code === 'EAGAIN') {
         throw new ContainerAlreadyRunningError(spec.name);
+      }
+      if (report.limit) {
+        const { controller, file, value } = report.limit;
+        throw new CgroupLimitError(spec.name, controller, file, value, report.errno, report.code);
       }
       throw nativeError(report);
     }

@@ -42,6 +42,11 @@ static bool has_token(const char *list, const char *token)
 	return false;
 }
 
+bool cgroup_has_controller(const struct hierarchy *h, const char *controller)
+{
+	return !h->unified && has_token(h->controllers, controller);
+}
+
 /* True when every controller of `controllers` ("cpu,cpuacct") is in the mount's super options. */
 static bool matches(const char *superopts, const char *controllers)
 {

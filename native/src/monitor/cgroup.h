@@ -34,6 +34,8 @@ struct cgroups {
 /* Finds the hierarchies this process is in. unified_only keeps the cgroup2 one alone (what a
  * pure v2 host offers), which on a hybrid host leaves the v1 controllers out. */
 int cgroups_detect(struct cgroups *cg, bool unified_only);
+/* Whether h is the v1 hierarchy of `controller` (a token of its list, e.g. "cpu" of "cpu,cpuacct"). */
+bool cgroup_has_controller(const struct hierarchy *h, const char *controller);
 /* Creates berth/<name>-<random> (never an existing one) and its payload in every hierarchy;
  * device access is limited there (devices.allow on v1; on a pure v2 layout, a BPF program). */
 int cgroups_create(struct cgroups *cg, const char *name);

@@ -9,6 +9,9 @@
  *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach.
  * Stop is SIGRTMIN+3 to systemd (repeated until it acknowledges, since a pid-namespace init
  * drops signals it has no handler for yet), then a kill of the whole cgroup at the deadline.
+ * The container's limits (--limit controller:file=value) are written into its cgroup before
+ * its init is cloned; a reboot from inside carries the values those files have then over to
+ * the new cgroup, so they hold whether berthd runs or not.
  * The monitor runs in a cgroup of its own (berth/monitor/<name>-<hex>), apart from berthd's and
  * the container's. On the container's end it removes the cgroups (its own too) and runtime
  * files, answers, exits.
@@ -16,6 +19,7 @@
  * signalfd(2), timerfd_create(2), flock(2), sd_notify(3), systemd(1) "Signals".
  */
 #include "container.h"
+#include "limits.h"
 #include "monitor.h"
 #include "util.h"
 
@@ -57,6 +61,8 @@ static struct {
 	struct spec spec;
 	struct cgroups cg;
 	struct cgroups mon; /* the monitor's own */
+	struct limits limits; /* as the spec gave them */
+	struct limits carried; /* what the next cgroup gets: the spec's, then the last cgroup's */
 	struct init_process init;
 	int epfd, master, slave, listen_fd, timer_fd, signal_fd, log_fd, runtime_fd;
 	enum state state;
@@ -221,7 +227,7 @@ static int start_container(void)
 {
 	if (cgroups_create(&m.cg, m.spec.name) < 0)
 		return -1;
-	if (container_spawn(&m.spec, &m.cg, m.slave, &m.init) < 0) {
+	if (limits_apply(&m.cg, &m.carried, &m.limits) < 0 || container_spawn(&m.spec, &m.cg, m.slave, &m.init) < 0) {
 		cgroups_remove(&m.cg);
 		m.cg.rel[0] = '\0';
 		return -1;
@@ -341,16 +347,21 @@ static void on_init_exit(void)
 	close(m.init.notify_fd);
 	m.init.pidfd = m.init.notify_fd = -1;
 	cgroups_kill(&m.cg);
+	bool restart = reboot && !m.stop_requested;
+	if (restart) /* as berthd may have changed them since the start */
+		limits_read(&m.cg, &m.limits, &m.carried);
 	cgroups_remove(&m.cg);
-	if (reboot && !m.stop_requested) {
+	if (restart) {
 		/* Reboot from inside: a fresh cgroup and init, same monitor, console and socket. */
 		memset(&last_failure, 0, sizeof(last_failure));
+		memset(&last_limit_failure, 0, sizeof(last_limit_failure));
 		if (start_container() == 0) {
 			m.reboots++;
 			write_state_file();
 			return;
 		}
-		snprintf(m.last_exit, sizeof(m.last_exit), "reboot failed: %s", last_failure.syscall);
+		snprintf(m.last_exit, sizeof(m.last_exit), "reboot failed: %.16s%s%.30s", last_failure.syscall,
+			 last_limit_failure.file[0] ? " " : "", last_limit_failure.file);
 	}
 	finish();
 }
@@ -560,7 +571,8 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		{ "rootfs", required_argument, NULL, 'r' },    { "hostname", required_argument, NULL, 'h' },
 		{ "uuid", required_argument, NULL, 'u' },      { "id-base", required_argument, NULL, 'i' },
 		{ "id-count", required_argument, NULL, 'c' },  { "report-fd", required_argument, NULL, 'f' },
-		{ "cgroup2-only", no_argument, NULL, '2' },    { NULL, 0, NULL, 0 },
+		{ "cgroup2-only", no_argument, NULL, '2' },    { "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -574,9 +586,14 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		case 'c': m.spec.id_count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'f': *report_fd = atoi(optarg); break;
 		case '2': m.cgroup2_only = true; break;
+		case 'l':
+			if (limits_add(&m.limits, optarg) < 0)
+				return -1;
+			break;
 		default: return fail("getopt", EINVAL, "unknown option");
 		}
 	}
+	m.carried = m.limits;
 	if (!valid_name(m.spec.name))
 		return fail("getopt", EINVAL, "invalid container name");
 	if (m.spec.hostname[0] == '\0')
@@ -669,7 +686,7 @@ int monitor_main(int argc, char **argv)
 {
 	int report_fd = -1;
 	bool locked = false;
-	char json[2048];
+	char json[4096];
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--report-fd") == 0 && i + 1 < argc)
 			report_fd = atoi(argv[i + 1]);
@@ -747,6 +764,7 @@ int monitor_main(int argc, char **argv)
 
 failed:
 	failure_json(&last_failure, json, sizeof(json));
+	limits_failure_json(json, sizeof(json));
 	cleanup_runtime();
 	if (locked) {
 		/* Nothing of this attempt stays behind: the runtime dir goes if it is empty. */

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } from '#core';
-import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type HostCapacity } from '#quotas';
-import { Runtime, type ContainerState } from '#runtime';
+import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, CgroupWriteError, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type CgroupWrite, type HostCapacity } from '#quotas';
+import { CgroupLimitError, Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
 import {
   attachVethNic,
@@ -63,7 +63,7 @@ export class ContainerHost {
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
   ) {
-    this.runtime = new Runtime({ berthDir: config.BERTH_DIR });
+    this.runtime = new Runtime({ berthDir: config.BERTH_DIR, logger: this.log });
     this.berthDir = config.BERTH_DIR;
   }
 
@@ -77,20 +77,27 @@ export class ContainerHost {
   }
 
   /**
-   * Starts the container, plugs its nics in while systemd boots (networkd takes them as they
-   * appear), starts its proxies, then waits for READY=1.
+   * Starts the container with its limits already in its cgroup when init runs (and carried over
+   * by its monitor through reboots from inside), plugs its nics in while systemd boots (networkd
+   * takes them as they appear), starts its proxies, then waits for READY=1. A limit the kernel
+   * refuses fails the start with a CgroupWriteError, and nothing runs.
    */
   async start(instance: Instance, readyTimeoutMs: number): Promise<ContainerState> {
     const pool = await this.pool.get();
     const s = instance.snapshot;
     const privileged = instance.expanded.config['security.privileged'] === 'true';
-    const started = await this.runtime.start({
-      name: s.name,
-      rootfs: join(pool.instanceVolumePath(s.name), 'rootfs'),
-      idmap: privileged ? null : { hostId: await this.idmapBase(instance), count: ID_RANGE_SIZE },
-      uuid: s.volatile['volatile.uuid'],
-      waitReady: false,
-    });
+    const started = await this.runtime
+      .start({
+        name: s.name,
+        rootfs: join(pool.instanceVolumePath(s.name), 'rootfs'),
+        idmap: privileged ? null : { hostId: await this.idmapBase(instance), count: ID_RANGE_SIZE },
+        uuid: s.volatile['volatile.uuid'],
+        limits: this.cgroupWrites(instance).writes,
+        waitReady: false,
+      })
+      .catch((err: unknown) => {
+        throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
+      });
     await this.plugNics(instance, started.pid);
     await this.syncProxies(instance, started.pid);
     this.inits.set(s.name, started.pid);
@@ -130,7 +137,8 @@ export class ContainerHost {
       plugged.push(nic.device);
     }
     await this.syncProxies(instance, state.pid);
-    // The monitor gives a rebooted container a fresh cgroup: the limits went with the old one.
+    // The monitor carries the limits it was started with over to a rebooted container's fresh
+    // cgroup; a limit set since then (a key that had none at the start) is not among them.
     await this.applyLimits(instance, state).catch((err: Error) =>
       this.log.warn({ instance: instance.name, err: err.message }, "could not apply the limits to the container's new cgroup"),
     );
@@ -253,20 +261,28 @@ export class ContainerHost {
     return out;
   }
 
-  /** Applies the expanded limits to the running container's cgroup and reads them back. */
-  async applyLimits(instance: Instance, state: ContainerState): Promise<AppliedSetting[]> {
+  /** The cgroup writes of the expanded limits, for this host's layout (v1 controllers, or v2). */
+  private cgroupWrites(instance: Instance): { version: 1 | 2; writes: CgroupWrite[] } {
     const quota = parseQuota(instance.expanded.config, this.host);
     const cpus = quota.cpu?.kind === 'set' ? quota.cpu.cpus : quota.cpu?.kind === 'count' ? this.host.cpus.slice(0, quota.cpu.count) : undefined;
-    const rel = state.cgroup.replace(/^\/+/, '');
     if (existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs'))) {
+      return { version: 1, writes: cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes'))) };
+    }
+    return { version: 2, writes: cgroupV2Writes(quota, cpus) };
+  }
+
+  /** Applies the expanded limits to the running container's cgroup and reads them back. */
+  async applyLimits(instance: Instance, state: ContainerState): Promise<AppliedSetting[]> {
+    const { version, writes } = this.cgroupWrites(instance);
+    const rel = state.cgroup.replace(/^\/+/, '');
+    if (version === 1) {
       const target: CgroupTarget = { version: 1, paths: Object.fromEntries(['memory', 'cpu', 'cpuset', 'pids', 'blkio'].map((c) => [c, join(CGROUP_ROOT, c, rel)])) };
-      const writes = cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes')));
       // v1 refuses to shrink a cpuset below a child's: init's `payload` child first, then the container's.
       const cpuset = writes.filter((w) => w.controller === 'cpuset');
       if (cpuset.length > 0) await applyCgroupWrites({ version: 1, paths: { cpuset: join(CGROUP_ROOT, 'cpuset', rel, PAYLOAD) } }, cpuset);
       return applyCgroupWrites(target, writes);
     }
-    return applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, cgroupV2Writes(quota, cpus));
+    return applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, writes);
   }
 
   /** What a running container uses, read from its cgroup (v1 here, v2 on unified hosts). */
