@@ -13,13 +13,16 @@ export function parseJson(text: string): unknown {
   });
 }
 
+/** Instance file uploads: raw content whatever Content-Type the client sends (lxc 5.0 sends none that says so). */
+const FILES_PATH = /^\/1\.0\/(instances|containers)\/[^/]+\/files(\?|$)/;
+
 /**
- * Reads JSON request bodies (at most 1 MiB). Raw uploads (application/octet-stream, multipart)
- * are left on the stream for the handlers that take them.
+ * Reads JSON request bodies (at most 1 MiB). Raw uploads (application/octet-stream, multipart,
+ * instance files) are left on the stream for the handlers that take them.
  */
 export function jsonBody(req: Request, _res: Response, next: NextFunction): void {
   const type = req.headers['content-type'] ?? '';
-  if (/^(application\/octet-stream|multipart\/)/i.test(type) || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+  if (/^(application\/octet-stream|multipart\/)/i.test(type) || FILES_PATH.test(req.originalUrl ?? req.url) || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
     next();
     return;
   }

@@ -54,6 +54,14 @@ describe('Instance', () => {
     assert.equal(i.snapshot.status, 'Running');
   });
 
+  it('takes back its own volatile keys unchanged (as lxc config set sends them) and refuses changed ones', () => {
+    const i = make({ profiles: ['default'] });
+    i.setVolatile('volatile.idmap.base', '1000000');
+    i.update('replace', { config: { 'volatile.idmap.base': '1000000', 'user.x': '1' }, devices: {}, profiles: ['default'] }, resolve, host);
+    assert.deepEqual(i.snapshot.config, { 'user.x': '1' });
+    assert.throws(() => i.update('merge', { config: { 'volatile.idmap.base': '5' } }, resolve, host), /volatile keys are owned by the server/);
+  });
+
   it('leaves itself unchanged when an update is invalid', () => {
     const i = make({ profiles: ['default'] });
     const before = i.snapshot;

@@ -156,8 +156,9 @@ export class Instance extends AggregateRoot {
   }
 
   /** PUT replaces, PATCH merges; either way the expanded result must be valid before anything changes. */
-  update(mode: 'replace' | 'merge', changes: InstanceChanges, resolve: (names: string[]) => ResolvedProfiles, host: HostCapacity): void {
+  update(mode: 'replace' | 'merge', input: InstanceChanges, resolve: (names: string[]) => ResolvedProfiles, host: HostCapacity): void {
     const s = this.state;
+    const changes = { ...input, config: this.withoutEchoedVolatile(input.config) };
     const next: InstanceState =
       mode === 'replace'
         ? {
@@ -186,6 +187,16 @@ export class Instance extends AggregateRoot {
       throw err;
     }
     this.apply(new InstanceUpdatedEvent(this.name));
+  }
+
+  /**
+   * A client that PUTs back what it GOT (LXD's `lxc config set` does) sends the server's
+   * `volatile.*` keys too: unchanged ones are dropped; a changed one is still refused.
+   */
+  private withoutEchoedVolatile(config: unknown): unknown {
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;
+    const volatile = this.state.volatile as Record<string, string>;
+    return Object.fromEntries(Object.entries(config).filter(([key, value]) => !(key.startsWith('volatile.') && volatile[key] === value)));
   }
 
   rename(newName: unknown): void {
