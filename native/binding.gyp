@@ -38,7 +38,7 @@
     {
       "target_name": "berth-proxy",
       "type": "executable",
-      "sources": ["src/proxy/main.c", "src/proxy/address.c", "src/proxy/relay.c", "src/monitor/util.c"],
+      "sources": ["src/proxy/main.c", "src/proxy/address.c", "src/proxy/relay.c", "src/proxy/udp.c", "src/monitor/util.c"],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
       "ldflags": ["-Wl,-z,relro,-z,now"]
     }

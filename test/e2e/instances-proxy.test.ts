@@ -121,8 +121,8 @@ describe('proxy devices: host ports and sockets relayed into a real container', 
       assert.equal(res.body.error, error);
     };
     await refused({ listen: 'tcp:127.0.0.1:8080', connect: 'tcp:127.0.0.1:80', bind: 'instance' }, 'Invalid devices["p"]["bind"]: bind=instance (listening inside the instance) is not supported yet; use bind=host');
-    await refused({ listen: 'tcp:127.0.0.1:8080', connect: 'tcp:127.0.0.1:80', nat: 'true' }, 'Invalid devices["p"]["nat"]: nat=true is not supported yet; the proxy relays connections itself (nat=false)');
-    await refused({ listen: 'udp:127.0.0.1:53', connect: 'udp:127.0.0.1:53' }, 'Invalid devices["p"]["listen"]: udp proxies are not supported yet (tcp and unix are)');
+    await refused({ listen: 'tcp:127.0.0.1:8080', connect: 'tcp:127.0.0.1:80', nat: 'true' }, 'Invalid devices["p"]["connect"]: nat=true needs a nic with a static ipv4.address on a managed network to connect to; the instance has none');
+    await refused({ listen: 'udp:127.0.0.1:53', connect: 'tcp:127.0.0.1:53' }, 'Invalid devices["p"]["connect"]: cannot relay udp to tcp');
     await refused({ listen: 'tcp:127.0.0.1:8080-8081', connect: 'tcp:127.0.0.1:80-82' }, 'Invalid devices["p"]["connect"]: must name one port or 2 ports to match listen');
     await d.api().get('/1.0/instances/bad').expect(404);
   });

@@ -2,7 +2,8 @@ import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { formatDhcpRange } from './domain/dhcp-range.js';
 import { renderDnsmasqConfig, type DnsmasqPaths } from './domain/dnsmasq-config.js';
-import { formatInterfaceAddress, formatSubnet, subnetsOverlap, type Subnet } from './domain/ipv4.js';
+import { ValidationError } from '#core';
+import { formatInterfaceAddress, formatSubnet, parseIpv4, subnetContains, subnetsOverlap, type Subnet } from './domain/ipv4.js';
 import type { Lease } from './domain/leases.js';
 import { natTableName } from './domain/nat-rules.js';
 import { validateNetworkName } from './domain/names.js';
@@ -19,6 +20,7 @@ import { validateReservation, type HostReservation } from './domain/reservation.
 import { chooseSubnet } from './domain/subnet-choice.js';
 import * as dnsmasq from './infrastructure/dnsmasq.js';
 import { addAddress, createBridge, deleteLinkIfExists, findLink, ip, readHostPrefixes, setLinkUp } from './infrastructure/iproute.js';
+import { readBridgeState, type BridgeState } from './infrastructure/bridge-state.js';
 import { IpForwarding } from './infrastructure/ip-forwarding.js';
 import type { NatBackend } from './infrastructure/nat-backend.js';
 import { detectNatBackend } from './infrastructure/nftables-nat.js';
@@ -162,9 +164,90 @@ export class BridgeNetworks {
     const running = await dnsmasq.findDnsmasq(paths);
     // A dnsmasq that outlived its bridge holds sockets bound to the old device: restart it too.
     if (running !== undefined && (!link || previous !== renderDnsmasqConfig(spec, paths))) await dnsmasq.stopDnsmasq(spec.name, paths);
-    if ((await dnsmasq.findDnsmasq(paths)) === undefined) await dnsmasq.startDnsmasq(spec.name, paths);
+    if ((await dnsmasq.findDnsmasq(paths)) === undefined) {
+      await dnsmasq.pruneLeases(paths, (lease) => subnetContains(spec.gateway.subnet, parseIpv4('lease', lease.ipv4)));
+      await dnsmasq.startDnsmasq(spec.name, paths);
+    }
     await this.writeStored(spec.name, configOf(spec));
     return this.inspect(spec.name);
+  }
+
+  /**
+   * Applies a changed config to a network that exists, live: a new `ipv4.address` re-addresses
+   * the bridge (refused if the new subnet clashes with the host, with `reserved`, or leaves a
+   * static reservation outside it), NAT follows `ipv4.nat` and the subnet, the MTU is set, and
+   * dnsmasq is restarted on its rewritten config (leases outside the new subnet are dropped). If
+   * any step fails, the previous spec is put back before the error is rethrown.
+   */
+  async update(spec: NetworkSpec, reserved: readonly Subnet[] = []): Promise<NetworkRuntimeState> {
+    const previous = await this.stored(spec.name);
+    if (formatInterfaceAddress(previous.gateway) !== formatInterfaceAddress(spec.gateway)) {
+      await this.assertSubnetFree(spec.gateway.subnet, reserved, spec.name);
+      for (const line of await this.hosts(spec.name)) {
+        const [, address, holder] = line.split(',');
+        if (holder === undefined || subnetContains(spec.gateway.subnet, parseIpv4('reservation', address!))) continue;
+        throw new ValidationError('config["ipv4.address"]', `${formatSubnet(spec.gateway.subnet)} does not contain ${address}, reserved by instance "${holder}"`);
+      }
+    }
+    try {
+      return await this.ensure(spec);
+    } catch (err) {
+      await this.ensure(previous).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Renames a network that no nic uses: the bridge interface, the state directory, dnsmasq (stopped
+   * and started on the new paths) and the NAT table all take the new name. Refuses a name whose
+   * bridge, directory or NAT table exists. On failure, every step taken is undone.
+   */
+  async rename(from: string, to: string): Promise<NetworkRuntimeState> {
+    validateNetworkName('name', to);
+    const spec = await this.stored(from);
+    const renamed: NetworkSpec = { ...spec, name: to };
+    const [oldDir, newDir] = [this.dirOf(from), this.dirOf(to)];
+    if (await exists(newDir)) throw new NetworkAlreadyExistsError(to, `${newDir} exists`);
+    if (await findLink(to)) throw new NetworkAlreadyExistsError(to, `interface ${to} exists on the host`);
+    const nat = await this.nat();
+    if (await nat.exists(to)) throw new NetworkAlreadyExistsError(to, `NAT rules for ${to} exist`);
+    const undo: Array<() => Promise<unknown>> = [];
+    try {
+      await dnsmasq.stopDnsmasq(from, this.pathsOf(from));
+      undo.push(() => this.ensure(spec));
+      await nat.remove(from);
+      await ip(['link', 'set', 'dev', from, 'down']);
+      await ip(['link', 'set', 'dev', from, 'name', to]);
+      undo.push(async () => {
+        await ip(['link', 'set', 'dev', to, 'down']);
+        await ip(['link', 'set', 'dev', to, 'name', from]);
+      });
+      await setLinkUp(to);
+      await rename(oldDir, newDir);
+      undo.push(() => rename(newDir, oldDir));
+      await this.forwarding.acquire(newDir);
+      undo.push(() => this.forwarding.release(newDir));
+      await this.forwarding.release(oldDir);
+      undo.push(() => this.forwarding.acquire(oldDir));
+      if (renamed.nat) {
+        await nat.install(to, renamed.gateway.subnet);
+        undo.push(() => nat.remove(to));
+      }
+      await this.writeDnsmasqFiles(renamed);
+      await dnsmasq.startDnsmasq(to, this.pathsOf(to));
+      undo.push(() => dnsmasq.stopDnsmasq(to, this.pathsOf(to)));
+      await this.writeStored(to, configOf(renamed));
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch(() => undefined);
+      throw err;
+    }
+    return this.inspect(to);
+  }
+
+  /** The bridge as LXD's network state shows it: addresses, counters, MAC, MTU, up or down, bridge details. */
+  async state(name: string): Promise<BridgeState> {
+    await this.stored(name);
+    return readBridgeState(name);
   }
 
   /**
@@ -258,8 +341,9 @@ export class BridgeNetworks {
     return this.natBackend;
   }
 
-  private async assertSubnetFree(subnet: Subnet, reserved: readonly Subnet[] = []): Promise<void> {
-    const clash = (await readHostPrefixes()).find((p) => subnetsOverlap(p.subnet, subnet));
+  /** `own` names the bridge being re-addressed: its current routes and address are no clash. */
+  private async assertSubnetFree(subnet: Subnet, reserved: readonly Subnet[] = [], own?: string): Promise<void> {
+    const clash = (await readHostPrefixes()).find((p) => (own === undefined || p.device !== own) && subnetsOverlap(p.subnet, subnet));
     if (clash) throw new SubnetInUseError(formatSubnet(subnet), clash.source);
     const taken = reserved.find((r) => subnetsOverlap(r, subnet));
     if (taken) throw new SubnetInUseError(formatSubnet(subnet), `network subnet ${formatSubnet(taken)}`);

@@ -37,6 +37,8 @@ export { chooseSubnet, subnetCandidates } from './domain/subnet-choice.js';
 export { validateReservation, type HostReservation } from './domain/reservation.js';
 export { parseLeases, type Lease } from './domain/leases.js';
 export { natTableName } from './domain/nat-rules.js';
+export { forwardTableName, portForwardId, type PortForward } from './domain/port-forward.js';
+export { installedForwards, type InstalledForward } from './infrastructure/port-forwards.js';
 export { ifbNameFor } from './domain/shaping.js';
 
 // Errors, each with a stable NETWORK.* code (validation failures are #core's ValidationError).
@@ -56,7 +58,7 @@ export { BridgeNetworks, type BridgeNetworksOptions, type NetworkRuntimeState } 
 export { IpForwarding } from './infrastructure/ip-forwarding.js';
 export { NftablesNat, detectNatBackend, listNftTables } from './infrastructure/nftables-nat.js';
 export type { NatBackend } from './infrastructure/nat-backend.js';
-export { IptablesNat, iptablesChainName } from './infrastructure/iptables-nat.js';
+export { IptablesNat, iptablesChainName, iptablesForwardChains } from './infrastructure/iptables-nat.js';
 export { createVethNic, attachVethNic, deleteVethNic, type VethNicSpec } from './infrastructure/veth.js';
 export { applyNicLimits, readNicLimits } from './infrastructure/traffic-shaper.js';
 export { readHostPrefixes, findLink, listLinks, type HostPrefix, type LinkInfo, type NetnsRef } from './infrastructure/iproute.js';
@@ -72,6 +74,7 @@ export {
   runningProxies,
   ProxyStartError,
   type ProxyDevice,
+  type NicAddress,
   type RunningProxy,
   type StartProxyOptions,
   type SyncProxiesOptions,
@@ -90,3 +93,5 @@ export {
   type NetworkView,
   type LeaseView,
 } from './api/network-commands.js';
+export { UpdateNetworkCommand, RenameNetworkCommand, GetNetworkStateQuery, networkEtag, type NetworkChanges } from './api/network-changes.js';
+export type { BridgeState } from './infrastructure/bridge-state.js';

@@ -1,5 +1,5 @@
 /*
- * address.c: reads the listen= and connect= values berthd passes (already validated there; read
+ * address.c: reads the listen= and connect= values (tcp:, udp:, unix:) berthd passes (already validated there; read
  * again here so that the helper never trusts its argv blindly) into socket addresses.
  * Read: inet_pton(3), ip(7), ipv6(7), unix(7) ("Abstract sockets").
  */
@@ -73,9 +73,9 @@ int parse_address(const char *field, const char *text, struct address *out)
 		return 0;
 	}
 	if (strncmp(text, "udp:", 4) == 0)
-		return fail("parse", EPROTONOSUPPORT, "%s: udp is not supported", field);
-	if (strncmp(text, "tcp:", 4) != 0)
-		return fail("parse", EINVAL, "%s: \"%s\" must start with tcp: or unix:", field, text);
+		out->datagram = true;
+	else if (strncmp(text, "tcp:", 4) != 0)
+		return fail("parse", EINVAL, "%s: \"%s\" must start with tcp:, udp: or unix:", field, text);
 
 	const char *rest = text + 4, *ports;
 	char host[INET6_ADDRSTRLEN];
@@ -92,7 +92,7 @@ int parse_address(const char *field, const char *text, struct address *out)
 		const char *colon = strchr(rest, ':');
 		len = colon ? (size_t)(colon - rest) : 0;
 		if (!colon || len == 0 || len >= sizeof(host))
-			return fail("parse", EINVAL, "%s: \"%s\" must be tcp:<address>:<ports>", field, text);
+			return fail("parse", EINVAL, "%s: \"%s\" must be %.3s:<address>:<ports>", field, text, text);
 		memcpy(host, rest, len);
 		ports = colon + 1;
 		out->family = AF_INET;

@@ -1,7 +1,7 @@
 /*
  * main.c: berth-proxy's setup. Started detached by berthd:
  *   berth-proxy --pid <init pid> --listen <addr> --connect <addr> --pid-file <path>
- *               [--log <path>] [--uid N] [--gid N] [--mode OCTAL] [--report-fd N]
+ *               [--log <path>] [--uid N] [--gid N] [--mode OCTAL] [--udp-idle SECONDS] [--report-fd N]
  * It closes every descriptor it inherited, takes its own session, forbids new privileges and
  * core dumps, pins the container's init with a pidfd, opens that init's network namespace (and
  * its root directory for unix connects), binds the listeners in the host's namespace, writes its
@@ -38,6 +38,7 @@ static struct {
 	const char *listen, *connect, *pid_file, *log;
 	long uid, gid; /* -1: unchanged */
 	long mode;     /* -1: 0644 */
+	long udp_idle; /* 0: the default */
 	int report_fd;
 } args = { .uid = -1, .gid = -1, .mode = -1, .report_fd = -1 };
 
@@ -121,6 +122,8 @@ static int parse_args(int argc, char **argv)
 			args.gid = n;
 		else if (strcmp(key, "--mode") == 0 && parse_long(value, 8, 07777, &n) == 0)
 			args.mode = n;
+		else if (strcmp(key, "--udp-idle") == 0 && parse_long(value, 10, 86400, &n) == 0 && n > 0)
+			args.udp_idle = n;
 		else if (strcmp(key, "--report-fd") == 0)
 			continue; /* read before anything else, in main */
 		else
@@ -218,7 +221,7 @@ static int open_listeners(struct proxy *p)
 		socklen_t len = socket_address(&p->listen, i, &sa);
 		if (len == 0)
 			return fail("bind", ENAMETOOLONG, "%s", args.listen);
-		int fd = socket(p->listen.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		int fd = socket(p->listen.family, (p->listen.datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return fail("socket", errno, "%s", args.listen);
 		p->listeners[p->nlisteners++] = fd;
@@ -227,12 +230,14 @@ static int open_listeners(struct proxy *p)
 				return -1;
 		} else {
 			int one = 1;
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			/* TCP only: on UDP it would let a second socket share the port instead of failing. */
+			if (!p->listen.datagram)
+				setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 			if (bind(fd, (const struct sockaddr *)&sa, len) < 0)
 				return count == 1 ? fail("bind", errno, "%s", args.listen)
 						  : fail("bind", errno, "port %u of %s", (unsigned)p->listen.ports[i], args.listen);
 		}
-		if (listen(fd, 128) < 0)
+		if (!p->listen.datagram && listen(fd, 128) < 0)
 			return fail("listen", errno, "%s", args.listen);
 	}
 	return 0;
@@ -319,6 +324,11 @@ int main(int argc, char **argv)
 		fail("parse", EINVAL, "connect must name one port or as many as listen");
 		goto failed;
 	}
+	if (p.listen.datagram != p.connect.datagram) {
+		fail("parse", EPROTONOSUPPORT, "udp is relayed to udp only");
+		goto failed;
+	}
+	p.udp_idle = (unsigned)args.udp_idle;
 	if (args.log) {
 		log_fd = open(args.log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (log_fd < 0) {

@@ -1,7 +1,7 @@
 /*
- * relay.c: berth-proxy's event loop. One epoll set, level-triggered, holds the listeners, the
- * init's pidfd, a signalfd and both ends of every relayed connection. Each direction of a
- * connection has one bounded buffer: a side is read only while its buffer has room, so a slow
+ * relay.c: berth-proxy's event loop and its stream relay (datagrams are udp.c's). One epoll
+ * set, level-triggered, holds the listeners, the init's pidfd, a signalfd and both ends of every
+ * relayed connection. Each direction of a connection has one bounded buffer: a side is read only while its buffer has room, so a slow
  * reader slows the writer down instead of growing memory. When a side reaches EOF and its
  * buffer is drained, the other side gets shutdown(SHUT_WR); the connection ends once both
  * directions are done, or at the first error. A descriptor with nothing to wait for is taken
@@ -27,12 +27,6 @@
 
 #define BUFFER_SIZE (64 * 1024)
 #define MAX_CONNECTIONS 1024
-
-enum kind { K_SIGNAL, K_PIDFD, K_LISTENER, K_END };
-
-struct handle {
-	enum kind kind;
-};
 
 struct buffer {
 	size_t start, end; /* pending bytes are data[start, end) */
@@ -187,13 +181,13 @@ static void pump(struct connection *c)
 }
 
 /* A socket made inside the container's network namespace; we return to ours at once. */
-static int container_socket(int family)
+int container_socket(int family, int type)
 {
 	if (setns(r.p->container_net, CLONE_NEWNET) < 0) {
 		log_line("setns(2) into the container failed: %s", strerrorname_np(errno));
 		return -1;
 	}
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int err = errno;
 	if (setns(r.p->host_net, CLONE_NEWNET) < 0) {
 		/* Nothing more may be created in the wrong namespace: stop here, cleanly. */
@@ -261,7 +255,7 @@ static void on_accept(struct listener *l)
 		c->client = (struct end){ .h = { K_END }, .fd = fd, .c = c };
 		c->upstream = (struct end){ .h = { K_END }, .fd = -1, .c = c };
 		const char *what = "socket";
-		int up = container_socket(r.p->connect.family);
+		int up = container_socket(r.p->connect.family, SOCK_STREAM);
 		int rc = up < 0 ? -1 : connect_upstream(up, l->index, &what);
 		if (rc < 0 && errno != EINPROGRESS) {
 			log_line("%s(2) to %s failed: %s", what, r.p->connect.unix_socket ? r.p->connect.path : "the container", strerrorname_np(errno));
@@ -317,14 +311,19 @@ int relay_run(struct proxy *p)
 		return 1;
 	if (watch(p->signal_fd, &signal_handle, EPOLLIN) < 0 || watch(p->pidfd, &pidfd_handle, EPOLLIN) < 0)
 		return 1;
-	for (size_t i = 0; i < p->nlisteners; i++) {
-		r.listeners[i] = (struct listener){ .h = { K_LISTENER }, .fd = p->listeners[i], .index = i };
-		if (watch(p->listeners[i], &r.listeners[i].h, EPOLLIN) < 0)
+	if (p->listen.datagram) {
+		if (udp_start(p, r.epfd) < 0)
 			return 1;
+	} else {
+		for (size_t i = 0; i < p->nlisteners; i++) {
+			r.listeners[i] = (struct listener){ .h = { K_LISTENER }, .fd = p->listeners[i], .index = i };
+			if (watch(p->listeners[i], &r.listeners[i].h, EPOLLIN) < 0)
+				return 1;
+		}
 	}
 	for (;;) {
 		struct epoll_event events[64];
-		int n = epoll_wait(r.epfd, events, 64, -1);
+		int n = epoll_wait(r.epfd, events, 64, p->listen.datagram ? udp_timeout_ms() : -1);
 		if (n < 0 && errno != EINTR)
 			return 1;
 		for (int i = 0; i < n; i++) {
@@ -346,8 +345,16 @@ int relay_run(struct proxy *p)
 				if (!((struct end *)h)->c->dropped)
 					on_end((struct end *)h);
 				break;
+			case K_UDP_LISTENER:
+				udp_on_listener(h);
+				break;
+			case K_UDP_SESSION:
+				udp_on_session(h);
+				break;
 			}
 		}
+		if (p->listen.datagram)
+			udp_expire();
 		while (r.dropped) {
 			struct connection *c = r.dropped;
 			r.dropped = c->next;

@@ -1,8 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { CreateNetworkCommand, DeleteNetworkCommand, GetNetworkQuery, ListNetworkLeasesQuery, ListNetworksQuery } from '#network';
+import type { Response } from 'express';
+import {
+  CreateNetworkCommand,
+  DeleteNetworkCommand,
+  GetNetworkQuery,
+  GetNetworkStateQuery,
+  ListNetworkLeasesQuery,
+  ListNetworksQuery,
+  networkEtag,
+  RenameNetworkCommand,
+  UpdateNetworkCommand,
+} from '#network';
 import { sync } from '../http/envelope.js';
 import { body, fields, recursion } from '../http/params.js';
+
+/** Read-only fields a client may send back unchanged from a GET (LXD's Go decoder ignores them). */
+const ECHOED = ['name', 'type', 'managed', 'status', 'used_by', 'locations', 'project'];
+const EDITABLE = ['description', 'config'];
 
 @Controller('1.0/networks')
 export class NetworksController {
@@ -22,8 +37,37 @@ export class NetworksController {
   }
 
   @Get(':name')
-  async get(@Param('name') name: string) {
-    return sync(await this.queries.execute(new GetNetworkQuery(name)));
+  async get(@Param('name') name: string, @Res({ passthrough: true }) res: Response) {
+    const network = await this.queries.execute(new GetNetworkQuery(name));
+    res.setHeader('ETag', `"${networkEtag(network)}"`);
+    return sync(network);
+  }
+
+  @Put(':name')
+  async replace(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
+    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
+    await this.commands.execute(new UpdateNetworkCommand(name, 'replace', input, ifMatch));
+    return sync({});
+  }
+
+  @Patch(':name')
+  async merge(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
+    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
+    await this.commands.execute(new UpdateNetworkCommand(name, 'merge', input, ifMatch));
+    return sync({});
+  }
+
+  @Post(':name')
+  @HttpCode(200)
+  async rename(@Param('name') name: string, @Body() raw: unknown) {
+    const input = fields(body(raw), ['name']);
+    await this.commands.execute(new RenameNetworkCommand(name, input.name));
+    return sync({});
+  }
+
+  @Get(':name/state')
+  async state(@Param('name') name: string) {
+    return sync(await this.queries.execute(new GetNetworkStateQuery(name)));
   }
 
   @Get(':name/leases')

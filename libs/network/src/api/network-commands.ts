@@ -20,7 +20,11 @@ export interface NetworkView {
 }
 
 export class NetworkChangedEvent {
-  constructor(readonly action: 'network-created' | 'network-updated' | 'network-deleted', readonly name: string) {}
+  constructor(
+    readonly action: 'network-created' | 'network-updated' | 'network-renamed' | 'network-deleted',
+    readonly name: string,
+    readonly context: Record<string, unknown> = {},
+  ) {}
 }
 
 /**
@@ -56,6 +60,17 @@ export class NetworkStore {
       [name],
     );
     return rows.map((r) => `/1.0/instances/${encodeURIComponent(r.name)}`);
+  }
+
+  /** `/1.0/profiles/<name>` of each profile with a nic on the network. */
+  async profilesUsing(name: string): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.db.dataSource.manager.query(
+      `SELECT p.name FROM profiles p
+        WHERE EXISTS (SELECT 1 FROM jsonb_each(p.devices) d WHERE d.value->>'type' = 'nic' AND (d.value->>'network' = $1 OR d.value->>'parent' = $1))
+        ORDER BY p.name`,
+      [name],
+    );
+    return rows.map((r) => `/1.0/profiles/${encodeURIComponent(r.name)}`);
   }
 
   async view(row: NetworkRecord): Promise<NetworkView> {

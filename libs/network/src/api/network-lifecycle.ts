@@ -12,7 +12,7 @@ export class NetworkLifecycleHandler implements IEventHandler<NetworkChangedEven
   constructor(private readonly hub: EventHub) {}
 
   handle(e: NetworkChangedEvent): void {
-    this.hub.lifecycle(e.action, `/1.0/networks/${encodeURIComponent(e.name)}`);
+    this.hub.lifecycle(e.action, `/1.0/networks/${encodeURIComponent(e.name)}`, e.context);
   }
 }
 

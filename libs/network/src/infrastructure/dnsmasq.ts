@@ -77,6 +77,23 @@ export async function readLeases(paths: DnsmasqPaths): Promise<Lease[]> {
   return parseLeases(await readFile(paths.leaseFile, 'utf8').catch(() => ''));
 }
 
+/**
+ * Keeps only the leases `keep` accepts, while dnsmasq is stopped (it reads the file when it starts
+ * and rewrites it whole afterwards). Lines that are not IPv4 leases are kept as they are.
+ */
+export async function pruneLeases(paths: DnsmasqPaths, keep: (lease: Lease) => boolean): Promise<void> {
+  const text = await readFile(paths.leaseFile, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const lines = text.split('\n').filter((line) => {
+    const [lease] = parseLeases(line);
+    return lease === undefined || keep(lease);
+  });
+  const pruned = lines.join('\n');
+  if (pruned === text) return;
+  await writeFile(`${paths.leaseFile}.tmp`, pruned, { mode: 0o644 });
+  await rename(`${paths.leaseFile}.tmp`, paths.leaseFile);
+}
+
 /** The file name of one host in the hosts directory; MACs are unique on a network. */
 function hostFile(paths: DnsmasqPaths, mac: string): string {
   return join(paths.hostsDir, mac.replaceAll(':', ''));

@@ -85,6 +85,8 @@ export interface HostPrefix {
   readonly subnet: Subnet;
   /** Where it comes from, for error messages: `route 192.0.2.0/24 dev eth0`, `address … on lo`. */
   readonly source: string;
+  /** The interface the route or address belongs to, when it names one. */
+  readonly device?: string;
 }
 
 /**
@@ -99,11 +101,15 @@ export async function readHostPrefixes(): Promise<HostPrefix[]> {
     if (route.dst === 'default' || route.type === 'broadcast') continue;
     const [address, prefix] = route.dst.split('/');
     const subnet = subnetOf(parseIpv4('route', address!), prefix === undefined ? 32 : Number(prefix));
-    prefixes.push({ subnet, source: `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}${route.table ? ` table ${route.table}` : ''}` });
+    prefixes.push({
+      subnet,
+      source: `route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}${route.table ? ` table ${route.table}` : ''}`,
+      ...(route.dev ? { device: route.dev } : {}),
+    });
   }
   for (const link of addresses) {
     for (const a of link.addr_info.filter((i) => i.family === 'inet')) {
-      prefixes.push({ subnet: subnetOf(parseIpv4('address', a.local), a.prefixlen), source: `address ${a.local}/${a.prefixlen} on ${link.ifname}` });
+      prefixes.push({ subnet: subnetOf(parseIpv4('address', a.local), a.prefixlen), source: `address ${a.local}/${a.prefixlen} on ${link.ifname}`, device: link.ifname });
     }
   }
   return prefixes;

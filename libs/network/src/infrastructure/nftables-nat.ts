@@ -1,5 +1,6 @@
 import { natTableName, renderNftNatRuleset } from '../domain/nat-rules.js';
 import type { Subnet } from '../domain/ipv4.js';
+import { forwardTableName, localnetComment, renderNftForwardRuleset, type PortForward } from '../domain/port-forward.js';
 import { run, runJson } from './command.js';
 import { IptablesNat } from './iptables-nat.js';
 import type { NatBackend } from './nat-backend.js';
@@ -20,9 +21,28 @@ export class NftablesNat implements NatBackend {
   }
 
   async exists(network: string): Promise<boolean> {
-    const name = natTableName(network);
-    return (await listNftTables()).some((t) => t.family === 'ip' && t.name === name);
+    return hasTable(natTableName(network));
   }
+
+  async installForward(id: string, forward: PortForward): Promise<void> {
+    await run('nft', ['-f', '-'], renderNftForwardRuleset(id, forward));
+  }
+
+  async removeForward(id: string): Promise<void> {
+    if (await this.forwardExists(id)) await run('nft', ['delete', 'table', 'ip', forwardTableName(id)]);
+  }
+
+  async forwardExists(id: string): Promise<boolean> {
+    return hasTable(forwardTableName(id));
+  }
+
+  async localnetGuards(bridge: string): Promise<number> {
+    return (await run('nft', ['list', 'ruleset'])).stdout.split(`comment "${localnetComment(bridge)}"`).length - 1;
+  }
+}
+
+async function hasTable(name: string): Promise<boolean> {
+  return (await listNftTables()).some((t) => t.family === 'ip' && t.name === name);
 }
 
 export async function listNftTables(): Promise<Array<{ family: string; name: string }>> {

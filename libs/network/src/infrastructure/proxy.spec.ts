@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import net from 'node:net';
@@ -38,17 +39,43 @@ describe('proxy devices: validation', () => {
     refuses({ connect: 'tcp:127.0.0.1:80' }, 'Invalid devices["web"]["listen"]: is required for a proxy device');
     refuses({ listen: 'tcp:0.0.0.0:80' }, 'Invalid devices["web"]["connect"]: is required for a proxy device');
     refuses({ listen: 'tcp:0.0.0.0', connect: 'tcp:127.0.0.1:80' }, 'Invalid devices["web"]["listen"]: "tcp:0.0.0.0" must be tcp:<address>:<port> (IPv6 in brackets)');
-    refuses({ listen: 'udp:0.0.0.0:53', connect: 'udp:127.0.0.1:53' }, 'Invalid devices["web"]["listen"]: udp proxies are not supported yet (tcp and unix are)');
+    refuses({ listen: 'udp:0.0.0.0:53', connect: 'tcp:127.0.0.1:53' }, 'Invalid devices["web"]["connect"]: cannot relay udp to tcp');
+    refuses({ listen: 'unix:/run/dns.sock', connect: 'udp:127.0.0.1:53' }, 'Invalid devices["web"]["connect"]: cannot relay unix to udp (udp is relayed to udp only)');
     refuses({ listen: 'tcp:0.0.0.0:8000-8002', connect: 'tcp:127.0.0.1:80-81' }, 'Invalid devices["web"]["connect"]: must name one port or 3 ports to match listen');
     refuses({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:127.0.0.1:80', bind: 'instance' }, 'Invalid devices["web"]["bind"]: bind=instance (listening inside the instance) is not supported yet; use bind=host');
     refuses({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:127.0.0.1:80', bind: 'guest' }, 'Invalid devices["web"]["bind"]: must be host or instance');
-    refuses({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:127.0.0.1:80', nat: 'true' }, 'Invalid devices["web"]["nat"]: nat=true is not supported yet; the proxy relays connections itself (nat=false)');
     refuses({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:127.0.0.1:80', nat: 'maybe' }, 'Invalid devices["web"]["nat"]: must be true or false');
     refuses({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:127.0.0.1:80', proxy_protocol: 'true' }, 'Invalid devices["web"]["proxy_protocol"]: proxy_protocol=true is not supported yet');
     refuses({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:127.0.0.1:80', 'security.uid': '1000' }, 'Invalid devices["web"]["security.uid"]: running the proxy as another user is not supported yet (0 only)');
     refuses({ listen: 'unix:/run/a.sock', connect: 'tcp:127.0.0.1:80', uid: '-1' }, 'Invalid devices["web"]["uid"]: "-1" is not a user or group id');
     refuses({ listen: 'unix:/run/a.sock', connect: 'tcp:127.0.0.1:80', mode: '0999' }, 'Invalid devices["web"]["mode"]: "0999" is not an octal file mode such as 0644');
     refuses({ listen: `unix:/${'x'.repeat(107)}`, connect: 'tcp:127.0.0.1:80' }, 'Invalid devices["web"]["listen"]: a unix socket address must be at most 107 bytes');
+  });
+
+  it('accepts udp to udp, with its own idle timeout argument', () => {
+    const device = { ...proxyDeviceOf('dns', { listen: 'udp:127.0.0.1:5353', connect: 'udp:127.0.0.1:53' }), udpIdle: 5 };
+    assert.deepEqual(device, { listen: 'udp:127.0.0.1:5353', connect: 'udp:127.0.0.1:53', udpIdle: 5 });
+    assert.deepEqual(proxyArgs('/b', 'c1', 'dns', 7, device).slice(-4), ['--udp-idle', '5', '--report-fd', '3']);
+  });
+
+  it('turns nat=true into a port forward to the nic\'s static address, with LXD\'s rules', () => {
+    const nics = { eth1: { network: 'br1', address: '10.9.0.7' }, eth0: { network: 'br0', address: '10.8.0.5' } };
+    assert.deepEqual(proxyDeviceOf('web', { listen: 'tcp:127.0.0.1:8080-8081', connect: 'tcp:0.0.0.0:80-81', nat: 'true' }, nics), {
+      listen: 'tcp:127.0.0.1:8080-8081',
+      connect: 'tcp:0.0.0.0:80-81',
+      nat: { protocol: 'tcp', listenAddress: '127.0.0.1', listenPorts: [8080, 8081], targetAddress: '10.8.0.5', targetPorts: [80, 81], bridge: 'br0' },
+    });
+    assert.deepEqual(proxyDeviceOf('dns', { listen: 'udp:192.0.2.1:53', connect: 'udp:10.9.0.7:53', nat: 'yes' }, nics).nat, {
+      protocol: 'udp', listenAddress: '192.0.2.1', listenPorts: [53], targetAddress: '10.9.0.7', targetPorts: [53], bridge: 'br1',
+    });
+    const nat = (spec: Record<string, string>, message: string, given: Record<string, { network: string; address: string }> = nics) =>
+      assert.throws(() => proxyDeviceOf('web', { nat: 'true', ...spec }, given), (e: unknown) => e instanceof ValidationError && e.message === message);
+    nat({ listen: 'tcp:127.0.0.1:80', connect: 'tcp:0.0.0.0:80' }, 'Invalid devices["web"]["connect"]: nat=true needs a nic with a static ipv4.address on a managed network to connect to; the instance has none', {});
+    nat({ listen: 'tcp:127.0.0.1:80', connect: 'tcp:10.8.0.6:80' }, 'Invalid devices["web"]["connect"]: 10.8.0.6 is not one of the instance\'s static IPv4 addresses (10.8.0.5, 10.9.0.7)');
+    nat({ listen: 'tcp:0.0.0.0:80', connect: 'tcp:0.0.0.0:80' }, 'Invalid devices["web"]["listen"]: cannot listen on the wildcard address 0.0.0.0 with nat=true: name an address of the host');
+    nat({ listen: 'tcp:[::1]:80', connect: 'tcp:[::1]:80' }, 'Invalid devices["web"]["listen"]: nat=true forwards IPv4 only (Berth\'s bridges have no IPv6)');
+    nat({ listen: 'unix:/run/a.sock', connect: 'tcp:0.0.0.0:80' }, 'Invalid devices["web"]["nat"]: proxying unix to tcp is not supported with nat=true (tcp to tcp, or udp to udp)');
+    nat({ listen: 'tcp:127.0.0.1:80', connect: 'tcp:0.0.0.0:80', bind: 'instance' }, 'Invalid devices["web"]["bind"]: bind=instance (listening inside the instance) is not supported yet; use bind=host');
   });
 
   it('builds the same arguments for the same device, so a running proxy is recognised', () => {
@@ -72,6 +99,29 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A free UDP port on the host's loopback. */
+async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(resolve));
+  return port;
+}
+
+/** A UDP client on its own port: `ask` sends one datagram and resolves with the next one received. */
+async function udpClient(): Promise<{ ask(port: number, text: string): Promise<string>; close(): void }> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    ask: (port, text) =>
+      new Promise((resolve) => {
+        socket.once('message', (m) => resolve(m.toString()));
+        socket.send(text, port, '127.0.0.1');
+      }),
+    close: () => socket.close(),
+  };
 }
 
 /** The first of `count` consecutive free TCP ports on the host's loopback. */
@@ -107,14 +157,21 @@ function exchange(options: net.NetConnectOpts, payload: Buffer | string): Promis
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Echo servers inside a new network namespace, each greeting first: 127.0.0.1:80 and :81. */
+/**
+ * Echo servers inside a new network namespace, each greeting first: tcp 127.0.0.1:80 and :81; and
+ * udp 127.0.0.1:80, which answers each datagram with the port it came from (one per upstream socket).
+ */
 const SERVER = `
 const net = require('net');
+const dgram = require('dgram');
 const serve = (name) => (s) => { s.write('hello from ' + name + '\\n'); s.pipe(s); };
-let left = 2;
+let left = 3;
 const up = () => { if (--left === 0) console.log('ready'); };
 net.createServer(serve('port 80')).listen(80, '127.0.0.1', up);
 net.createServer(serve('port 81')).listen(81, '127.0.0.1', up);
+const udp = dgram.createSocket('udp4');
+udp.on('message', (m, from) => udp.send(from.port + ':' + m, from.port, from.address));
+udp.bind(80, '127.0.0.1', up);
 `;
 
 /** The same on the abstract socket @berth-proxy-test, in perl: Node pads abstract names to the full sun_path. */
@@ -211,6 +268,42 @@ describe('berth-proxy: relaying from the host into a network namespace', () => {
     assert.equal(await stopProxy(berthDir, instance, 'web'), true);
     assert.equal(await alive(started.pid), false);
     assert.equal(existsSync(proxyPidFile(berthDir, instance, 'web')), false);
+  });
+
+  it('relays udp datagrams with one upstream socket per client, and closes idle sessions', async () => {
+    const port = await freeUdpPort();
+    const started = await startProxy({ berthDir, instance, device: 'dns', pid: server.pid!, proxy: { listen: `udp:127.0.0.1:${port}`, connect: 'udp:127.0.0.1:80', udpIdle: 3 } });
+    // Sockets only: the proxy creates its epoll descriptor after it reports that it listens.
+    const sockets = async () => {
+      const fds = await readdir(`/proc/${started.pid}/fd`);
+      return (await Promise.all(fds.map((fd) => readlink(`/proc/${started.pid}/fd/${fd}`).catch(() => '')))).filter((t) => t.startsWith('socket:')).length;
+    };
+    assert.equal(await sockets(), 1);
+    const [a, b] = [await udpClient(), await udpClient()];
+    try {
+      const a1 = await a.ask(port, 'one');
+      const b1 = await b.ask(port, 'two');
+      const a2 = await a.ask(port, 'three');
+      const [fromA, textA] = a1.split(':');
+      assert.equal(textA, 'one');
+      assert.equal(b1.split(':')[1], 'two');
+      assert.equal(a2, `${fromA}:three`, 'the same client keeps its upstream socket');
+      assert.notEqual(b1.split(':')[0], fromA, 'another client gets its own');
+      assert.equal(await sockets(), 3);
+      const big = randomBytes(60_000).toString('hex').slice(0, 60_000);
+      assert.equal(await a.ask(port, big), `${fromA}:${big}`, 'a large datagram crosses whole');
+      await waitFor(async () => (await sockets()) === 1, 'the idle sessions to close');
+      assert.notEqual((await a.ask(port, 'again')).split(':')[0], fromA, 'a new session after the old one expired');
+    } finally {
+      a.close();
+      b.close();
+    }
+    // A udp port in use is refused like a tcp one.
+    await assert.rejects(
+      startProxy({ berthDir, instance, device: 'dns2', pid: server.pid!, proxy: { listen: `udp:127.0.0.1:${port}`, connect: 'udp:127.0.0.1:80' } }),
+      (e: unknown) => e instanceof ProxyStartError && e.syscall === 'bind' && e.errnoCode === 'EADDRINUSE',
+    );
+    await stopProxy(berthDir, instance, 'dns');
   });
 
   it('maps a listen port range onto as many connect ports, in order', async () => {

@@ -6,9 +6,15 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DomainError, ValidationError } from '#core';
+import type { PortForward } from '../domain/port-forward.js';
 import { checkProxyPair, parseProxyAddress, type ProxyAddress } from '../domain/proxy-address.js';
+import type { NatBackend } from './nat-backend.js';
+import { assertHostAddress, hostNatBackend, installedForwards, installForward, removeForward, type InstalledForward } from './port-forwards.js';
 
-/** A proxy device as berth-proxy runs it: the addresses as written, and the listen socket's owner and mode. */
+/**
+ * A proxy device as Berth runs it: relayed by berth-proxy (the addresses as written, the listen
+ * socket's owner and mode), or, with `nat`, forwarded by the kernel.
+ */
 export interface ProxyDevice {
   readonly listen: string;
   readonly connect: string;
@@ -16,6 +22,16 @@ export interface ProxyDevice {
   readonly uid?: number;
   readonly gid?: number;
   readonly mode?: number;
+  /** Seconds a UDP client may stay silent before its session is closed; berth-proxy's default (30) when unset. */
+  readonly udpIdle?: number;
+  /** nat=true: DNAT rules instead of a berth-proxy process. */
+  readonly nat?: PortForward;
+}
+
+/** A nic's static address on a managed network, by nic device name: what nat=true forwards to. */
+export interface NicAddress {
+  readonly network: string;
+  readonly address: string;
 }
 
 /** A berth-proxy found through its pid file, verified by its command line. */
@@ -71,11 +87,14 @@ function socketPathTooLong(address: ProxyAddress): boolean {
 }
 
 /**
- * Checks a `type=proxy` device and returns how berth-proxy runs it. Refuses, naming the key, what
- * Berth does not do yet: UDP, `bind=instance` (listening inside the container), `nat=true`,
+ * Checks a `type=proxy` device and returns how Berth runs it. `nicAddresses` are the instance's
+ * nics with a static `ipv4.address`: with `nat=true` the connect address must be one of them (or
+ * 0.0.0.0 for the first, by device name), as in LXD, and the listen address an IPv4 address of the
+ * host, not the wildcard. Refuses, naming the key, what Berth does not do yet: `bind=instance`
+ * (listening inside the container), UDP to or from another protocol, IPv6 in nat mode,
  * `proxy_protocol=true` and `security.uid`/`security.gid` other than 0.
  */
-export function proxyDeviceOf(device: string, spec: Readonly<Record<string, string | undefined>>): ProxyDevice {
+export function proxyDeviceOf(device: string, spec: Readonly<Record<string, string | undefined>>, nicAddresses: Readonly<Record<string, NicAddress>> = {}): ProxyDevice {
   const field = (key: string) => `devices["${device}"]["${key}"]`;
   const flag = (key: string): boolean => {
     const value = spec[key];
@@ -94,17 +113,19 @@ export function proxyDeviceOf(device: string, spec: Readonly<Record<string, stri
     const text = spec[key];
     if (text === undefined || text === '') throw new ValidationError(field(key), 'is required for a proxy device');
     const address = parseProxyAddress(field(key), text);
-    if (address.protocol === 'udp') throw new ValidationError(field(key), 'udp proxies are not supported yet (tcp and unix are)');
     if (socketPathTooLong(address)) throw new ValidationError(field(key), `a unix socket address must be at most ${MAX_SOCKET_PATH} bytes`);
     return address;
   });
   const [listen, connect] = sides as [ProxyAddress, ProxyAddress];
   checkProxyPair(listen, connect, field('connect'));
+  if ((listen.protocol === 'udp') !== (connect.protocol === 'udp')) {
+    throw new ValidationError(field('connect'), `cannot relay ${listen.protocol} to ${connect.protocol} (udp is relayed to udp only)`);
+  }
 
   const bind = spec.bind === undefined || spec.bind === '' ? 'host' : spec.bind;
   if (bind === 'instance') throw new ValidationError(field('bind'), 'bind=instance (listening inside the instance) is not supported yet; use bind=host');
   if (bind !== 'host') throw new ValidationError(field('bind'), 'must be host or instance');
-  if (flag('nat')) throw new ValidationError(field('nat'), 'nat=true is not supported yet; the proxy relays connections itself (nat=false)');
+  const nat = flag('nat');
   if (flag('proxy_protocol')) throw new ValidationError(field('proxy_protocol'), 'proxy_protocol=true is not supported yet');
   for (const key of ['security.uid', 'security.gid']) {
     if ((id(key) ?? 0) !== 0) throw new ValidationError(field(key), 'running the proxy as another user is not supported yet (0 only)');
@@ -116,6 +137,7 @@ export function proxyDeviceOf(device: string, spec: Readonly<Record<string, stri
     if (!/^0?[0-7]{3}$/.test(spec.mode)) throw new ValidationError(field('mode'), `"${spec.mode}" is not an octal file mode such as 0644`);
     mode = parseInt(spec.mode, 8);
   }
+  if (nat) return { listen: spec.listen!, connect: spec.connect!, nat: portForwardOf(listen, connect, nicAddresses, field) };
   const ownsFile = listen.protocol === 'unix' && !listen.path.startsWith('@');
   return {
     listen: spec.listen!,
@@ -124,6 +146,28 @@ export function proxyDeviceOf(device: string, spec: Readonly<Record<string, stri
     ...(ownsFile && gid !== undefined ? { gid } : {}),
     ...(ownsFile && mode !== undefined ? { mode } : {}),
   };
+}
+
+/** LXD's rules for nat=true, with Berth's addresses: the target is a nic's static IPv4 address on a managed bridge. */
+function portForwardOf(listen: ProxyAddress, connect: ProxyAddress, nics: Readonly<Record<string, NicAddress>>, field: (key: string) => string): PortForward {
+  if (listen.protocol === 'unix' || connect.protocol === 'unix') {
+    throw new ValidationError(field('nat'), `proxying ${listen.protocol} to ${connect.protocol} is not supported with nat=true (tcp to tcp, or udp to udp)`);
+  }
+  for (const [key, side] of [['listen', listen], ['connect', connect]] as const) {
+    if (side.family !== 4) throw new ValidationError(field(key), "nat=true forwards IPv4 only (Berth's bridges have no IPv6)");
+  }
+  if (listen.host === '0.0.0.0') throw new ValidationError(field('listen'), 'cannot listen on the wildcard address 0.0.0.0 with nat=true: name an address of the host');
+  const statics = Object.entries(nics).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const target = connect.host === '0.0.0.0' ? statics[0]?.[1] : statics.find(([, nic]) => nic.address === connect.host)?.[1];
+  if (!target) {
+    throw new ValidationError(
+      field('connect'),
+      statics.length === 0
+        ? 'nat=true needs a nic with a static ipv4.address on a managed network to connect to; the instance has none'
+        : `${connect.host} is not one of the instance's static IPv4 addresses (${statics.map(([, nic]) => nic.address).join(', ')})`,
+    );
+  }
+  return { protocol: listen.protocol, listenAddress: listen.host, listenPorts: listen.ports, targetAddress: target.address, targetPorts: connect.ports, bridge: target.network };
 }
 
 const RELEASE_BUILD = 'native/build/Release/berth-proxy';
@@ -160,6 +204,7 @@ export function proxyArgs(berthDir: string, instance: string, device: string, pi
   if (proxy.uid !== undefined) args.push('--uid', String(proxy.uid));
   if (proxy.gid !== undefined) args.push('--gid', String(proxy.gid));
   if (proxy.mode !== undefined) args.push('--mode', `0${proxy.mode.toString(8)}`);
+  if (proxy.udpIdle !== undefined) args.push('--udp-idle', String(proxy.udpIdle));
   args.push('--report-fd', '3');
   return args;
 }
@@ -268,16 +313,25 @@ async function stopRunning(berthDir: string, proxy: RunningProxy): Promise<void>
   await unlink(pidFile).catch(() => undefined);
 }
 
-/** Stops the proxy of one device (SIGTERM, SIGKILL after 5 s). Resolves false if none was running. */
-export async function stopProxy(berthDir: string, instance: string, device: string): Promise<boolean> {
+/**
+ * Stops the proxy of one device: its berth-proxy (SIGTERM, SIGKILL after 5 s) or its forward's
+ * rules. Resolves false if neither was there.
+ */
+export async function stopProxy(berthDir: string, instance: string, device: string, nat?: NatBackend): Promise<boolean> {
   const proxy = (await runningProxies(berthDir, instance)).find((p) => p.device === device);
   if (proxy) await stopRunning(berthDir, proxy);
-  return proxy !== undefined;
+  const forward = (await installedForwards(berthDir, instance)).find((f) => f.device === device);
+  if (forward) await removeForward(nat ?? (await hostNatBackend()), berthDir, forward);
+  return proxy !== undefined || forward !== undefined;
 }
 
-/** Stops every proxy of an instance. */
-export async function stopProxies(berthDir: string, instance: string): Promise<void> {
+/** Stops every proxy of an instance, relays and forwards. */
+export async function stopProxies(berthDir: string, instance: string, nat?: NatBackend): Promise<void> {
   for (const proxy of await runningProxies(berthDir, instance)) await stopRunning(berthDir, proxy);
+  const forwards = await installedForwards(berthDir, instance);
+  if (forwards.length === 0) return;
+  const backend = nat ?? (await hostNatBackend());
+  for (const forward of forwards) await removeForward(backend, berthDir, forward);
 }
 
 export interface SyncProxiesOptions {
@@ -285,23 +339,32 @@ export interface SyncProxiesOptions {
   readonly instance: string;
   /** Host pid of the container's init. */
   readonly pid: number;
-  /** The proxy devices the instance should have, by device name. */
+  /** The proxy devices the instance should have, by device name (see proxyDeviceOf). */
   readonly devices: Readonly<Record<string, ProxyDevice>>;
   readonly helperPath?: string;
+  /** Where nat=true devices' rules go; the host's backend (nftables, else iptables) when unset. */
+  readonly nat?: NatBackend;
 }
 
 /**
- * Makes the running proxies of an instance match `devices`: stops those no longer wanted or
- * changed (different addresses, or another init), starts the missing ones. All or nothing: if a
- * start fails, what this call started is stopped and what it stopped is started again, then the
- * ProxyStartError is rethrown.
+ * Makes the proxies of an instance match `devices`: stops the relays and removes the forwards no
+ * longer wanted or changed (different addresses, another init, another nic address), then starts
+ * and installs the missing ones. A nat=true device's listen address must be one of the host's
+ * (a ValidationError naming the device otherwise). All or nothing: if a start fails, what this
+ * call started is stopped and what it stopped is started again, then the error is rethrown.
  */
 export async function syncProxies(options: SyncProxiesOptions): Promise<{ started: string[]; stopped: string[] }> {
   const { berthDir, instance, pid, devices } = options;
   const helperPath = locateProxyHelper(options.helperPath);
-  const wanted = new Map(Object.entries(devices).map(([device, proxy]) => [device, proxyArgs(berthDir, instance, device, pid, proxy)]));
+  const entries = Object.entries(devices);
+  const wanted = new Map(entries.filter(([, proxy]) => !proxy.nat).map(([device, proxy]) => [device, proxyArgs(berthDir, instance, device, pid, proxy)]));
+  const wantedForwards = new Map(entries.flatMap(([device, proxy]) => (proxy.nat ? [[device, proxy.nat] as const] : [])));
+  const installed = await installedForwards(berthDir, instance);
+  const nat = wantedForwards.size > 0 || installed.length > 0 ? (options.nat ?? (await hostNatBackend())) : undefined;
   const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
   const stopped: RunningProxy[] = [];
+  const removed: InstalledForward[] = [];
   const kept = new Set<string>();
   for (const running of await runningProxies(berthDir, instance)) {
     const args = wanted.get(running.device);
@@ -312,17 +375,35 @@ export async function syncProxies(options: SyncProxiesOptions): Promise<{ starte
     await stopRunning(berthDir, running);
     stopped.push(running);
   }
+  for (const forward of installed) {
+    const want = wantedForwards.get(forward.device);
+    if (want && JSON.stringify(want) === JSON.stringify(forward.forward) && (await nat!.forwardExists(forward.id))) {
+      kept.add(forward.device);
+      continue;
+    }
+    await removeForward(nat!, berthDir, forward);
+    removed.push(forward);
+  }
+
   const started: string[] = [];
+  const added: string[] = [];
   try {
     for (const [device, args] of wanted) {
       if (kept.has(device)) continue;
       await spawnProxy(helperPath, instance, device, args);
       started.push(device);
     }
+    for (const [device, forward] of wantedForwards) {
+      if (kept.has(device)) continue;
+      await assertHostAddress(`devices["${device}"]["listen"]`, forward.listenAddress);
+      await installForward(nat!, berthDir, instance, device, forward);
+      added.push(device);
+    }
   } catch (err) {
-    for (const device of started) await stopProxy(berthDir, instance, device).catch(() => undefined);
+    for (const device of [...started, ...added]) await stopProxy(berthDir, instance, device, nat).catch(() => undefined);
     for (const old of stopped) await spawnProxy(helperPath, instance, old.device, old.args).catch(() => undefined);
+    for (const old of removed) await installForward(nat!, berthDir, instance, old.device, old.forward).catch(() => undefined);
     throw err;
   }
-  return { started, stopped: stopped.map((p) => p.device) };
+  return { started: [...started, ...added], stopped: [...stopped.map((p) => p.device), ...removed.map((f) => f.device)] };
 }
