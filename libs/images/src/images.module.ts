@@ -4,11 +4,13 @@ import { CreateAliasHandler } from './commands/create-alias/create-alias.handler
 import { DeleteAliasHandler } from './commands/delete-alias/delete-alias.handler.js';
 import { DeleteImageHandler } from './commands/delete-image/delete-image.handler.js';
 import { ImportImageHandler } from './commands/import-image/import-image.handler.js';
+import { PublishImageHandler } from './commands/publish-image/publish-image.handler.js';
 import { RenameAliasHandler } from './commands/rename-alias/rename-alias.handler.js';
 import { UpdateAliasHandler } from './commands/update-alias/update-alias.handler.js';
 import { UpdateImageHandler } from './commands/update-image/update-image.handler.js';
 import { ImageLifecycleHandler } from './events/image-lifecycle.handler.js';
 import { ImageFileStore } from './infrastructure/image-files.js';
+import { ImageImporter } from './infrastructure/image-importer.js';
 import { ImageRepository } from './infrastructure/image.repository.js';
 import { ImageVolumes } from './infrastructure/image-volumes.js';
 import { GetAliasHandler } from './queries/get-alias/get-alias.handler.js';
@@ -22,7 +24,9 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     ImageRepository,
     ImageFileStore,
     ImageVolumes,
+    ImageImporter,
     ImportImageHandler,
+    PublishImageHandler,
     DeleteImageHandler,
     UpdateImageHandler,
     CreateAliasHandler,

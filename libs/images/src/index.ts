@@ -7,3 +7,5 @@ export { parseImageMetadata, type ImageMetadata, type ImageTemplate, type Templa
 export { DEFAULT_EXTRACTION_LIMITS, type ExtractionLimits } from './domain/extraction-limits.js';
 export * from './domain/image.errors.js';
 export * from './store.js';
+export { applyImageTemplates, type TemplateInstance, type TemplateReport } from './infrastructure/image-templates.js';
+export { packVolume, type PackVolumeRequest, type PackedVolume } from './infrastructure/pack-volume.js';

@@ -5,6 +5,7 @@ export { ImageVolumes } from './infrastructure/image-volumes.js';
 export type { ImageView, AliasView } from './domain/image-record.js';
 export * from './domain/image-store.errors.js';
 export { ImportImageCommand } from './commands/import-image/import-image.command.js';
+export { PublishImageCommand, type PublishSource } from './commands/publish-image/publish-image.command.js';
 export { DeleteImageCommand } from './commands/delete-image/delete-image.command.js';
 export { UpdateImageCommand } from './commands/update-image/update-image.command.js';
 export { CreateAliasCommand } from './commands/create-alias/create-alias.command.js';

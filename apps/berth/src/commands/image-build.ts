@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,7 +29,11 @@ export async function packImage(recipe: string, log: (line: string) => void): Pr
   const { stdout } = await run(script, [], { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60 * 1000 });
   const rootfs = stdout.trim().split('\n').pop()!;
   const name = basename(resolve(recipe));
-  const key = createHash('sha256').update(`${name}\0${rootfs}\0${await readFile(join(rootfs, 'etc', 'berth-recipe'), 'utf8').catch(() => '')}`).digest('hex').slice(0, 16);
+  const templates = await recipeTemplates(recipe);
+  const key = createHash('sha256')
+    .update(`${name}\0${rootfs}\0${await readFile(join(rootfs, 'etc', 'berth-recipe'), 'utf8').catch(() => '')}\0${templates?.fingerprint ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
   const tarball = join(CACHE, `${name}-${key}.tar`);
   if (existsSync(tarball)) return tarball;
   await mkdir(CACHE, { recursive: true, mode: 0o700 });
@@ -38,10 +42,11 @@ export async function packImage(recipe: string, log: (line: string) => void): Pr
     const [os, release] = name.split('-');
     await writeFile(
       join(work, 'metadata.yaml'),
-      `architecture: ${ARCH[arch()] ?? arch()}\ncreation_date: ${Math.floor(Date.now() / 1000)}\nproperties:\n  os: ${os}\n  release: "${release ?? ''}"\n  description: ${name} built by berth from ${recipe}\n`,
+      `architecture: ${ARCH[arch()] ?? arch()}\ncreation_date: ${Math.floor(Date.now() / 1000)}\nproperties:\n  os: ${os}\n  release: "${release ?? ''}"\n  description: ${name} built by berth from ${recipe}\n${templates?.section ?? ''}`,
     );
     log(`Packing ${rootfs} into ${tarball}`);
-    await run('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '-cf', join(work, 'image.tar'), '-C', work, 'metadata.yaml', '--transform', 's,^\\.,rootfs,S', '-C', rootfs, '.'], {
+    const templateFiles = templates ? ['-C', resolve(recipe), 'templates'] : [];
+    await run('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '-cf', join(work, 'image.tar'), '-C', work, 'metadata.yaml', ...templateFiles, '--transform', 's,^\\.,rootfs,S', '-C', rootfs, '.'], {
       maxBuffer: 64 * 1024 * 1024,
     });
     await rename(join(work, 'image.tar'), tarball);
@@ -49,6 +54,19 @@ export async function packImage(recipe: string, log: (line: string) => void): Pr
     await rm(work, { recursive: true, force: true });
   }
   return tarball;
+}
+
+/**
+ * A recipe's templates: `templates.yaml` (the `templates:` section of metadata.yaml, LXD's format)
+ * and the files it names under `templates/`; undefined for a recipe without them.
+ */
+async function recipeTemplates(recipe: string): Promise<{ section: string; fingerprint: string } | undefined> {
+  const yaml = await readFile(join(recipe, 'templates.yaml'), 'utf8').catch(() => undefined);
+  if (yaml === undefined) return undefined;
+  const lines = yaml.split('\n').filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+  const hash = createHash('sha256').update(yaml);
+  for (const file of (await readdir(join(recipe, 'templates'))).sort()) hash.update(`\0${file}\0`).update(await readFile(join(recipe, 'templates', file)));
+  return { section: `templates:\n${lines.map((line) => `  ${line}`).join('\n')}\n`, fingerprint: hash.digest('hex') };
 }
 
 export function registerImageBuildCommand(image: Command, cli: Cli): void {

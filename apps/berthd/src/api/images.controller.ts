@@ -15,10 +15,12 @@ import {
   ImportImageCommand,
   ListAliasesQuery,
   ListImagesQuery,
+  PublishImageCommand,
   RenameAliasCommand,
   UpdateAliasCommand,
   UpdateImageCommand,
 } from '#images';
+import { GetInstanceQuery, InstanceStateError } from '#instances';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
 import { body, fields, recursion } from '../http/params.js';
@@ -92,13 +94,22 @@ export class ImagesController {
     return sync(await this.queries.execute(new ListImagesQuery(recursion(r))));
   }
 
-  /** A raw or multipart upload; JSON bodies (remote sources, publishing) are not supported yet. */
+  /** A raw or multipart upload, or a JSON body whose source is an instance to publish (remote sources are not supported). */
   @Post()
   async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    if (/^application\/json/i.test(req.headers['content-type'] ?? '')) {
-      throw new ValidationError('source', 'creating an image from a source is not supported yet; upload the image file');
-    }
+    if (/^application\/json/i.test(req.headers['content-type'] ?? '')) return accepted(res, await this.publish(req.body));
     return accepted(res, await this.commands.execute(new ImportImageCommand(req)));
+  }
+
+  private async publish(raw: unknown): Promise<OperationView> {
+    const { source, ...rest } = fields(body(raw), ['source', 'aliases', 'properties', 'public', 'filename', 'auto_update', 'compression_algorithm', 'expires_at', 'profiles', 'format']);
+    if (typeof source !== 'object' || source === null || Array.isArray(source)) throw new ValidationError('source', 'must be an object like {"type": "instance", "name": "c1"}');
+    const { type, name } = source as Record<string, unknown>;
+    if (type !== 'instance' && type !== 'container') throw new ValidationError('source.type', 'only "instance" is supported; upload image files with a raw or multipart body');
+    if (typeof name !== 'string' || name === '') throw new ValidationError('source.name', 'must be an instance name');
+    const { instance } = await this.queries.execute(new GetInstanceQuery(name));
+    if (instance.status !== 'Stopped') throw new InstanceStateError(`Instance "${name}" is ${instance.status}: stop it before publishing it`);
+    return this.commands.execute(new PublishImageCommand({ name, architecture: instance.architecture, config: instance.expanded_config }, rest));
   }
 
   @Get(':fingerprint')

@@ -64,3 +64,8 @@ export class ImageExtractionFailedError extends DomainError {
     super(`Image extraction failed: ${syscall}(2) failed with ${errno} on ${JSON.stringify(path)}`, { syscall, errno, path });
   }
 }
+
+/** An instance cannot be published as it is (running, in the middle of an ownership shift, changing). */
+export class ImagePublishError extends DomainError {
+  readonly code = 'IMAGE.PUBLISH_REFUSED';
+}

@@ -95,6 +95,23 @@ export class ImageFileStore {
     return { dir, files: { kind: 'split', metadataPath, rootfsPath }, fingerprint: hash.digest('hex'), size };
   }
 
+  /**
+   * An image made here (a published instance): `write` creates the unified tarball at the path it
+   * is given and returns its sha256; on failure nothing of it is left.
+   */
+  async produce(write: (path: string) => Promise<{ fingerprint: string; size: number }>): Promise<ReceivedUpload> {
+    const dir = join(this.root, `.upload-${randomUUID()}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      const path = join(dir, 'image');
+      const { fingerprint, size } = await write(path);
+      return { dir, files: { kind: 'unified', path }, fingerprint, size };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
   /** Moves a received upload to its final names; the upload directory is removed. */
   async keep(upload: ReceivedUpload): Promise<void> {
     const sources = upload.files.kind === 'unified' ? [upload.files.path] : [upload.files.metadataPath, upload.files.rootfsPath];

@@ -7,7 +7,7 @@ export interface ImportOptions {
   public: boolean;
   filename: string;
   properties: Record<string, string>;
-  aliases: string[];
+  aliases: Array<{ name: string; description: string }>;
 }
 
 const one = (headers: IncomingHttpHeaders, name: string): string | undefined => {
@@ -27,5 +27,5 @@ export function parseImportHeaders(headers: IncomingHttpHeaders): ImportOptions 
   const aliasHeader = one(headers, 'x-lxd-aliases');
   const aliases = aliasHeader ? aliasHeader.split(',').map((a, i) => validateAliasName(`X-LXD-aliases[${i}]`, decodeURIComponent(a.trim()))) : [];
   if (new Set(aliases).size !== aliases.length) throw new ValidationError('X-LXD-aliases', 'lists an alias twice');
-  return { expectedFingerprint: fingerprint, public: pub === 'true' || pub === '1', filename, properties, aliases };
+  return { expectedFingerprint: fingerprint, public: pub === 'true' || pub === '1', filename, properties, aliases: aliases.map((name) => ({ name, description: '' })) };
 }
