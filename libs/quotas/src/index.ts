@@ -3,6 +3,7 @@ export { parseBytes } from './domain/bytes.js';
 export { readHostCapacity, parseCpuList, type HostCapacity } from './domain/host.js';
 export { allocateCpus } from './domain/cpu-allocation.js';
 export { cgroupV1Writes, cgroupV2Writes, cpuShares, sharesToWeight, type CgroupWrite } from './domain/cgroup-settings.js';
+export { readCgroupUsage, readOomKills, type CgroupUsage, type CgroupLocation } from './infrastructure/cgroup-usage.js';
 export { applyCgroupWrites, CgroupWriteError, type CgroupTarget, type AppliedSetting } from './infrastructure/cgroup-writer.js';
 export { QuotaRecord } from './infrastructure/quota.entity.js';
 export { QuotaRows } from './infrastructure/quota.repository.js';

@@ -76,6 +76,13 @@ export interface ContainerSpec {
    * here), whether berthd runs or not.
    */
   limits?: CgroupLimit[];
+  /**
+   * The mount point of a running lxcfs (e.g. /var/lib/lxcfs): its proc files (cpuinfo,
+   * diskstats, loadavg, meminfo, stat, swaps, uptime) and sys/devices/system/cpu/online are
+   * bound over the container's, so that free, uptime and top inside show the container's
+   * limits. A file lxcfs does not provide is left alone; a bind the kernel refuses fails the start.
+   */
+  lxcfs?: string;
   /** Resolve only once systemd reported READY=1 (default true). */
   waitReady?: boolean;
   /** How long to wait for READY=1 before failing (default 60 s). */
@@ -105,6 +112,8 @@ export interface ContainerState {
   reboots: number;
   /** How the previous init ended: `reboot`, `poweroff`, `exited:N`, `killed:SIG`, or empty. */
   lastExit: string;
+  /** Whether lxcfs' files are bound over the container's /proc and /sys ones. */
+  lxcfs: boolean;
 }
 
 export interface StopOptions {
@@ -207,14 +216,16 @@ const processWarnings: RuntimeLogger = {
 
 const NAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-interface RawState extends Omit<ContainerState, 'startedAt'> {
+interface RawState extends Omit<ContainerState, 'startedAt' | 'lxcfs'> {
   ok: true;
   startedAt: number;
+  /** Absent from monitors started before lxcfs support. */
+  lxcfs?: boolean;
 }
 
 function toState(raw: RawState): ContainerState {
-  const { ok: _ok, startedAt, ...rest } = raw;
-  return { ...rest, startedAt: new Date(startedAt) };
+  const { ok: _ok, startedAt, lxcfs, ...rest } = raw;
+  return { ...rest, startedAt: new Date(startedAt), lxcfs: lxcfs ?? false };
 }
 
 function stopped(name: string): ContainerState {
@@ -232,6 +243,7 @@ function stopped(name: string): ContainerState {
     status: '',
     reboots: 0,
     lastExit: '',
+    lxcfs: false,
   };
 }
 
@@ -334,6 +346,10 @@ export class Runtime {
     ];
     if (spec.hostname) args.push('--hostname', spec.hostname);
     if (spec.cgroup2Only) args.push('--cgroup2-only');
+    if (spec.lxcfs !== undefined) {
+      if (!path.isAbsolute(spec.lxcfs)) throw new InvalidContainerSpecError('lxcfs', 'must be an absolute path');
+      args.push('--lxcfs', spec.lxcfs);
+    }
     for (const limit of limits) args.push('--limit', limit);
     const monitor = spawn(monitorBinary(this.nativeDir), args, {
       detached: true,

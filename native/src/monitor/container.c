@@ -262,6 +262,74 @@ out:
 	return rc;
 }
 
+/*
+ * Binds lxcfs' view of one file (host path lxcfs/rel) over the same file beneath `dirfd` (the
+ * container's fresh procfs or sysfs, where no symlink is followed). A file this lxcfs does not
+ * provide is skipped; anything else it answers with fails the start.
+ */
+static int bind_lxcfs_file(const char *lxcfs, int dirfd, const char *prefix, const char *name)
+{
+	char host[PATH_MAX];
+	int n = snprintf(host, sizeof(host), "%s/%s/%s", lxcfs, prefix, name);
+	if (n < 0 || (size_t)n >= sizeof(host))
+		return fail("open_tree", ENAMETOOLONG, "%s/%s/%s", lxcfs, prefix, name);
+	int tree = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (tree < 0)
+		return errno == ENOENT ? 0 : fail("open_tree", errno, "%s", host);
+	int rc = -1, target = -1;
+	struct stat st;
+	if (fstat(tree, &st) < 0) {
+		fail("fstat", errno, "%s", host);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail("fstat", EPERM, "%s is not a regular file", host);
+		goto out;
+	}
+	target = open_beneath(dirfd, name, O_NOFOLLOW);
+	if (target < 0) {
+		rc = errno == ENOENT ? 0 : fail("openat2", errno, "/%s/%s", prefix, name);
+		goto out;
+	}
+	rc = attach(tree, target, host);
+out:
+	if (target >= 0)
+		close(target);
+	close(tree);
+	return rc;
+}
+
+/*
+ * lxcfs (a FUSE filesystem on the host) answers reads of its proc files with the values of the
+ * reader's cgroup: bound over the container's, free, uptime and top inside show its limits. The
+ * host mount is reachable here, before pivot_root; lxcfs must run with allow_other (its default).
+ */
+static int bind_lxcfs(int root, const char *lxcfs)
+{
+	static const char *const proc_files[] = { "cpuinfo", "diskstats", "loadavg", "meminfo", "stat", "swaps", "uptime" };
+	int rc = -1, proc = -1, cpu = -1;
+	proc = open_in_root(root, "proc", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (proc < 0) {
+		fail("openat2", errno, "/proc");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(proc_files) / sizeof(*proc_files); i++)
+		if (bind_lxcfs_file(lxcfs, proc, "proc", proc_files[i]) < 0)
+			goto out;
+	cpu = open_in_root(root, "sys/devices/system/cpu", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (cpu < 0) {
+		fail("openat2", errno, "/sys/devices/system/cpu");
+		goto out;
+	}
+	rc = bind_lxcfs_file(lxcfs, cpu, "sys/devices/system/cpu", "online");
+out:
+	if (cpu >= 0)
+		close(cpu);
+	if (proc >= 0)
+		close(proc);
+	return rc;
+}
+
 static int setup_dev(int root, int console)
 {
 	static const unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
@@ -342,7 +410,8 @@ out:
 	return rc;
 }
 
-static int setup_rootfs(int root, int console)
+/* The API filesystems, by descriptor beneath the rootfs; lxcfs (a host path, or "") over /proc and /sys files. */
+static int setup_rootfs(int root, int console, const char *lxcfs)
 {
 	static const char *const top[] = { "proc", "sys", "dev", "run", "tmp" };
 	for (size_t i = 0; i < sizeof(top) / sizeof(*top); i++) {
@@ -356,6 +425,8 @@ static int setup_rootfs(int root, int console)
 		return -1;
 	/* sysfs read-only: systemd takes that as "no udev here" (CONTAINER_INTERFACE.md). */
 	if (mount_fs(root, "sys", "sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) < 0)
+		return -1;
+	if (lxcfs[0] != '\0' && bind_lxcfs(root, lxcfs) < 0)
 		return -1;
 	/* The cgroup2 view of the container's own (delegated) subtree, through its cgroup namespace. */
 	if (mount_fs(root, "sys/fs/cgroup", "cgroup2", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) < 0)
@@ -479,7 +550,7 @@ static __attribute__((noreturn)) void child_main(const struct spec *spec, int sy
 		fail("move_mount", errno, "attach the rootfs"), child_abort(sync);
 	int root = tree;
 	/* proc and sysfs need a fully visible instance in this mount namespace: before pivot_root. */
-	if (setup_rootfs(root, console) < 0)
+	if (setup_rootfs(root, console, spec->lxcfs) < 0)
 		child_abort(sync);
 	if (fchdir(root) < 0)
 		fail("fchdir", errno, "rootfs"), child_abort(sync);

@@ -124,10 +124,10 @@ static void state_json(char *out, size_t len)
 	snprintf(out, len,
 		 "{\"ok\":true,\"name\":%s,\"state\":\"%s\",\"pid\":%d,\"monitorPid\":%d,\"cgroup\":%s,"
 		 "\"cgroupLayout\":\"%s\",\"readyMs\":%s,\"startedAt\":%llu,\"status\":%s,\"reboots\":%u,"
-		 "\"lastExit\":%s,\"idBase\":%u,\"idCount\":%u,\"idmapMode\":\"%s\",\"monitorCgroup\":%s}",
+		 "\"lastExit\":%s,\"idBase\":%u,\"idCount\":%u,\"idmapMode\":\"%s\",\"monitorCgroup\":%s,\"lxcfs\":%s}",
 		 name, state_names[m.state], (int)m.init.pid, (int)getpid(), cgroup, m.cg.pure_v2 ? "unified" : "hybrid",
 		 ready, (unsigned long long)m.started_wall, status, m.reboots, last_exit, (unsigned)m.spec.id_base,
-		 m.spec.id_count, idmap_mode_names[m.init.idmap], monitor_cgroup);
+		 m.spec.id_count, idmap_mode_names[m.init.idmap], monitor_cgroup, m.spec.lxcfs[0] != '\0' ? "true" : "false");
 }
 
 static void write_state_file(void)
@@ -572,7 +572,7 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		{ "uuid", required_argument, NULL, 'u' },      { "id-base", required_argument, NULL, 'i' },
 		{ "id-count", required_argument, NULL, 'c' },  { "report-fd", required_argument, NULL, 'f' },
 		{ "cgroup2-only", no_argument, NULL, '2' },    { "limit", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+		{ "lxcfs", required_argument, NULL, 'x' },     { NULL, 0, NULL, 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -586,6 +586,11 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		case 'c': m.spec.id_count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'f': *report_fd = atoi(optarg); break;
 		case '2': m.cgroup2_only = true; break;
+		case 'x':
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(m.spec.lxcfs))
+				return fail("getopt", EINVAL, "--lxcfs must be an absolute path");
+			snprintf(m.spec.lxcfs, sizeof(m.spec.lxcfs), "%s", optarg);
+			break;
 		case 'l':
 			if (limits_add(&m.limits, optarg) < 0)
 				return -1;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ServerInfo } from '../api.js';
-import { renderServerSummary } from './info.js';
+import type { Instance, ServerInfo } from '../api.js';
+import { renderInstanceInfo, renderResources, renderServerSummary, type InstanceStateDetails } from './info.js';
 
 const info: ServerInfo = {
   api_extensions: ['a', 'b'],
@@ -63,5 +63,117 @@ describe('renderServerSummary', () => {
       renderServerSummary({ api_extensions: [], api_status: 'stable', api_version: '1.0', auth: 'trusted', public: false }),
       ['API:            1.0 (stable)', 'Auth:           trusted', 'API extensions: 0'].join('\n'),
     );
+  });
+});
+
+const instance: Instance = {
+  name: 'lim',
+  description: '',
+  status: 'Ready',
+  status_code: 103,
+  type: 'container',
+  architecture: 'x86_64',
+  ephemeral: false,
+  stateful: false,
+  profiles: ['default'],
+  config: {},
+  devices: {},
+  expanded_config: {},
+  expanded_devices: {},
+  created_at: '2024-05-01T10:00:00Z',
+  last_used_at: '2024-05-01T10:05:00Z',
+};
+
+describe('renderInstanceInfo', () => {
+  it("shows a running instance's limits, lxcfs, usage and addresses", () => {
+    const state: InstanceStateDetails = {
+      status: 'Ready',
+      status_code: 103,
+      pid: 4242,
+      processes: 12,
+      network: { eth0: { type: 'broadcast', addresses: [{ family: 'inet', address: '10.0.3.5', netmask: '24', scope: 'global' }] } },
+      memory: { usage: 41943040, usage_peak: 134217728, swap_usage: 0 },
+      cpu: { usage: 3_600_000_000 },
+      io: { read_bytes: 4096, written_bytes: 1048576 },
+      oom_kills: 1,
+      limits: { memory: 134217728, memory_soft: null, swap: 0, cpus: '0', cpu_allowance: { quota_us: 25000, period_us: 100000 }, cpu_weight: 1024, processes: 50 },
+      ready_ms: 2345,
+      lxcfs: false,
+    };
+    assert.equal(
+      renderInstanceInfo(instance, state),
+      [
+        'Name: lim',
+        'Status: READY',
+        'Type: container',
+        'Architecture: x86_64',
+        'PID: 4242',
+        'Created: 2024/05/01 10:00 UTC',
+        'Last Used: 2024/05/01 10:05 UTC',
+        'Ready: 2.35s after start',
+        'lxcfs: inactive',
+        '',
+        'Limits:',
+        '  Memory: 128.00MiB (hard)',
+        '  Swap: none',
+        '  CPUs: 0',
+        '  CPU allowance: 25ms/100ms',
+        '  CPU weight: 1024',
+        '  Processes: 50',
+        '',
+        'Resources:',
+        '  Processes: 12',
+        '  CPU usage:',
+        '    CPU usage (in seconds): 3',
+        '  Memory usage:',
+        '    Memory (current): 40.00MiB',
+        '    Memory (peak): 128.00MiB',
+        '  OOM kills: 1',
+        '  Disk I/O:',
+        '    Read: 4.00KiB',
+        '    Written: 1.00MiB',
+        '  Network usage:',
+        '    eth0:',
+        '      Type: broadcast',
+        '      IP address: 10.0.3.5/24 (global)',
+      ].join('\n'),
+    );
+  });
+
+  it('shows a stopped instance without usage', () => {
+    const text = renderInstanceInfo(instance, { status: 'Stopped', status_code: 102, pid: 0, processes: 0, network: null, lxcfs: false });
+    assert.equal(text, ['Name: lim', 'Status: STOPPED', 'Type: container', 'Architecture: x86_64', 'Created: 2024/05/01 10:00 UTC', 'Last Used: 2024/05/01 10:05 UTC'].join('\n'));
+  });
+
+  it('says lxcfs is active and limits are absent when the cgroup has none', () => {
+    const text = renderInstanceInfo(instance, {
+      status: 'Running',
+      status_code: 103,
+      pid: 7,
+      processes: 1,
+      network: null,
+      lxcfs: true,
+      ready_ms: null,
+      limits: { memory: null, memory_soft: null, swap: null, cpus: '0-3', cpu_allowance: null, cpu_weight: 1024, processes: null },
+    });
+    assert.match(text, /^lxcfs: active$/m);
+    assert.match(text, /^Ready: not yet$/m);
+    assert.match(text, /^ {2}Memory: unlimited$/m);
+    assert.match(text, /^ {2}CPU allowance: unlimited$/m);
+    assert.match(text, /^ {2}Processes: unlimited$/m);
+  });
+});
+
+describe('renderResources', () => {
+  it("prints the host's capacity beside the commitments and the admission setting", () => {
+    const text = renderResources({
+      cpu: { architecture: 'x86_64', total: 4, online: '0,1,2,3' },
+      memory: { total: 8 * 1024 ** 3, used: 2 * 1024 ** 3 },
+      committed: { instances: 3, memory_bytes: 1024 ** 3, unlimited_memory_instances: 1, cpus: 2, cpu_quota: 0.25, processes: 50 },
+      admission: { memory_overcommit: 1.5, memory_allowed: 12 * 1024 ** 3 },
+    });
+    assert.match(text, /^ {2}CPUs: 4 \(online: 0,1,2,3\)$/m);
+    assert.match(text, /^ {2}Committed: 1\.00GiB \(1 of 3 instances without a limit\)$/m);
+    assert.match(text, /^ {2}Admission: at most 12\.00GiB \(overcommit 1\.5\)$/m);
   });
 });

@@ -3,7 +3,7 @@ import { EventBus, EventPublisher, EventsHandler, type IEventHandler } from '@ne
 import { BusyError, LOGGER, NotFoundError, type Logger } from '#core';
 import type { ContainerState } from '#runtime';
 import type { Instance } from '../domain/instance.js';
-import { InstanceReadyEvent, InstanceRestartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
+import { InstanceOomEvent, InstanceReadyEvent, InstanceRestartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
 import { ContainerHost } from './container-host.js';
 import { InstanceRepository } from './instance.repository.js';
 
@@ -12,6 +12,12 @@ const INTERVAL_MS = 10_000;
 const SETTLE_MS = 100;
 /** When an operation holds the instance's lock, how soon to look again. */
 const BUSY_RETRY_MS = 1_000;
+/**
+ * How often the OOM counters of running containers are read: one small cgroup file each, the same
+ * on v1 and v2 (an eventfd through v1's cgroup.event_control would be instant, but v1 only, and
+ * it would need the monitor to relay it while berthd may be down).
+ */
+const OOM_POLL_MS = 2_000;
 
 /** A container whose init runs: one a nic can be plugged into (not one that is stopping). */
 const live = (state: ContainerState) => state.state === 'Running' || state.state === 'Ready';
@@ -24,13 +30,21 @@ const live = (state: ContainerState) => state.state === 'Running' || state.state
  * A reboot from inside (`systemctl reboot`) makes the monitor start a new init, in a new network
  * namespace and cgroup: the instance's nics are plugged into it, its proxies restarted, its limits
  * applied again, and `instance-restarted` is published. A reboot while berthd was down is caught
- * up with when the container is adopted.
+ * up with when the container is adopted. An OOM kill inside a running container (its memory limit
+ * reached) is published as `instance-oom` within a couple of seconds; kills that happened while
+ * berthd was down are not announced when it adopts the container, only counted in its state.
  */
 @Injectable()
 @EventsHandler(InstanceReadyEvent, InstanceStoppedEvent)
 export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown, IEventHandler<InstanceReadyEvent | InstanceStoppedEvent> {
   private timer?: NodeJS.Timeout;
+  private oomTimer?: NodeJS.Timeout;
+  private pollingOoms = false;
   private closed = false;
+  /** Per running instance, the OOM kills already counted in its current cgroup. */
+  private readonly ooms = new Map<string, { cgroup: string; kills: number }>();
+  /** Instances started by this daemon since their last OOM look: every kill in their cgroup is new. */
+  private readonly fresh = new Set<string>();
   /** The runtime directories watched, one per running instance: how to stop each watch. */
   private readonly watches = new Map<string, () => void>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
@@ -49,18 +63,24 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     await this.reconcile().catch((err) => this.log.error({ err: (err as Error).message }, 'reconciling instances at start failed'));
     this.timer = setInterval(() => void this.reconcile().catch((err) => this.log.warn({ err: (err as Error).message }, 'reconciling instances failed')), INTERVAL_MS);
     this.timer.unref();
+    this.oomTimer = setInterval(() => void this.pollOoms(), OOM_POLL_MS);
+    this.oomTimer.unref();
   }
 
   onApplicationShutdown(): void {
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.oomTimer);
     for (const name of [...this.watches.keys(), ...this.pending.keys()]) this.forget(name);
   }
 
   /** A container started through the API is watched from its READY=1; a stopped one no longer. */
   handle(event: InstanceReadyEvent | InstanceStoppedEvent): void {
-    if (event instanceof InstanceReadyEvent) this.watch(event.name);
-    else this.forget(event.name);
+    if (event instanceof InstanceReadyEvent) {
+      this.ooms.delete(event.name);
+      this.fresh.add(event.name);
+      this.watch(event.name);
+    } else this.forget(event.name);
   }
 
   async reconcile(): Promise<void> {
@@ -146,6 +166,36 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     clearTimeout(this.pending.get(name));
     this.pending.delete(name);
     this.announced.delete(name);
+    this.ooms.delete(name);
+    this.fresh.delete(name);
+  }
+
+  /** Publishes `instance-oom` for the running instances whose cgroup counts new OOM kills. */
+  private async pollOoms(): Promise<void> {
+    if (this.closed || this.pollingOoms) return;
+    this.pollingOoms = true;
+    try {
+      for (const name of [...this.watches.keys()]) {
+        await this.checkOoms(name).catch((err) => this.log.warn({ instance: name, err: (err as Error).message }, 'reading OOM kills failed'));
+      }
+    } finally {
+      this.pollingOoms = false;
+    }
+  }
+
+  private async checkOoms(name: string): Promise<void> {
+    const state = await this.host.state(name);
+    if (!live(state) || !this.watches.has(name)) return;
+    const kills = await this.host.oomKills(state);
+    const seen = this.ooms.get(name);
+    // A reboot from inside gives a new cgroup, whose counter starts at 0; a container adopted at
+    // daemon start counts only the kills from now on.
+    const before = seen?.cgroup === state.cgroup ? seen.kills : seen || this.fresh.has(name) ? 0 : kills;
+    this.fresh.delete(name);
+    this.ooms.set(name, { cgroup: state.cgroup, kills });
+    if (kills <= before) return;
+    this.log.warn({ instance: name, killed: kills - before, total: kills }, 'processes were OOM-killed inside the container (its memory limit was reached)');
+    this.events.publish(new InstanceOomEvent(name, kills - before, kills));
   }
 
   private schedule(name: string, delayMs: number): void {

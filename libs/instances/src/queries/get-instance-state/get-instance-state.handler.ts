@@ -12,6 +12,7 @@ export async function liveState(instance: Instance, host: ContainerHost): Promis
   const state = await host.state(instance.name);
   if (state.state === 'Stopped') return stoppedState('Stopped');
   const usage = await host.usage(state);
+  const l = usage.limits;
   const status = instance.snapshot.status === 'Frozen' ? 'Frozen' : state.state === 'Ready' ? 'Ready' : 'Running';
   return {
     status,
@@ -22,6 +23,19 @@ export async function liveState(instance: Instance, host: ContainerHost): Promis
     pid: state.pid,
     processes: usage.processes,
     cpu: { usage: usage.cpuNs },
+    io: { read_bytes: usage.io.readBytes, written_bytes: usage.io.writtenBytes },
+    oom_kills: usage.oomKills,
+    limits: {
+      memory: l.memory,
+      memory_soft: l.memorySoft,
+      swap: l.swap,
+      cpus: l.cpus,
+      cpu_allowance: l.cpuQuota && { quota_us: l.cpuQuota.quotaUs, period_us: l.cpuQuota.periodUs },
+      cpu_weight: l.cpuWeight,
+      processes: l.processes,
+    },
+    ready_ms: state.readyMs,
+    lxcfs: state.lxcfs,
   };
 }
 
