@@ -12,6 +12,8 @@ import { registerOperationCommands } from './commands/operation.js';
 import { registerProfileCommands } from './commands/profile.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerFileCommands } from './commands/file.js';
+import { registerPublishCommand } from './commands/publish.js';
 
 function packageVersion(): string {
   // dist/apps/berth/src/program.js and apps/berth/src/program.ts are both four levels down.
@@ -37,5 +39,7 @@ export function buildProgram(cli: Cli): Command {
   registerOperationCommands(program, cli);
   registerMonitorCommand(program, cli);
   registerMigrateCommands(program, cli);
+  registerFileCommands(program, cli);
+  registerPublishCommand(program, cli);
   return program;
 }

@@ -10,6 +10,8 @@ import { ProfilesModule } from '#profiles';
 import { ServerModule } from '#server';
 import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
+import { InstanceFilesController } from './api/instance-files.controller.js';
+import { StorageVolumesController } from './api/storage-volumes.controller.js';
 import { MigrationsController } from './api/migrations.controller.js';
 import { NetworksController } from './api/networks.controller.js';
 import { OperationsController } from './api/operations.controller.js';
@@ -44,7 +46,7 @@ export class AppModule {
         NetworkModule,
         MigrateModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
     };
   }

@@ -9,11 +9,12 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { LoggerService } from '@nestjs/common';
 import { ConfigError, createLogger, Database, loadConfig, type Logger } from '#core';
-import { EventHub } from '#operations';
+import { EventHub, WebsocketOperations } from '#operations';
 import { migrations } from '../../../migrations/index.js';
 import { AppModule } from './app.module.js';
 import { entities } from './entities.js';
 import { EventsGateway } from './events/events.gateway.js';
+import { OperationWebsocketGateway } from './events/operation-websocket.gateway.js';
 import { LxdErrorFilter, toErrorResponse } from './http/error.filter.js';
 import { jsonBody } from './http/json-body.js';
 import { requestContext } from './http/request-context.js';
@@ -59,6 +60,7 @@ async function main() {
   const database = await Database.open(config, log, entities, migrations);
   let app: NestExpressApplication;
   let events: EventsGateway;
+  let sessions: OperationWebsocketGateway;
   try {
     const [{ server_version: pgVersion }] = (await database.dataSource.query('SHOW server_version')) as Array<{ server_version: string }>;
     const serverInfo = new ServerInfo({ version: VERSION, database: { type: 'postgres', embedded: database.embedded !== undefined, version: pgVersion } });
@@ -77,7 +79,8 @@ async function main() {
       res.status(status).json(body);
     });
     events = new EventsGateway(hub, log.child({ component: 'events' }));
-    events.attach(app.getHttpServer() as Server);
+    sessions = new OperationWebsocketGateway(app.get(WebsocketOperations));
+    events.attach(app.getHttpServer() as Server, [sessions]);
     await app.listen(socketPath);
     await chmod(socketPath, 0o660);
     log.info({ socket: socketPath, database: database.embedded ? 'embedded' : 'external', version: VERSION }, 'berthd ready');
@@ -92,6 +95,7 @@ async function main() {
     stopping = true;
     log.info({ signal }, 'stopping (containers keep running)');
     events.close();
+    sessions.close();
     await app.close();
     await database.close();
     await unlink(socketPath).catch(() => undefined);

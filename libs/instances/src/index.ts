@@ -16,3 +16,8 @@ export { GetResourcesQuery, type ResourcesView } from './queries/get-resources/g
 export { ChangeInstanceStateCommand } from './commands/change-instance-state/change-instance-state.command.js';
 export { ExecInInstanceCommand } from './commands/exec-in-instance/exec-in-instance.command.js';
 export { ExecLogs } from './infrastructure/exec-logs.js';
+export { GetInstanceFileQuery, PushInstanceFileCommand, DeleteInstanceFileCommand, type GuestEntry, type PushSpec } from './commands/files/instance-files.messages.js';
+export { OrphanVolumes, type OrphanVolume, type PoolVolume } from './infrastructure/orphan-volumes.js';
+export { ConsoleLogs } from './infrastructure/exec-logs.js';
+export { AttachConsoleCommand } from './commands/attach-console/attach-console.command.js';
+export { ClearConsoleLogCommand } from './commands/attach-console/clear-console-log.command.js';

@@ -9,10 +9,16 @@ import { CreateInstanceHandler } from './commands/create-instance/create-instanc
 import { DeleteInstanceHandler } from './commands/delete-instance/delete-instance.handler.js';
 import { RenameInstanceHandler } from './commands/rename-instance/rename-instance.handler.js';
 import { UpdateInstanceHandler } from './commands/update-instance/update-instance.handler.js';
+import { DeleteInstanceFileHandler, GetInstanceFileHandler, PushInstanceFileHandler } from './commands/files/instance-files.handlers.js';
+import { InstanceRoots } from './commands/files/instance-root.js';
+import { Autostart } from './infrastructure/autostart.js';
+import { OrphanVolumes } from './infrastructure/orphan-volumes.js';
 import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js';
 import { Admission } from './infrastructure/admission.js';
 import { ContainerHost } from './infrastructure/container-host.js';
-import { ExecLogs } from './infrastructure/exec-logs.js';
+import { ConsoleLogs, ExecLogs } from './infrastructure/exec-logs.js';
+import { AttachConsoleHandler } from './commands/attach-console/attach-console.handler.js';
+import { ClearConsoleLogHandler } from './commands/attach-console/clear-console-log.handler.js';
 import { Reconciler } from './infrastructure/reconciler.js';
 import { ImageResolver } from './infrastructure/image-resolver.js';
 import { InstanceRepository } from './infrastructure/instance.repository.js';
@@ -24,7 +30,7 @@ import { ListInstancesHandler } from './queries/list-instances/list-instances.ha
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 
 @Module({
-  exports: [ExecLogs],
+  exports: [ExecLogs, ConsoleLogs, OrphanVolumes],
   imports: [QuotasModule, ServerModule, StorageModule, NetworkModule],
   providers: [
     InstanceRepository,
@@ -37,6 +43,9 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     ExecLogs,
     Reconciler,
     ExecInInstanceHandler,
+    ConsoleLogs,
+    AttachConsoleHandler,
+    ClearConsoleLogHandler,
     UpdateInstanceHandler,
     RenameInstanceHandler,
     DeleteInstanceHandler,
@@ -46,6 +55,12 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     GetInstanceStateHandler,
     ListProfileUsersHandler,
     InstanceLifecycleHandler,
+    InstanceRoots,
+    GetInstanceFileHandler,
+    PushInstanceFileHandler,
+    DeleteInstanceFileHandler,
+    Autostart,
+    OrphanVolumes,
   ],
 })
 export class InstancesModule {}

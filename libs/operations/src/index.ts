@@ -8,3 +8,4 @@ export { ListOperationsQuery, type OperationsByStatus } from './queries/list-ope
 export { GetOperationQuery } from './queries/get-operation/get-operation.query.js';
 export { WaitOperationQuery } from './queries/wait-operation/wait-operation.query.js';
 export { CancelOperationCommand } from './commands/cancel-operation/cancel-operation.command.js';
+export { WebsocketOperations, type SessionSockets, type StartWebsocketOperation } from './websocket-operations.js';

@@ -5,6 +5,7 @@ import { BERTH_CONFIG, DATABASE, LOGGER, type BerthConfig, type Database, type L
 import { CancelOperationHandler } from './commands/cancel-operation/cancel-operation.handler.js';
 import { EventHub } from './events/event-hub.js';
 import { OperationRunner } from './operation-runner.js';
+import { WebsocketOperations } from './websocket-operations.js';
 import { GetOperationHandler } from './queries/get-operation/get-operation.handler.js';
 import { ListOperationsHandler } from './queries/list-operations/list-operations.handler.js';
 import { WaitOperationHandler } from './queries/wait-operation/wait-operation.handler.js';
@@ -26,12 +27,13 @@ export class OperationsModule implements OnApplicationBootstrap, OnApplicationSh
           useFactory: (db: Database, events: EventHub, config: BerthConfig, log: Logger) =>
             new OperationRunner(db.dataSource, events, { owner: `${hostname()}:${config.BERTH_DIR}`, bootId: randomUUID() }, log.child({ component: 'operations' })),
         },
+        { provide: WebsocketOperations, inject: [OperationRunner], useFactory: (runner: OperationRunner) => new WebsocketOperations(runner) },
         ListOperationsHandler,
         GetOperationHandler,
         WaitOperationHandler,
         CancelOperationHandler,
       ],
-      exports: [EventHub, OperationRunner],
+      exports: [EventHub, OperationRunner, WebsocketOperations],
     };
   }
 

@@ -37,6 +37,20 @@ export interface BerthNative {
   rootMkdir(root: string, path: string, options?: NativeOwnership): Promise<void>;
   /** Removes the final component itself (rmdir with `directory`). */
   rootUnlink(root: string, path: string, directory?: boolean): Promise<void>;
+  /**
+   * A descriptor (O_CLOEXEC, owned by the caller, who closes it) for streaming: `read` a regular
+   * file (symlinks followed in root; anything else refused unopened), `append` to one (created
+   * 0600 when missing), or a new 0600 `temp` file in the parent directory of `path`, to be
+   * renamed over it. `path` is where the descriptor's file is (the temporary one's for `temp`);
+   * `stat` is its fstat, or the parent directory's for `temp`.
+   */
+  rootOpen(root: string, path: string, how: 'read' | 'append' | 'temp'): Promise<NativeOpenFile>;
+}
+
+export interface NativeOpenFile {
+  fd: number;
+  path: string;
+  stat: NativeStat;
 }
 
 export interface NativeStat {

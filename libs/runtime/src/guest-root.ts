@@ -1,4 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 
 import type { BerthNative, NativeDirent, NativeOwnership, NativeStat } from './berth-native.js';
 import { InvalidContainerSpecError, NativeCallError } from './errors.js';
@@ -21,6 +25,11 @@ export type GuestDirent = NativeDirent;
 
 /** Owner and mode of a written file or a new directory; see `GuestRoot.writeFile`. */
 export type GuestOwnership = NativeOwnership;
+
+const fchown = promisify(fs.fchown);
+const fchmod = promisify(fs.fchmod);
+const fsync = promisify(fs.fsync);
+const close = promisify(fs.close);
 
 const S_IFMT = 0o170000;
 const TYPES: Record<number, GuestStat['type']> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink' };
@@ -116,6 +125,64 @@ export class GuestRoot {
   writeFile(guestPath: string, data: string | Buffer, options: GuestOwnership = {}): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     return this.call(guestPath, () => this.native.rootWriteFile(this.root, guestPath, bytes, options));
+  }
+
+  /**
+   * Streams a regular file's content (symlinks followed inside the root; anything else is refused
+   * unopened), with its `stat` at opening. The stream owns the descriptor and closes it at its end
+   * or when destroyed.
+   */
+  async openRead(guestPath: string): Promise<{ stream: Readable; stat: GuestStat }> {
+    const opened = await this.call(guestPath, () => this.native.rootOpen(this.root, guestPath, 'read'));
+    return { stream: fs.createReadStream('', { fd: opened.fd, autoClose: true }), stat: toStat(opened.stat) };
+  }
+
+  /**
+   * `writeFile` from a stream, never holding more than a chunk: replaces the file atomically (a
+   * temporary file renamed over it; a symlink there is replaced, never written through), or with
+   * `append` adds to the file `guestPath` leads to (symlinks followed inside the root; created when
+   * missing). Owner and mode are those given, else the existing regular file's, else 0644 and the
+   * directory's owner. On failure a temporary file is removed and the old file is left as it was.
+   */
+  async writeStream(guestPath: string, source: Readable, options: GuestOwnership & { append?: boolean } = {}): Promise<void> {
+    const { append, ...given } = options;
+    const existing = append ? await this.statIfExists(guestPath) : await this.lstatIfExists(guestPath);
+    if (existing?.type === 'directory') {
+      throw new NativeCallError(`${guestPath} is a directory (in ${this.root})`, 'open', 21, 'EISDIR');
+    }
+    const opened = await this.call(guestPath, () => this.native.rootOpen(this.root, guestPath, append ? 'append' : 'temp'));
+    const previous = existing?.type === 'file' ? existing : null;
+    const dir = append && !previous ? await this.lstat(path.posix.dirname(path.posix.resolve('/', guestPath))).catch(() => null) : null;
+    const owner = {
+      uid: given.uid ?? previous?.uid ?? (append ? dir?.uid : opened.stat.uid) ?? 0,
+      gid: given.gid ?? previous?.gid ?? (append ? dir?.gid : opened.stat.gid) ?? 0,
+      mode: given.mode ?? previous?.mode ?? 0o644,
+    };
+    let closed = false;
+    try {
+      await pipeline(source, fs.createWriteStream('', { fd: opened.fd, autoClose: false }));
+      // chown before chmod: chown clears set-id bits.
+      if (!append || !previous || given.uid !== undefined || given.gid !== undefined) await fchown(opened.fd, owner.uid, owner.gid);
+      if (!append || !previous || given.mode !== undefined) await fchmod(opened.fd, owner.mode);
+      await fsync(opened.fd);
+      closed = true;
+      await close(opened.fd);
+      if (!append) await this.rename(opened.path, guestPath);
+    } catch (error) {
+      if (!closed) await close(opened.fd).catch(() => undefined);
+      if (!append) await this.unlink(opened.path).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Like `stat`, or null when nothing is there. */
+  async statIfExists(guestPath: string): Promise<GuestStat | null> {
+    try {
+      return await this.stat(guestPath);
+    } catch (error) {
+      if (GuestRoot.isMissing(error)) return null;
+      throw error;
+    }
   }
 
   /** Renames an entry (the entry itself, even a symlink); `noReplace` fails with EEXIST. */

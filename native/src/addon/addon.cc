@@ -721,6 +721,119 @@ private:
 	bool directory_;
 };
 
+/* A descriptor for streaming a file in or out, handed to JavaScript, which closes it:
+ *  - Read: a regular file (symlinks followed in root) opened O_RDONLY, refused before it is
+ *    opened for reading if it is anything else (as ReadFileCall);
+ *  - Append: a regular file opened O_WRONLY | O_APPEND (symlinks followed in root), or a new
+ *    one (0600: the caller sets owner and mode) when nothing is there;
+ *  - Temp: a new temporary file (0600) in the parent directory of `path`, for the caller to
+ *    fill and rename over `path` (rootRename), as WriteFileCall does in one call.
+ * Resolves with the descriptor, the guest path it is at and its fstat (for Temp: the parent
+ * directory's, whose owner a new file takes by default). */
+class OpenCall : public RootCall {
+public:
+	enum How { Read, Append, Temp };
+
+	OpenCall(Napi::Env env, std::string root, std::string path, How how)
+		: RootCall(env, std::move(root), std::move(path)), how_(how), at_(this->path())
+	{
+	}
+
+	~OpenCall() override
+	{
+		if (fd_ >= 0)
+			close(fd_);
+	}
+
+protected:
+	void Run(int root) override
+	{
+		if (how_ == Temp) {
+			OpenTemp(root);
+			return;
+		}
+		Fd handle(OpenInRoot(root, path(), O_PATH));
+		if (handle.get() < 0 && errno == ENOENT && how_ == Append) {
+			OpenNew(root);
+			return;
+		}
+		if (handle.get() < 0) {
+			Fail("openat2", errno);
+			return;
+		}
+		if (fstat(handle.get(), &st_) < 0) {
+			Fail("fstat", errno);
+			return;
+		}
+		if (!S_ISREG(st_.st_mode)) {
+			Fail("open", S_ISDIR(st_.st_mode) ? EISDIR : EINVAL);
+			return;
+		}
+		char link[64];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", handle.get());
+		fd_ = open(link, (how_ == Read ? O_RDONLY : O_WRONLY | O_APPEND) | O_NOCTTY | O_CLOEXEC);
+		if (fd_ < 0)
+			Fail("open", errno);
+	}
+
+	Napi::Value Result(Napi::Env env) override
+	{
+		Napi::Object out = Napi::Object::New(env);
+		out.Set("fd", Napi::Number::New(env, fd_));
+		out.Set("path", Napi::String::New(env, at_));
+		out.Set("stat", StatObject(env, st_));
+		fd_ = -1; /* JavaScript owns it now */
+		return out;
+	}
+
+private:
+	void OpenNew(int root)
+	{
+		Fd parent;
+		std::string base;
+		if (!OpenParent(root, path(), parent, base))
+			return;
+		fd_ = openat(parent.get(), base.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+		if (fd_ < 0) {
+			Fail("openat", errno);
+			return;
+		}
+		if (fstat(fd_, &st_) < 0)
+			Fail("fstat", errno);
+	}
+
+	void OpenTemp(int root)
+	{
+		Fd parent;
+		std::string base, dir;
+		if (!OpenParent(root, path(), parent, base))
+			return;
+		SplitPath(path(), dir, base);
+		if (fstat(parent.get(), &st_) < 0) {
+			Fail("fstat", errno);
+			return;
+		}
+		uint64_t nonce;
+		if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
+			Fail("getrandom", errno);
+			return;
+		}
+		char tmp[40];
+		snprintf(tmp, sizeof(tmp), ".berth-tmp-%016llx", static_cast<unsigned long long>(nonce));
+		fd_ = openat(parent.get(), tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd_ < 0) {
+			Fail("openat", errno);
+			return;
+		}
+		at_ = (dir == "/" ? "" : dir == "." ? "" : dir) + "/" + tmp;
+	}
+
+	How how_;
+	std::string at_;
+	int fd_ = -1;
+	struct stat st_ = {};
+};
+
 /* A string argument without NUL bytes (the kernel would see a shorter path). */
 std::string PathArg(const Napi::CallbackInfo &info, size_t i, const char *usage)
 {
@@ -853,6 +966,22 @@ Napi::Value RootUnlink(const Napi::CallbackInfo &info)
 	return Queue<UnlinkCall>(info.Env(), root, path, directory);
 }
 
+Napi::Value RootOpen(const Napi::CallbackInfo &info)
+{
+	const char *usage = "rootOpen(root: string, path: string, how: 'read' | 'append' | 'temp')";
+	std::string root = RootArg(info, usage), path = PathArg(info, 1, usage), how = PathArg(info, 2, usage);
+	OpenCall::How h;
+	if (how == "read")
+		h = OpenCall::Read;
+	else if (how == "append")
+		h = OpenCall::Append;
+	else if (how == "temp")
+		h = OpenCall::Temp;
+	else
+		throw Napi::TypeError::New(info.Env(), usage);
+	return Queue<OpenCall>(info.Env(), root, path, h);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("signalProcess", Napi::Function::New(env, SignalProcess, "signalProcess"));
@@ -866,6 +995,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("rootSymlink", Napi::Function::New(env, RootSymlink, "rootSymlink"));
 	exports.Set("rootMkdir", Napi::Function::New(env, RootMkdir, "rootMkdir"));
 	exports.Set("rootUnlink", Napi::Function::New(env, RootUnlink, "rootUnlink"));
+	exports.Set("rootOpen", Napi::Function::New(env, RootOpen, "rootOpen"));
 	return exports;
 }
 

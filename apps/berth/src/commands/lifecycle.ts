@@ -1,9 +1,8 @@
-// berth launch | start | stop | restart | exec
+// berth launch | start | stop | restart (and exec, console: exec.ts)
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Operation } from '../api.js';
 import { segment, type Cli } from '../cli.js';
-import { ExitStatus, UsageError } from '../errors.js';
 import { collect, collectKeyValue } from './image.js';
+import { registerExecCommands } from './exec.js';
 import { createInstance, type InitOptions } from './instance.js';
 
 const instancePath = (name: string) => `/1.0/instances/${segment(name)}`;
@@ -13,40 +12,13 @@ interface StopOptions {
   timeout?: number;
 }
 
-interface ExecOptions {
-  env: Record<string, string>;
-  cwd?: string;
-  user?: number;
-  group?: number;
-}
-
 function seconds(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number of seconds');
   return Number(value);
 }
 
-function id(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a numeric id');
-  return Number(value);
-}
-
-function collectEnv(value: string, previous: Record<string, string>): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE, not "${value}"`);
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
 async function changeState(cli: Cli, name: string, body: Record<string, unknown>): Promise<void> {
   await cli.client.send('PUT', `${instancePath(name)}/state`, body);
-}
-
-/** Reads one recorded output stream of an exec (a path under /1.0/instances/<name>/logs/). */
-async function recorded(cli: Cli, path: string | undefined): Promise<Buffer> {
-  if (!path) return Buffer.alloc(0);
-  const res = await cli.client.download(path);
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 export function registerLifecycleCommands(program: Command, cli: Cli): void {
@@ -85,30 +57,5 @@ export function registerLifecycleCommands(program: Command, cli: Cli): void {
       });
   }
 
-  program
-    .command('exec')
-    .description('Run a command in a running instance: berth exec <name> -- <command...>; exits with its exit code')
-    .argument('<name>')
-    .argument('<command...>')
-    .option('--env <KEY=VALUE>', 'an environment variable (repeatable)', collectEnv, {})
-    .option('--cwd <dir>', 'working directory inside the instance (default /root)')
-    .option('--user <uid>', 'numeric user id (default 0)', id)
-    .option('--group <gid>', 'numeric group id (default 0)', id)
-    .action(async (name: string, command: string[], options: ExecOptions) => {
-      if (command.length === 0) throw new UsageError('no command given');
-      const result = await cli.client.send<Operation['metadata'] & { return?: number; output?: Record<string, string> }>('POST', `${instancePath(name)}/exec`, {
-        command,
-        environment: options.env,
-        cwd: options.cwd,
-        user: options.user,
-        group: options.group,
-        'record-output': true,
-        'wait-for-websocket': false,
-        interactive: false,
-      });
-      process.stdout.write(await recorded(cli, result.output?.['1']));
-      process.stderr.write(await recorded(cli, result.output?.['2']));
-      const code = typeof result.return === 'number' ? result.return : 1;
-      if (code !== 0) throw new ExitStatus(code);
-    });
+  registerExecCommands(program, cli);
 }

@@ -2,7 +2,10 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, P
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
 import {
+  AttachConsoleCommand,
   ChangeInstanceStateCommand,
+  ClearConsoleLogCommand,
+  ConsoleLogs,
   ExecInInstanceCommand,
   ExecLogs,
   CreateInstanceCommand,
@@ -31,6 +34,7 @@ export class InstancesController {
     private readonly queries: QueryBus,
     private readonly operations: OperationRunner,
     private readonly execLogs: ExecLogs,
+    private readonly consoleLogs: ConsoleLogs,
   ) {}
 
   private accepted(res: Response, op: OperationView) {
@@ -87,6 +91,25 @@ export class InstancesController {
   async execOutput(@Param('name') name: string, @Param('file') file: string, @Res() res: Response) {
     await this.queries.execute(new GetInstanceQuery(name));
     res.type('application/octet-stream').send(await this.execLogs.read(name, file));
+  }
+
+  @Post(':name/console')
+  async console(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = fields(body(raw), ['type', 'width', 'height']);
+    return this.accepted(res, await this.commands.execute(new AttachConsoleCommand(name, input)));
+  }
+
+  /** The console log as it is (LXD answers it raw, not in an envelope). */
+  @Get(':name/console')
+  async consoleLog(@Param('name') name: string, @Res() res: Response) {
+    await this.queries.execute(new GetInstanceQuery(name));
+    res.type('application/octet-stream').send(await this.consoleLogs.read(name));
+  }
+
+  @Delete(':name/console')
+  async clearConsoleLog(@Param('name') name: string) {
+    await this.commands.execute(new ClearConsoleLogCommand(name));
+    return sync({});
   }
 
   @Put(':name/state')

@@ -9,19 +9,32 @@ import { errorResponse } from '../http/envelope.js';
 /** A listener that cannot keep up is disconnected rather than buffered without bound (as LXD does). */
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
+/** Another websocket endpoint served on the same HTTP server. */
+export interface UpgradeHandler {
+  handles(pathname: string): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, refuse: (status: number, message: string) => void): void;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
+
 /** GET /1.0/events: a websocket of lifecycle, operation and logging events, filtered by `type`. */
 export class EventsGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
   constructor(private readonly hub: EventHub, private readonly log: Logger) {}
 
-  attach(server: Server): void {
-    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  /** Serves /1.0/events, and hands any other websocket path to the first of `others` that takes it. */
+  attach(server: Server, others: UpgradeHandler[] = []): void {
+    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head, others));
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, others: UpgradeHandler[]) {
     const url = new URL(req.url ?? '/', 'http://berth');
-    if (url.pathname !== '/1.0/events') return this.refuse(socket, 404, 'not found');
+    if (url.pathname !== '/1.0/events') {
+      const other = others.find((o) => o.handles(url.pathname));
+      if (!other) return this.refuse(socket, 404, 'not found');
+      return other.upgrade(req, socket, head, url, (status, message) => this.refuse(socket, status, message));
+    }
     const requested = (url.searchParams.get('type') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
     const unknown = requested.find((t) => !EVENT_TYPES.includes(t as EventType));
     if (unknown) return this.refuse(socket, 400, `Invalid type: unknown event type "${unknown}"`);
@@ -45,7 +58,7 @@ export class EventsGateway {
 
   private refuse(socket: Duplex, status: number, message: string) {
     const body = JSON.stringify(errorResponse(status, message));
-    socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
 
   close(): void {

@@ -26,6 +26,13 @@ describe('validateConfig', () => {
     refuses(() => validateConfig({ 'limits.memory.swap.priority': '11' }), 'Invalid config["limits.memory.swap.priority"]: must be an integer from 0 to 10');
     refuses(() => validateConfig({ 'security.nesting': 'perhaps' }), 'Invalid config["security.nesting"]: must be a boolean');
   });
+  it('checks the boot.autostart keys: a boolean, seconds of delay, a signed priority', () => {
+    const config = { 'boot.autostart': 'true', 'boot.autostart.delay': '5', 'boot.autostart.priority': '-3' };
+    assert.deepEqual(validateConfig(config), config);
+    refuses(() => validateConfig({ 'boot.autostart': 'sometimes' }), 'Invalid config["boot.autostart"]: must be a boolean');
+    refuses(() => validateConfig({ 'boot.autostart.delay': '-1' }), 'Invalid config["boot.autostart.delay"]: must be a non-negative integer');
+    refuses(() => validateConfig({ 'boot.autostart.priority': 'high' }), 'Invalid config["boot.autostart.priority"]: must be an integer');
+  });
 });
 
 describe('validateDevices', () => {

@@ -4,6 +4,7 @@ type Check = (value: string) => string | undefined; // returns a reason when inv
 
 const bool: Check = (v) => (/^(true|false|0|1|yes|no|on|off)$/i.test(v) ? undefined : 'must be a boolean');
 const uint: Check = (v) => (/^\d+$/.test(v) ? undefined : 'must be a non-negative integer');
+const int: Check = (v) => (/^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? undefined : 'must be an integer');
 const range = (lo: number, hi: number): Check => (v) =>
   /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? undefined : `must be an integer from ${lo} to ${hi}`;
 const oneOf = (...values: string[]): Check => (v) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
@@ -13,7 +14,7 @@ const any: Check = () => undefined;
 const KEYS: Record<string, Check> = {
   'boot.autostart': bool,
   'boot.autostart.delay': uint,
-  'boot.autostart.priority': uint,
+  'boot.autostart.priority': int,
   'boot.host_shutdown_timeout': uint,
   'boot.stop.priority': uint,
   // limits.* values are parsed by the quotas context (parseQuota), the one authority on them.

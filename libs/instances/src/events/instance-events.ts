@@ -35,6 +35,14 @@ export class InstanceRestartedEvent {
   constructor(readonly name: string) {}
 }
 
+/**
+ * The kernel's OOM killer ended `killed` processes in the container since the last look
+ * (`total` in its current cgroup): its memory limit was reached. The container itself runs on.
+ */
+export class InstanceOomEvent {
+  constructor(readonly name: string, readonly killed: number, readonly total: number) {}
+}
+
 export class InstancePausedEvent {
   constructor(readonly name: string) {}
 }

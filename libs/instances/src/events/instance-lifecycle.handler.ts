@@ -4,6 +4,7 @@ import {
   InstanceCreatedEvent,
   InstanceDeletedEvent,
   InstanceExecEvent,
+  InstanceOomEvent,
   InstancePausedEvent,
   InstanceReadyEvent,
   InstanceRenamedEvent,
@@ -23,6 +24,7 @@ const EVENTS = [
   InstanceReadyEvent,
   InstanceStoppedEvent,
   InstanceRestartedEvent,
+  InstanceOomEvent,
   InstancePausedEvent,
   InstanceResumedEvent,
   InstanceExecEvent,
@@ -31,7 +33,11 @@ type InstanceEvent = InstanceType<(typeof EVENTS)[number]>;
 
 const source = (name: string) => `/1.0/instances/${encodeURIComponent(name)}`;
 
-/** Publishes LXD's instance lifecycle events on /1.0/events. */
+/**
+ * Publishes LXD's instance lifecycle events on /1.0/events, and Berth's `instance-oom` (LXD has
+ * none): `context.killed` processes were OOM-killed inside, `context.total` in the container's
+ * current cgroup so far.
+ */
 @EventsHandler(...EVENTS)
 export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
   constructor(private readonly hub: EventHub) {}
@@ -45,6 +51,7 @@ export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
     else if (event instanceof InstanceReadyEvent) this.hub.lifecycle('instance-ready', source(event.name), { ready_ms: event.readyMs });
     else if (event instanceof InstanceStoppedEvent) this.hub.lifecycle('instance-stopped', source(event.name));
     else if (event instanceof InstanceRestartedEvent) this.hub.lifecycle('instance-restarted', source(event.name));
+    else if (event instanceof InstanceOomEvent) this.hub.lifecycle('instance-oom', source(event.name), { killed: event.killed, total: event.total });
     else if (event instanceof InstancePausedEvent) this.hub.lifecycle('instance-paused', source(event.name));
     else if (event instanceof InstanceResumedEvent) this.hub.lifecycle('instance-resumed', source(event.name));
     else this.hub.lifecycle('instance-exec', source(event.name), { command: event.command });

@@ -1,9 +1,25 @@
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } from '#core';
-import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, CgroupWriteError, HOST_CAPACITY, parseQuota, type AppliedSetting, type CgroupTarget, type CgroupWrite, type HostCapacity } from '#quotas';
+import {
+  applyCgroupWrites,
+  cgroupV1Writes,
+  cgroupV2Writes,
+  CgroupWriteError,
+  HOST_CAPACITY,
+  parseQuota,
+  readCgroupUsage,
+  readOomKills,
+  type AppliedSetting,
+  type CgroupLocation,
+  type CgroupTarget,
+  type CgroupUsage,
+  type CgroupWrite,
+  type HostCapacity,
+} from '#quotas';
 import { CgroupLimitError, Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
+import { applyImageTemplates } from '#images';
 import {
   attachVethNic,
   createVethNic,
@@ -44,6 +60,8 @@ function hostIdRange(): { first: number; total: number } {
   return { first: 1_000_000, total: 1_000_000_000 };
 }
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** Where Debian's lxcfs package mounts its FUSE filesystem (LXD looks there too). */
+const LXCFS_DIR = '/var/lib/lxcfs';
 /** The child cgroup the runtime puts init in; the container's own cgroup above it carries the limits. */
 const PAYLOAD = 'payload';
 
@@ -86,6 +104,14 @@ export class ContainerHost {
     const pool = await this.pool.get();
     const s = instance.snapshot;
     const privileged = instance.expanded.config['security.privileged'] === 'true';
+    // The image's `start` templates (hostname, hosts, ...) are rendered into the root before it boots.
+    await applyImageTemplates(pool.instanceVolumePath(s.name), 'start', {
+      name: s.name,
+      architecture: s.architecture,
+      ephemeral: s.ephemeral,
+      config: instance.expanded.config,
+      devices: instance.expanded.devices,
+    });
     const started = await this.runtime
       .start({
         name: s.name,
@@ -93,6 +119,7 @@ export class ContainerHost {
         idmap: privileged ? null : { hostId: await this.idmapBase(instance), count: ID_RANGE_SIZE },
         uuid: s.volatile['volatile.uuid'],
         limits: this.cgroupWrites(instance).writes,
+        lxcfs: await lxcfsMount(),
         waitReady: false,
       })
       .catch((err: unknown) => {
@@ -194,14 +221,20 @@ export class ContainerHost {
 
   /** The expanded `type=proxy` devices, checked (a ValidationError names the device and key). */
   proxies(instance: Instance): Record<string, ProxyDevice> {
+    // nat=true forwards to a nic's static address (LXD's rule), so the proxies need the nics'.
+    const nicAddresses = Object.fromEntries(
+      this.nics(instance)
+        .filter((n) => n.spec['ipv4.address'])
+        .map((n) => [n.device, { network: n.network, address: n.spec['ipv4.address']! }]),
+    );
     return Object.fromEntries(
       Object.entries(instance.expanded.devices)
         .filter(([, d]) => d.type === 'proxy')
-        .map(([device, spec]) => [device, proxyDeviceOf(device, spec)]),
+        .map(([device, spec]) => [device, proxyDeviceOf(device, spec, nicAddresses)]),
     );
   }
 
-  /** Refuses proxy devices Berth cannot run (bad addresses, bind=instance, nat=true, udp), before anything is recorded. */
+  /** Refuses proxy devices Berth cannot run (bad addresses, bind=instance, nat=true without a static nic address), before anything is recorded. */
   checkProxies(instance: Instance): void {
     this.proxies(instance);
   }
@@ -285,36 +318,18 @@ export class ContainerHost {
     return applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, writes);
   }
 
-  /** What a running container uses, read from its cgroup (v1 here, v2 on unified hosts). */
-  async usage(state: ContainerState): Promise<{ memory: number; memoryPeak: number; swap: number; processes: number; cpuNs: number }> {
-    const rel = state.cgroup.replace(/^\/+/, '');
-    const read = async (path: string) => {
-      try {
-        return (await readFile(path, 'utf8')).trim();
-      } catch {
-        return '';
-      }
-    };
-    if (existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs'))) {
-      const memory = Number(await read(join(CGROUP_ROOT, 'memory', rel, 'memory.usage_in_bytes'))) || 0;
-      const memsw = Number(await read(join(CGROUP_ROOT, 'memory', rel, 'memory.memsw.usage_in_bytes'))) || memory;
-      return {
-        memory,
-        memoryPeak: Number(await read(join(CGROUP_ROOT, 'memory', rel, 'memory.max_usage_in_bytes'))) || 0,
-        swap: Math.max(0, memsw - memory),
-        processes: Number(await read(join(CGROUP_ROOT, 'pids', rel, 'pids.current'))) || 0,
-        cpuNs: Number(await read(join(CGROUP_ROOT, 'cpuacct', rel, 'cpuacct.usage'))) || 0,
-      };
-    }
-    const dir = join(CGROUP_ROOT, rel);
-    const usec = Number(/^usage_usec (\d+)$/m.exec(await read(join(dir, 'cpu.stat')))?.[1] ?? 0);
-    return {
-      memory: Number(await read(join(dir, 'memory.current'))) || 0,
-      memoryPeak: Number(await read(join(dir, 'memory.peak'))) || 0,
-      swap: Number(await read(join(dir, 'memory.swap.current'))) || 0,
-      processes: Number(await read(join(dir, 'pids.current'))) || 0,
-      cpuNs: usec * 1000,
-    };
+  /** What a running container uses, and the limits in force, read from its cgroup (v1 here, v2 on unified hosts). */
+  usage(state: ContainerState): Promise<CgroupUsage> {
+    return readCgroupUsage(this.cgroupOf(state));
+  }
+
+  /** How many processes the OOM killer ended in the container's current cgroup. */
+  oomKills(state: ContainerState): Promise<number> {
+    return readOomKills(this.cgroupOf(state));
+  }
+
+  private cgroupOf(state: ContainerState): CgroupLocation {
+    return { version: existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs')) ? 1 : 2, root: CGROUP_ROOT, rel: state.cgroup.replace(/^\/+/, '') };
   }
 
   /** Stops the container, then its proxies (which also end by themselves once init is gone). */
@@ -329,5 +344,18 @@ export class ContainerHost {
 
   state(name: string): Promise<ContainerState> {
     return this.runtime.state(name);
+  }
+}
+
+/**
+ * The lxcfs mount when lxcfs runs (its meminfo answers), so that the container's /proc files
+ * show its own limits; undefined otherwise (a dead FUSE daemon's mount answers ENOTCONN).
+ */
+async function lxcfsMount(): Promise<string | undefined> {
+  try {
+    await readFile(join(LXCFS_DIR, 'proc', 'meminfo'));
+    return LXCFS_DIR;
+  } catch {
+    return undefined;
   }
 }

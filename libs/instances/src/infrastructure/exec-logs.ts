@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { BERTH_CONFIG, NotFoundError, type BerthConfig } from '#core';
@@ -32,5 +33,62 @@ export class ExecLogs {
     } catch {
       throw new NotFoundError(`Log file not found: "${file}"`);
     }
+  }
+}
+
+/**
+ * An instance's console output as its monitor writes it: `$BERTH_DIR/containers/<name>/console.log`
+ * (and `console.log.1`, the part before the last rotation). Both are opened without following
+ * symlinks, so nothing but those files can be read or cleared.
+ */
+@Injectable()
+export class ConsoleLogs {
+  private readonly root: string;
+
+  constructor(@Inject(BERTH_CONFIG) config: BerthConfig) {
+    this.root = join(config.BERTH_DIR, 'containers');
+  }
+
+  /** The rotated part, then the current one; empty when the instance never ran. */
+  async read(instance: string): Promise<Buffer> {
+    const parts = await Promise.all(['console.log.1', 'console.log'].map((file) => this.readFile(instance, file)));
+    return Buffer.concat(parts);
+  }
+
+  /** Empties the log (the monitor keeps appending to the same file). */
+  async clear(instance: string): Promise<void> {
+    await rm(this.path(instance, 'console.log.1'), { force: true });
+    let handle;
+    try {
+      handle = await open(this.path(instance, 'console.log'), constants.O_WRONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      await handle.truncate(0);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async readFile(instance: string, file: string): Promise<Buffer> {
+    let handle;
+    try {
+      handle = await open(this.path(instance, file), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+      throw err;
+    }
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private path(instance: string, file: string): string {
+    if (!/^[A-Za-z0-9-]{1,63}$/.test(instance)) throw new NotFoundError(`Instance not found: "${instance}"`);
+    return join(this.root, instance, file);
   }
 }

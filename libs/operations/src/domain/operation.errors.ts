@@ -19,3 +19,10 @@ export class OperationCancelledError extends Error {
     super('Operation cancelled');
   }
 }
+
+/** A websocket operation's client did not connect its sockets in time. */
+export class WebsocketTimeoutError extends Error {
+  constructor() {
+    super('Timed out waiting for websockets to connect');
+  }
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
+import { applyImageTemplates } from '#images';
 import { OperationRunner, type OperationContext, type OperationView } from '#operations';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { Instance, type ResolvedProfiles } from '../../domain/instance.js';
@@ -69,8 +70,13 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
           let volume: string | undefined;
           let result: Record<string, unknown> | undefined;
           try {
-            if (image) volume = await pool.createInstanceVolume(instance.name, image.fingerprint);
-            else volume = await pool.createEmptyInstanceVolume(instance.name);
+            if (image) {
+              volume = await pool.createInstanceVolume(instance.name, image.fingerprint);
+              const { name, architecture, ephemeral } = instance.snapshot;
+              const { config, devices } = instance.expanded;
+              const templates = await applyImageTemplates(volume, 'create', { name, architecture, ephemeral, config, devices });
+              if (templates.skipped.length > 0) result = { templates_skipped: templates.skipped };
+            } else volume = await pool.createEmptyInstanceVolume(instance.name);
             if (populate) result = await this.populate(instance, join(pool.instanceVolumePath(instance.name), 'rootfs'), populate, resolve, ctx);
           } catch (err) {
             if (volume !== undefined) await pool.deleteInstanceVolume(instance.name);

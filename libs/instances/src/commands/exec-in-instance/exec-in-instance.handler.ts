@@ -1,12 +1,14 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
-import { OperationRunner, type OperationView } from '#operations';
+import { OperationRunner, WebsocketOperations, type OperationView, type SessionSockets } from '#operations';
+import { NativeCallError, type ExecStream } from '#runtime';
 import { InstanceStateError } from '../../domain/instance.errors.js';
 import { InstanceExecEvent } from '../../events/instance-events.js';
 import { ContainerHost } from '../../infrastructure/container-host.js';
 import { ExecLogs } from '../../infrastructure/exec-logs.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ExecInInstanceCommand } from './exec-in-instance.command.js';
+import { closeSocket, onControl, socketToStream, streamToSocket } from './websocket-stdio.js';
 
 function stringMap(field: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
@@ -15,10 +17,28 @@ function stringMap(field: string, value: unknown): Record<string, string> {
   return value as Record<string, string>;
 }
 
+/** A terminal dimension from the request; 0 or absent means the default. */
+function dimension(field: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null || value === 0) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 10_000) throw new ValidationError(field, 'must be a whole number from 0 to 10000');
+  return value as number;
+}
+
+/** The exit status a shell reports for a command it could not run (127 not found, 126 not executable). */
+function unstartable(err: unknown): number | undefined {
+  if (!(err instanceof NativeCallError) || err.syscall !== 'execve') return undefined;
+  if (err.errnoCode === 'ENOENT') return 127;
+  if (['EACCES', 'ENOEXEC', 'EISDIR'].includes(err.errnoCode)) return 126;
+  return undefined;
+}
+
 /**
- * Runs a command in a running instance, recording its output (LXD's `record-output` mode, the
- * one REST automation uses). The exit code is the operation's `metadata.return`. The streaming
- * websocket mode that `lxc exec` uses is not implemented yet and is refused clearly.
+ * Runs a command in a running instance, as LXD's `POST /1.0/instances/{name}/exec` does. With
+ * `wait-for-websocket` the operation hands out one secret per socket (`0`, `1`, `2` and `control`;
+ * `0` and `control` with `interactive`, where the command gets a terminal of `width`×`height`) and
+ * the command starts once its sockets are connected. Without, it runs at once and its output is
+ * recorded (`record-output`) or dropped. Either way the exit code is the operation's
+ * `metadata.return`.
  */
 @CommandHandler(ExecInInstanceCommand)
 export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceCommand> {
@@ -27,6 +47,7 @@ export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceComm
     private readonly host: ContainerHost,
     private readonly logs: ExecLogs,
     private readonly operations: OperationRunner,
+    private readonly sessions: WebsocketOperations,
     private readonly events: EventBus,
   ) {}
 
@@ -35,28 +56,82 @@ export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceComm
     if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string' && !c.includes('\u0000'))) {
       throw new ValidationError('command', 'must be a non-empty list of strings');
     }
-    if (body['wait-for-websocket'] === true || body.interactive === true) {
-      throw new ValidationError('wait-for-websocket', 'streaming exec over websockets is not supported yet; use "record-output": true');
-    }
+    const argv = command as string[];
     const environment = stringMap('environment', body.environment);
     const cwd = body.cwd === undefined || body.cwd === '' ? '/root' : body.cwd;
     if (typeof cwd !== 'string' || !cwd.startsWith('/')) throw new ValidationError('cwd', 'must be an absolute path inside the instance');
     const uid = body.user === undefined ? 0 : body.user;
     const gid = body.group === undefined ? 0 : body.group;
     if (!Number.isInteger(uid) || (uid as number) < 0 || !Number.isInteger(gid) || (gid as number) < 0) throw new ValidationError('user', 'user and group must be numeric ids');
+    const streaming = body['wait-for-websocket'] === true;
+    const interactive = streaming && body.interactive === true;
+    const cols = dimension('width', body.width, 80);
+    const rows = dimension('height', body.height, 24);
     const instance = await this.instances.get(name);
     if (!instance.isRunning) throw new InstanceStateError(`Instance "${name}" is not running`);
     const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', ...this.instanceEnvironment(instance.expanded.config), ...environment };
+    const options = { env, cwd, uid: uid as number, gid: gid as number };
+    const resources = { instances: [`/1.0/instances/${name}`] };
+
+    if (streaming) {
+      return this.sessions.start({
+        description: 'Executing command',
+        resources,
+        fds: interactive ? ['0', 'control'] : ['0', '1', '2', 'control'],
+        run: async (sockets, ctx) => {
+          const stream = this.host.runtime.execStream(name, argv, interactive ? { ...options, pty: { rows, cols } } : options);
+          const kill = () => stream.signal(9);
+          ctx.signal.addEventListener('abort', kill, { once: true });
+          this.events.publish(new InstanceExecEvent(name, argv));
+          try {
+            return { return: await this.serve(stream, sockets, interactive) };
+          } finally {
+            ctx.signal.removeEventListener('abort', kill);
+          }
+        },
+      });
+    }
+
     const record = body['record-output'] === true;
     return this.operations.start({
       description: 'Executing command',
-      resources: { instances: [`/1.0/instances/${name}`] },
+      resources,
       run: async () => {
-        const result = await this.host.runtime.exec(name, command as string[], { env, cwd, uid: uid as number, gid: gid as number });
-        this.events.publish(new InstanceExecEvent(name, command as string[]));
+        const result = await this.host.runtime.exec(name, argv, options);
+        this.events.publish(new InstanceExecEvent(name, argv));
         return { return: result.exitCode, output: record ? await this.logs.record(name, result.stdout, result.stderr) : {} };
       },
     });
+  }
+
+  /**
+   * Relays a session's sockets to the command until it exits and its output is sent: binary
+   * frames on `0` are its stdin (a text frame or a close is its end); its output goes to `1` and
+   * `2` (with a terminal, both on `0`); `control` resizes the terminal and forwards signals.
+   * The sockets are then closed, and the exit status returned.
+   */
+  private async serve(stream: ExecStream, sockets: SessionSockets, interactive: boolean): Promise<number> {
+    const input = sockets.get('0')!;
+    socketToStream(input, stream.stdin);
+    sockets.onConnect('control', (control) =>
+      onControl(control, (request) => {
+        if (request.command === 'signal') stream.signal(request.signal);
+        else if (interactive) stream.resize(request.rows, request.cols);
+      }),
+    );
+    const outputs = interactive ? [input] : [sockets.get('1')!, sockets.get('2')!];
+    const pumps = interactive ? [streamToSocket(stream.stdout, input)] : [streamToSocket(stream.stdout, outputs[0]!), streamToSocket(stream.stderr, outputs[1]!)];
+    let code: number;
+    try {
+      code = (await stream.exited).exitCode;
+    } catch (err) {
+      const status = unstartable(err);
+      if (status === undefined) throw err;
+      code = status;
+    }
+    await Promise.all(pumps);
+    for (const socket of [...outputs, input, sockets.get('control')]) closeSocket(socket);
+    return code;
   }
 
   /** `environment.*` config keys are the default environment of every exec, as in LXD. */

@@ -1,0 +1,26 @@
+import type { Readable } from 'node:stream';
+import { Command, Query } from '@nestjs/cqrs';
+import type { GuestEntry, PushSpec } from './instance-root.js';
+
+/** GET /1.0/instances/{name}/files?path= : a file's content, a directory's names or a symlink's target. */
+export class GetInstanceFileQuery extends Query<GuestEntry> {
+  constructor(readonly name: string, readonly path: unknown) {
+    super();
+  }
+}
+
+/** POST /1.0/instances/{name}/files?path= with LXD's X-LXD-* headers; `body` is streamed. */
+export class PushInstanceFileCommand extends Command<void> {
+  constructor(readonly name: string, readonly path: unknown, readonly headers: Record<string, string | string[] | undefined>, readonly body: Readable) {
+    super();
+  }
+}
+
+/** DELETE /1.0/instances/{name}/files?path= */
+export class DeleteInstanceFileCommand extends Command<void> {
+  constructor(readonly name: string, readonly path: unknown) {
+    super();
+  }
+}
+
+export type { GuestEntry, PushSpec };
