@@ -24,5 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Every container's systemd (and its services) takes inotify instances from the host's per-user
+# pool; the kernel's default of 128 runs out after a handful of containers ("Failed to create
+# control group inotify object: Too many open files"). LXD's production settings raise them too.
+for limit in fs.inotify.max_user_instances=1048576 fs.inotify.max_user_watches=1048576; do
+  key=${limit%%=*}
+  want=${limit#*=}
+  [ "$(sysctl -n "$key")" -ge "$want" ] || sysctl -qw "$limit"
+done
+
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent

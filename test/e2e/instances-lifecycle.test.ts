@@ -6,6 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { listen } from '../support/events.js';
+import { hostIdRange } from '#instances';
+
+/** Where the daemon's unprivileged ranges start: root's /etc/subuid range (LXD's packages add one), else 1000000. */
+const ID_BASE = hostIdRange().first;
 
 const MiB = 1024 * 1024;
 
@@ -82,7 +86,7 @@ describe('instances: a real Debian container from an image, through the API', ()
       assert.notEqual(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), `${ns} namespace is shared with the host`);
     }
     const uid = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
-    assert.equal(uid, '1000000');
+    assert.equal(uid, String(ID_BASE));
     const inside = await exec(['cat', '/proc/1/comm']);
     assert.equal(inside.stdout.trim(), 'systemd');
     assert.equal((await exec(['id', '-u'])).stdout.trim(), '0');
@@ -93,12 +97,12 @@ describe('instances: a real Debian container from an image, through the API', ()
     await finish(await api().post('/1.0/instances').send({ name: 'db', source: { type: 'image', alias: 'debian/12' } }));
     await finish(await api().put('/1.0/instances/db/state').send({ action: 'start' }));
     const dbPid = (await api().get('/1.0/instances/db/state').expect(200)).body.metadata.pid;
-    assert.equal(readFileSync(`/proc/${dbPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], '1065536');
+    assert.equal(readFileSync(`/proc/${dbPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], String(ID_BASE + 65_536));
     const cfg = (await api().get('/1.0/instances/db').expect(200)).body.metadata.config;
-    assert.equal(cfg['volatile.idmap.base'], '1065536');
+    assert.equal(cfg['volatile.idmap.base'], String(ID_BASE + 65_536));
     await finish(await api().put('/1.0/instances/db/state').send({ action: 'restart' }));
     const again = (await api().get('/1.0/instances/db/state').expect(200)).body.metadata.pid;
-    assert.equal(readFileSync(`/proc/${again}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], '1065536');
+    assert.equal(readFileSync(`/proc/${again}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], String(ID_BASE + 65_536));
     await finish(await api().put('/1.0/instances/db/state').send({ action: 'stop', force: true }));
     await finish(await api().delete('/1.0/instances/db'));
   });

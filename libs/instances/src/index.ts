@@ -21,3 +21,4 @@ export { OrphanVolumes, type OrphanVolume, type PoolVolume } from './infrastruct
 export { ConsoleLogs } from './infrastructure/exec-logs.js';
 export { AttachConsoleCommand } from './commands/attach-console/attach-console.command.js';
 export { ClearConsoleLogCommand } from './commands/attach-console/clear-console-log.command.js';
+export { hostIdRange } from './infrastructure/container-host.js';

@@ -49,7 +49,7 @@ import { InstanceRepository } from './instance.repository.js';
  */
 const ID_RANGE_SIZE = 65_536;
 
-function hostIdRange(): { first: number; total: number } {
+export function hostIdRange(): { first: number; total: number } {
   try {
     const line = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith('root:'));
     const [, first, total] = line?.split(':') ?? [];
