@@ -1,12 +1,15 @@
 export { parseQuota, QUOTA_KEYS, type Quota, type CpuLimit, type CpuAllowance, type SwapLimit } from './domain/quota.js';
 export { parseBytes } from './domain/bytes.js';
+export { parseBitRate, parseNicLimits, type NicLimits } from './domain/bit-rate.js';
 export { readHostCapacity, parseCpuList, type HostCapacity } from './domain/host.js';
 export { allocateCpus } from './domain/cpu-allocation.js';
-export { cgroupV1Writes, cgroupV2Writes, cpuShares, sharesToWeight, type CgroupWrite } from './domain/cgroup-settings.js';
+export { cgroupV1Writes, cgroupV2Writes, cpuShares, sharesToWeight, hasDiskIoLimits, type CgroupWrite, type DiskIoTarget } from './domain/cgroup-settings.js';
+export { parseDiskIo, parseIoRate, DISK_IO_KEYS, type DiskIoLimits, type IoRate } from './domain/disk-io.js';
 export { readCgroupUsage, readOomKills, type CgroupUsage, type CgroupLocation } from './infrastructure/cgroup-usage.js';
 export { applyCgroupWrites, CgroupWriteError, type CgroupTarget, type AppliedSetting } from './infrastructure/cgroup-writer.js';
 export { QuotaRecord } from './infrastructure/quota.entity.js';
 export { QuotaRows } from './infrastructure/quota.repository.js';
+export { NicQuotaRows, type NicQuotaRow } from './infrastructure/nic-quota.repository.js';
 export { QuotasModule } from './quotas.module.js';
 export { HOST_CAPACITY } from './tokens.js';
 export { checkAdmission, committedTotals, AdmissionRefusedError, type CommittedTotals } from './domain/admission.js';

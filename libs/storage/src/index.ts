@@ -1,7 +1,9 @@
 /** Storage pools and volumes: btrfs loop pools with copy-on-write instance volumes, and a dir fallback. */
 
 /** The driver contract (one object per pool), its capabilities, volume listing and usage. */
-export type { DriverName, DriverCapabilities, StorageDriver, VolumeInfo, PoolUsage } from './domain/storage-driver.js';
+export type { DriverName, DriverCapabilities, StorageDriver, VolumeInfo, PoolUsage, BackingDevice } from './domain/storage-driver.js';
+/** The block device under a path, from the mount table (whole disk, as I/O throttles want it). */
+export { backingDevice } from './infrastructure/block-device.js';
 /** Where a pool and its volumes live under BERTH_DIR. */
 export { PoolLayout } from './domain/pool-layout.js';
 /** LXD's default loop file size rule and the minimum a btrfs pool accepts. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Instance, ServerInfo } from '../api.js';
-import { renderInstanceInfo, renderResources, renderServerSummary, type InstanceStateDetails } from './info.js';
+import { parseFailedUnits, renderInstanceInfo, renderResources, renderServerSummary, type InstanceStateDetails } from './info.js';
 
 const info: ServerInfo = {
   api_extensions: ['a', 'b'],
@@ -161,6 +161,27 @@ describe('renderInstanceInfo', () => {
     assert.match(text, /^ {2}Memory: unlimited$/m);
     assert.match(text, /^ {2}CPU allowance: unlimited$/m);
     assert.match(text, /^ {2}Processes: unlimited$/m);
+  });
+
+  it('lists the failed units after lxcfs, says when there are none, and why they are unknown', () => {
+    const running: InstanceStateDetails = { status: 'Running', status_code: 103, pid: 7, processes: 1, network: null, lxcfs: false };
+    const failed = parseFailedUnits('berth-fail.service loaded failed failed /usr/bin/false\nssh.service        loaded failed failed OpenBSD Secure Shell server\n');
+    assert.match(
+      renderInstanceInfo(instance, running, failed),
+      /^lxcfs: inactive\nFailed units:\n {2}berth-fail\.service \(loaded failed failed\): \/usr\/bin\/false\n {2}ssh\.service \(loaded failed failed\): OpenBSD Secure Shell server$/m,
+    );
+    assert.match(renderInstanceInfo(instance, running, []), /^Failed units: none$/m);
+    assert.match(renderInstanceInfo(instance, running, 'systemctl exited with 1'), /^Failed units: unknown \(systemctl exited with 1\)$/m);
+    assert.doesNotMatch(renderInstanceInfo(instance, running), /Failed units/);
+  });
+});
+
+describe('parseFailedUnits', () => {
+  it('reads UNIT LOAD ACTIVE SUB DESCRIPTION lines and nothing from empty output', () => {
+    assert.deepEqual(parseFailedUnits('  x.service loaded failed failed A long description\n\n'), [
+      { unit: 'x.service', load: 'loaded', active: 'failed', sub: 'failed', description: 'A long description' },
+    ]);
+    assert.deepEqual(parseFailedUnits(''), []);
   });
 });
 

@@ -87,8 +87,64 @@ function limitLines(limits: AppliedLimits): string[] {
   return lines;
 }
 
-/** One instance as `lxc info <name>` shows it, with the limits in force, lxcfs and OOM kills. */
-export function renderInstanceInfo(instance: Instance, state: InstanceStateDetails): string {
+/** A unit `systemctl --failed` lists inside an instance. */
+export interface FailedUnit {
+  unit: string;
+  load: string;
+  active: string;
+  sub: string;
+  description: string;
+}
+
+/** The command asked inside a running instance for its failed units (plain, one per line, no legend). */
+export const FAILED_UNITS_COMMAND = ['systemctl', '--failed', '--plain', '--no-legend', '--no-pager'];
+
+/** Parses `systemctl --failed --plain --no-legend`: `UNIT LOAD ACTIVE SUB DESCRIPTION...` per line. */
+export function parseFailedUnits(text: string): FailedUnit[] {
+  const units: FailedUnit[] = [];
+  for (const line of text.split('\n')) {
+    const [unit, load, active, sub, ...description] = line.trim().split(/\s+/);
+    if (unit && sub) units.push({ unit, load, active, sub, description: description.join(' ') });
+  }
+  return units;
+}
+
+/**
+ * The failed units of a running instance, asked by running FAILED_UNITS_COMMAND through the exec
+ * API (non-interactive, output recorded), so that the state query itself never execs into the
+ * container. A string says why they could not be asked.
+ */
+export async function fetchFailedUnits(cli: Cli, name: string): Promise<FailedUnit[] | string> {
+  try {
+    const result = await cli.client.send<{ return?: number; output?: Record<string, string> }>('POST', `/1.0/instances/${segment(name)}/exec`, {
+      command: FAILED_UNITS_COMMAND,
+      environment: { SYSTEMD_COLORS: '0' },
+      'wait-for-websocket': false,
+      'record-output': true,
+      interactive: false,
+    });
+    const stdout = result.output?.['1'];
+    if (result.return !== 0 || !stdout) return `systemctl exited with ${result.return ?? 'no status'}`;
+    const res = await cli.client.download(stdout);
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return parseFailedUnits(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function failedUnitLines(failed: FailedUnit[] | string): string[] {
+  if (typeof failed === 'string') return [`Failed units: unknown (${failed})`];
+  if (failed.length === 0) return ['Failed units: none'];
+  return ['Failed units:', ...indent(failed.map((u) => `${u.unit} (${u.load} ${u.active} ${u.sub})${u.description ? `: ${u.description}` : ''}`))];
+}
+
+/**
+ * One instance as `lxc info <name>` shows it, with the limits in force, lxcfs and OOM kills, and
+ * for a running one its failed systemd units when they were asked (`failed`).
+ */
+export function renderInstanceInfo(instance: Instance, state: InstanceStateDetails, failed?: FailedUnit[] | string): string {
   const running = state.pid > 0;
   const lines = [
     `Name: ${instance.name}`,
@@ -101,6 +157,7 @@ export function renderInstanceInfo(instance: Instance, state: InstanceStateDetai
   if (!running) return lines.join('\n');
   if (state.ready_ms !== undefined) lines.push(`Ready: ${state.ready_ms === null ? 'not yet' : `${(state.ready_ms / 1000).toFixed(2)}s after start`}`);
   lines.push(`lxcfs: ${state.lxcfs ? 'active' : 'inactive'}`);
+  if (failed !== undefined) lines.push(...failedUnitLines(failed));
   if (state.limits) lines.push('', 'Limits:', ...indent(limitLines(state.limits)));
   lines.push('', 'Resources:', `  Processes: ${state.processes}`);
   if (state.cpu) lines.push('  CPU usage:', `    CPU usage (in seconds): ${Math.floor(state.cpu.usage / 1e9)}`);
@@ -153,7 +210,8 @@ export function registerInfoCommand(program: Command, cli: Cli): void {
       if (name !== undefined) {
         const path = `/1.0/instances/${segment(name)}`;
         const [instance, state] = await Promise.all([cli.client.get<Instance>(path), cli.client.get<InstanceStateDetails>(`${path}/state`)]);
-        cli.print(format ? renderDocument({ ...instance, state }, format) : renderInstanceInfo(instance, state));
+        if (format) cli.print(renderDocument({ ...instance, state }, format));
+        else cli.print(renderInstanceInfo(instance, state, state.pid > 0 ? await fetchFailedUnits(cli, name) : undefined));
       } else if (resources) {
         const r = await cli.client.get<HostResources>('/1.0/resources');
         cli.print(format ? renderDocument(r, format) : renderResources(r));

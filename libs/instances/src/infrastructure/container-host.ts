@@ -6,6 +6,7 @@ import {
   cgroupV1Writes,
   cgroupV2Writes,
   CgroupWriteError,
+  hasDiskIoLimits,
   HOST_CAPACITY,
   parseQuota,
   readCgroupUsage,
@@ -15,12 +16,14 @@ import {
   type CgroupTarget,
   type CgroupUsage,
   type CgroupWrite,
+  type DiskIoTarget,
   type HostCapacity,
 } from '#quotas';
 import { CgroupLimitError, Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
 import { applyImageTemplates } from '#images';
 import {
+  applyNicLimits,
   attachVethNic,
   createVethNic,
   deleteVethNic,
@@ -30,6 +33,7 @@ import {
   networkSpecOf,
   NetworkStore,
   parseIpv4,
+  parseMac,
   parseNicLimits,
   proxyDeviceOf,
   stopProxies,
@@ -60,6 +64,14 @@ export function hostIdRange(): { first: number; total: number } {
   return { first: 1_000_000, total: 1_000_000_000 };
 }
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** A managed nic of the expanded devices. */
+export interface Nic {
+  readonly device: string;
+  readonly network: string;
+  readonly spec: Readonly<Record<string, string>>;
+}
+/** The nic keys that can change on a plugged nic without plugging it again. */
+const LIVE_NIC_KEYS = new Set(['limits.ingress', 'limits.egress', 'limits.max']);
 /** Where Debian's lxcfs package mounts its FUSE filesystem (LXD looks there too). */
 const LXCFS_DIR = '/var/lib/lxcfs';
 /** The child cgroup the runtime puts init in; the container's own cgroup above it carries the limits. */
@@ -112,19 +124,21 @@ export class ContainerHost {
       config: instance.expanded.config,
       devices: instance.expanded.devices,
     });
+    const limits = await this.cgroupWrites(instance);
     const started = await this.runtime
       .start({
         name: s.name,
         rootfs: join(pool.instanceVolumePath(s.name), 'rootfs'),
         idmap: privileged ? null : { hostId: await this.idmapBase(instance), count: ID_RANGE_SIZE },
         uuid: s.volatile['volatile.uuid'],
-        limits: this.cgroupWrites(instance).writes,
+        limits: limits.writes,
         lxcfs: await lxcfsMount(),
         waitReady: false,
       })
       .catch((err: unknown) => {
         throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
       });
+    if (limits.version === 1) await this.throttlePayload(started.cgroup, limits.writes);
     await this.plugNics(instance, started.pid);
     await this.syncProxies(instance, started.pid);
     this.inits.set(s.name, started.pid);
@@ -192,7 +206,7 @@ export class ContainerHost {
   }
 
   /** The managed nics of the expanded devices: `type=nic` with `network=<managed network>`. */
-  nics(instance: Instance): Array<{ device: string; network: string; spec: Record<string, string> }> {
+  nics(instance: Instance): Nic[] {
     return Object.entries(instance.expanded.devices)
       .filter(([, d]) => d.type === 'nic' && (d.network ?? d.parent) !== undefined)
       .map(([device, spec]) => ({ device, network: (spec.network ?? spec.parent)!, spec }));
@@ -205,6 +219,7 @@ export class ContainerHost {
     for (const { device, network, spec } of this.nics(instance)) {
       const record = records.get(network);
       if (!record) throw new ValidationError(`devices["${device}"]["${spec.network !== undefined ? 'network' : 'parent'}"]`, `network "${network}" does not exist`);
+      checkNicKeys(device, spec);
       const wanted = spec['ipv4.address'];
       if (wanted === undefined) continue;
       const field = `devices["${device}"]["ipv4.address"]`;
@@ -254,7 +269,85 @@ export class ContainerHost {
     for (const nic of this.nics(instance)) await this.plugNic(instance, nic, pid);
   }
 
-  private async plugNic(instance: Instance, { device, network, spec }: { device: string; network: string; spec: Record<string, string> }, pid: number): Promise<void> {
+  /**
+   * Gives every nic without a `hwaddr` its `volatile.<dev>.hwaddr` (kept if it has one), before
+   * the record is written, so that a nic hotplugged after the write keeps the MAC it was given.
+   */
+  assignMacs(instance: Instance): void {
+    for (const { device, spec } of this.nics(instance)) {
+      const key = `volatile.${device}.hwaddr` as const;
+      if (!spec.hwaddr && !instance.snapshot.volatile[key]) instance.setVolatile(key, generateMac());
+    }
+  }
+
+  /**
+   * Makes the nics plugged into a running instance match its expanded devices (hotplug, like
+   * `lxc config device add|remove`): a nic whose host end is missing is plugged (its container end
+   * named as the device's `name`, its MAC from volatile, its reservation in dnsmasq); one that
+   * changed in a key other than its limits is plugged again; one whose limits changed gets them on
+   * its host end, live; one of `previous` no longer wanted is unplugged and its dnsmasq host entry
+   * removed. All or nothing: on a failure, what this call did is undone before the error is
+   * rethrown. Returns the function that undoes it all (when a later step of the change fails).
+   */
+  async syncNics(instance: Instance, pid: number, previous: readonly Nic[]): Promise<() => Promise<void>> {
+    const before = new Map(previous.map((n) => [n.device, n]));
+    const wanted = this.nics(instance);
+    const undo: Array<() => Promise<unknown>> = [];
+    const changes: Record<'plugged' | 'unplugged' | 'limited', string[]> = { plugged: [], unplugged: [], limited: [] };
+    const removeNic = async (nic: Nic) => {
+      await deleteVethNic(hostVethName(instance.name, nic.device));
+      const mac = this.macOf(instance, nic);
+      if (mac) await this.networks.host.removeHost(nic.network, mac);
+    };
+    const unplug = async (nic: Nic) => {
+      await removeNic(nic);
+      undo.push(() => this.plugNic(instance, nic, pid));
+      changes.unplugged.push(nic.device);
+    };
+    const plug = async (nic: Nic) => {
+      // A failed plug leaves no pair (createVethNic deletes it); its dnsmasq entry goes here.
+      await this.plugNic(instance, nic, pid).catch(async (err: unknown) => {
+        await removeNic(nic).catch(() => undefined);
+        throw err;
+      });
+      undo.push(() => removeNic(nic));
+      changes.plugged.push(nic.device);
+    };
+    try {
+      // Unplug first what goes or is replaced, so that a new nic may take its interface name.
+      for (const old of previous) {
+        const now = wanted.find((n) => n.device === old.device);
+        if (now && !replugNeeded(old, now)) continue;
+        if (await findLink(hostVethName(instance.name, old.device))) await unplug(old);
+      }
+      for (const nic of wanted) {
+        const old = before.get(nic.device);
+        const hostName = hostVethName(instance.name, nic.device);
+        if (!(await findLink(hostName))) {
+          await plug(nic);
+          continue;
+        }
+        if (old === undefined || sameLimits(old, nic)) continue;
+        const limits = parseNicLimits(nic.spec, `devices["${nic.device}"]`);
+        await applyNicLimits(hostName, limits);
+        undo.push(() => applyNicLimits(hostName, parseNicLimits(old.spec, `devices["${old.device}"]`)));
+        changes.limited.push(nic.device);
+      }
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch(() => undefined);
+      throw err;
+    }
+    if (undo.length > 0) this.log.info({ instance: instance.name, ...changes }, 'nics updated');
+    return async () => {
+      for (const step of undo.reverse()) await step().catch((e: Error) => this.log.warn({ instance: instance.name, err: e.message }, 'could not undo a nic change'));
+    };
+  }
+
+  private macOf(instance: Instance, { device, spec }: Nic): string | undefined {
+    return spec.hwaddr ?? instance.snapshot.volatile[`volatile.${device}.hwaddr`];
+  }
+
+  private async plugNic(instance: Instance, { device, network, spec }: Nic, pid: number): Promise<void> {
     const key = `volatile.${device}.hwaddr` as const;
     const mac = spec.hwaddr ?? instance.snapshot.volatile[key] ?? generateMac();
     if (!spec.hwaddr) instance.setVolatile(key, mac);
@@ -294,28 +387,55 @@ export class ContainerHost {
     return out;
   }
 
-  /** The cgroup writes of the expanded limits, for this host's layout (v1 controllers, or v2). */
-  private cgroupWrites(instance: Instance): { version: 1 | 2; writes: CgroupWrite[] } {
-    const quota = parseQuota(instance.expanded.config, this.host);
+  /**
+   * The cgroup writes of the expanded limits, for this host's layout (v1 controllers, or v2). The
+   * root disk's I/O limits go to the block device under the pool; when there is none (a dir pool
+   * on tmpfs or overlayfs) they are reported as not applicable, not silently dropped. `running` is
+   * the cgroup of a running container: throttles it holds from keys removed since are lifted.
+   */
+  private async cgroupWrites(instance: Instance, running?: string): Promise<{ version: 1 | 2; writes: CgroupWrite[]; notApplicable: AppliedSetting[] }> {
+    const quota = parseQuota(instance.expanded.config, this.host, instance.expanded.devices);
     const cpus = quota.cpu?.kind === 'set' ? quota.cpu.cpus : quota.cpu?.kind === 'count' ? this.host.cpus.slice(0, quota.cpu.count) : undefined;
-    if (existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs'))) {
-      return { version: 1, writes: cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes'))) };
+    const version = existsSync(join(CGROUP_ROOT, 'memory', 'cgroup.procs')) ? 1 : 2;
+    const io: DiskIoTarget = { weightFile: existsSync(join(CGROUP_ROOT, 'blkio', 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight' };
+    const notApplicable: AppliedSetting[] = [];
+    const reset = running !== undefined && (await holdsThrottles(version, running));
+    if (hasDiskIoLimits(quota) || reset) {
+      const backing = await (await this.pool.get()).blockDevice();
+      if (backing.kind === 'device') Object.assign(io, { device: `${backing.major}:${backing.minor}`, reset });
+      else {
+        for (const [key, rate] of [['limits.read', quota.diskRead], ['limits.write', quota.diskWrite]] as const) {
+          if (rate) notApplicable.push({ file: key, requested: `${rate.perSecond}${rate.kind === 'iops' ? 'iops' : ' bytes/s'}`, actual: `not applicable: ${backing.reason}` });
+        }
+        if (notApplicable.length > 0 && running === undefined) this.log.warn({ instance: instance.name, reason: backing.reason }, 'the disk I/O limits are not applicable on this pool');
+      }
     }
-    return { version: 2, writes: cgroupV2Writes(quota, cpus) };
+    const writes = version === 1 ? cgroupV1Writes(quota, cpus, existsSync(join(CGROUP_ROOT, 'memory', 'memory.memsw.limit_in_bytes')), io) : cgroupV2Writes(quota, cpus, io);
+    return { version, writes, notApplicable };
+  }
+
+  /**
+   * v1's blk-throttle is flat (outside the unified hierarchy a group's throttles do not cover its
+   * children), and the container's processes live in init's `payload` child: the throttles go there too.
+   */
+  private async throttlePayload(cgroup: string, writes: CgroupWrite[]): Promise<void> {
+    const throttles = writes.filter((w) => w.file.startsWith('blkio.throttle.'));
+    if (throttles.length > 0) await applyCgroupWrites({ version: 1, paths: { blkio: join(CGROUP_ROOT, 'blkio', cgroup.replace(/^\/+/, ''), PAYLOAD) } }, throttles);
   }
 
   /** Applies the expanded limits to the running container's cgroup and reads them back. */
   async applyLimits(instance: Instance, state: ContainerState): Promise<AppliedSetting[]> {
-    const { version, writes } = this.cgroupWrites(instance);
     const rel = state.cgroup.replace(/^\/+/, '');
+    const { version, writes, notApplicable } = await this.cgroupWrites(instance, rel);
     if (version === 1) {
       const target: CgroupTarget = { version: 1, paths: Object.fromEntries(['memory', 'cpu', 'cpuset', 'pids', 'blkio'].map((c) => [c, join(CGROUP_ROOT, c, rel)])) };
       // v1 refuses to shrink a cpuset below a child's: init's `payload` child first, then the container's.
       const cpuset = writes.filter((w) => w.controller === 'cpuset');
       if (cpuset.length > 0) await applyCgroupWrites({ version: 1, paths: { cpuset: join(CGROUP_ROOT, 'cpuset', rel, PAYLOAD) } }, cpuset);
-      return applyCgroupWrites(target, writes);
+      await this.throttlePayload(rel, writes);
+      return [...(await applyCgroupWrites(target, writes)), ...notApplicable];
     }
-    return applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, writes);
+    return [...(await applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, writes)), ...notApplicable];
   }
 
   /** What a running container uses, and the limits in force, read from its cgroup (v1 here, v2 on unified hosts). */
@@ -345,6 +465,37 @@ export class ContainerHost {
   state(name: string): Promise<ContainerState> {
     return this.runtime.state(name);
   }
+}
+
+/** Whether a nic changed in a key that needs it plugged again (anything but its limits). */
+function replugNeeded(old: Nic, now: Nic): boolean {
+  if (old.network !== now.network) return true;
+  const keys = new Set([...Object.keys(old.spec), ...Object.keys(now.spec)].filter((k) => !LIVE_NIC_KEYS.has(k)));
+  return [...keys].some((k) => old.spec[k] !== now.spec[k]);
+}
+
+function sameLimits(old: Nic, now: Nic): boolean {
+  return [...LIVE_NIC_KEYS].every((k) => (old.spec[k] ?? '') === (now.spec[k] ?? ''));
+}
+
+/** Refuses nic keys that would only fail when the nic is plugged: a bad MAC, MTU or limit. */
+function checkNicKeys(device: string, spec: Readonly<Record<string, string>>): void {
+  const field = (key: string) => `devices["${device}"]["${key}"]`;
+  if (spec.hwaddr !== undefined) parseMac(field('hwaddr'), spec.hwaddr);
+  if (spec.mtu !== undefined && !(/^\d{2,5}$/.test(spec.mtu) && Number(spec.mtu) >= 68 && Number(spec.mtu) <= 65535)) {
+    throw new ValidationError(field('mtu'), `"${spec.mtu}" is not an MTU from 68 to 65535`);
+  }
+  parseNicLimits(spec, `devices["${device}"]`);
+}
+
+/** Whether the container's cgroup (`rel`) holds I/O throttles: they must be lifted when their keys are gone. */
+async function holdsThrottles(version: 1 | 2, rel: string): Promise<boolean> {
+  const files =
+    version === 1
+      ? ['read_bps_device', 'read_iops_device', 'write_bps_device', 'write_iops_device'].map((f) => join(CGROUP_ROOT, 'blkio', rel, `blkio.throttle.${f}`))
+      : [join(CGROUP_ROOT, rel, 'io.max')];
+  for (const file of files) if ((await readFile(file, 'utf8').catch(() => '')).trim() !== '') return true;
+  return false;
 }
 
 /**

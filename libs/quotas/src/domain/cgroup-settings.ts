@@ -1,3 +1,4 @@
+import type { IoRate } from './disk-io.js';
 import type { Quota } from './quota.js';
 
 /** One write into a cgroup controller file. `controller` selects the v1 hierarchy; v2 has one tree. */
@@ -24,12 +25,46 @@ export const sharesToWeight = (shares: number): number => Math.max(1, Math.min(1
 const blkioWeight = (p: number) => Math.max(10, p * 100);
 const ioWeight = (p: number) => Math.max(1, p * 20);
 
+/** Where disk I/O limits go on this host. */
+export interface DiskIoTarget {
+  /** `MAJ:MIN` of the block device under the instance's volume; without one no throttle is written. */
+  device?: string;
+  /** Write every throttle, unset ones as "no limit", so that a key removed since the start is lifted (live changes). */
+  reset?: boolean;
+  /** v1's weight file: `blkio.weight` (kernels with CFQ) or `blkio.bfq.weight` (BFQ; CFQ is gone since 5.0). Default `blkio.weight`. */
+  weightFile?: 'blkio.weight' | 'blkio.bfq.weight';
+}
+
+/** True when `q` limits the root disk's reads or writes. */
+export const hasDiskIoLimits = (q: Quota): boolean => q.diskRead !== undefined || q.diskWrite !== undefined;
+
+const rate = (r: IoRate | undefined, kind: IoRate['kind']): string | undefined => (r?.kind === kind ? String(r.perSecond) : undefined);
+
+function v1Throttles(q: Quota, io: DiskIoTarget): CgroupWrite[] {
+  if (!io.device || (!hasDiskIoLimits(q) && !io.reset)) return [];
+  // v1 takes one rule per device and file; 0 removes the rule.
+  const rule = (file: string, value: string | undefined): CgroupWrite => ({ controller: 'blkio', file: `blkio.throttle.${file}`, value: `${io.device} ${value ?? 0}` });
+  return [
+    rule('read_bps_device', rate(q.diskRead, 'bytes')),
+    rule('read_iops_device', rate(q.diskRead, 'iops')),
+    rule('write_bps_device', rate(q.diskWrite, 'bytes')),
+    rule('write_iops_device', rate(q.diskWrite, 'iops')),
+  ];
+}
+
+function v2Throttles(q: Quota, io: DiskIoTarget): CgroupWrite[] {
+  if (!io.device || (!hasDiskIoLimits(q) && !io.reset)) return [];
+  const v = (r: IoRate | undefined, kind: IoRate['kind']) => rate(r, kind) ?? 'max';
+  const value = `${io.device} rbps=${v(q.diskRead, 'bytes')} wbps=${v(q.diskWrite, 'bytes')} riops=${v(q.diskRead, 'iops')} wiops=${v(q.diskWrite, 'iops')}`;
+  return [{ controller: 'io', file: 'io.max', value }];
+}
+
 /**
  * The writes that apply `q` to one container's cgroups. `cpus` is the resolved CPU set (a count
  * is resolved by the caller, which knows the other containers); `swapAccounting` tells whether
- * memory.memsw.* exists (v1 without swapaccount=1 has no swap limit).
+ * memory.memsw.* exists (v1 without swapaccount=1 has no swap limit); `io` says where disk limits go.
  */
-export function cgroupV1Writes(q: Quota, cpus: number[] | undefined, swapAccounting: boolean): CgroupWrite[] {
+export function cgroupV1Writes(q: Quota, cpus: number[] | undefined, swapAccounting: boolean, io: DiskIoTarget = {}): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   if (q.memoryBytes !== undefined) {
     const bytes = q.memoryBytes.toString();
@@ -50,11 +85,12 @@ export function cgroupV1Writes(q: Quota, cpus: number[] | undefined, swapAccount
   if (q.cpuAllowance || q.cpuPriority !== undefined) w.push({ controller: 'cpu', file: 'cpu.shares', value: String(cpuShares(q)) });
   if (cpus) w.push({ controller: 'cpuset', file: 'cpuset.cpus', value: cpus.join(',') });
   if (q.processes !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: String(q.processes) });
-  if (q.diskPriority !== undefined) w.push({ controller: 'blkio', file: 'blkio.weight', value: String(blkioWeight(q.diskPriority)) });
+  if (q.diskPriority !== undefined) w.push({ controller: 'blkio', file: io.weightFile ?? 'blkio.weight', value: String(blkioWeight(q.diskPriority)) });
+  w.push(...v1Throttles(q, io));
   return w;
 }
 
-export function cgroupV2Writes(q: Quota, cpus: number[] | undefined): CgroupWrite[] {
+export function cgroupV2Writes(q: Quota, cpus: number[] | undefined, io: DiskIoTarget = {}): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   if (q.memoryBytes !== undefined) {
     w.push({ controller: 'memory', file: q.memoryEnforce === 'soft' ? 'memory.high' : 'memory.max', value: q.memoryBytes.toString() });
@@ -65,5 +101,6 @@ export function cgroupV2Writes(q: Quota, cpus: number[] | undefined): CgroupWrit
   if (cpus) w.push({ controller: 'cpuset', file: 'cpuset.cpus', value: cpus.join(',') });
   if (q.processes !== undefined) w.push({ controller: 'pids', file: 'pids.max', value: String(q.processes) });
   if (q.diskPriority !== undefined) w.push({ controller: 'io', file: 'io.weight', value: `default ${ioWeight(q.diskPriority)}` });
+  w.push(...v2Throttles(q, io));
   return w;
 }

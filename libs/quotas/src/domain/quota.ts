@@ -1,5 +1,6 @@
 import { ValidationError } from '#core';
 import { parseBytes } from './bytes.js';
+import { parseDiskIo, type IoRate } from './disk-io.js';
 import type { HostCapacity } from './host.js';
 
 export type CpuLimit = { kind: 'count'; count: number } | { kind: 'set'; cpus: number[] };
@@ -21,6 +22,10 @@ export interface Quota {
   swap?: SwapLimit;
   processes?: number;
   diskPriority?: number;
+  /** The root disk's `limits.read` (or `limits.max`): bytes or operations per second. */
+  diskRead?: IoRate;
+  /** The root disk's `limits.write` (or `limits.max`). */
+  diskWrite?: IoRate;
 }
 
 export const QUOTA_KEYS = [
@@ -105,10 +110,11 @@ function parseSwap(text: string): SwapLimit {
 }
 
 /**
- * Parses the `limits.*` keys of one config map. Throws a ValidationError naming the key for any
- * value the host could not apply; never anything else.
+ * Parses the `limits.*` keys of one config map and, when `devices` is given, the I/O limits of its
+ * disk devices (the root disk's are kept). Throws a ValidationError naming the key for any value
+ * the host could not apply; never anything else.
  */
-export function parseQuota(config: Readonly<Record<string, string>>, host: HostCapacity): Quota {
+export function parseQuota(config: Readonly<Record<string, string>>, host: HostCapacity, devices?: Readonly<Record<string, Readonly<Record<string, string>>>>): Quota {
   const q: Quota = {};
   const v = (k: (typeof QUOTA_KEYS)[number]) => config[k];
   if (v('limits.cpu') !== undefined) q.cpu = parseCpu(v('limits.cpu')!, host);
@@ -123,5 +129,10 @@ export function parseQuota(config: Readonly<Record<string, string>>, host: HostC
   if (v('limits.memory.swap') !== undefined) q.swap = parseSwap(v('limits.memory.swap')!);
   if (v('limits.processes') !== undefined) q.processes = integer('limits.processes', v('limits.processes')!, 1, 4_194_304);
   if (v('limits.disk.priority') !== undefined) q.diskPriority = integer('limits.disk.priority', v('limits.disk.priority')!, 0, 10);
+  if (devices) {
+    const io = parseDiskIo(devices);
+    if (io.read) q.diskRead = io.read;
+    if (io.write) q.diskWrite = io.write;
+  }
   return q;
 }

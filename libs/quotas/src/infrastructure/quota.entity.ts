@@ -20,5 +20,9 @@ export class QuotaRecord {
   @Column({ ...bigintColumn, name: 'memory_swap_bytes' }) memorySwapBytes!: bigint | null;
   @Column('integer', { nullable: true }) processes!: number | null;
   @Column('smallint', { name: 'disk_priority', nullable: true }) diskPriority!: number | null;
+  @Column({ ...bigintColumn, name: 'disk_read_bps' }) diskReadBps!: bigint | null;
+  @Column('integer', { name: 'disk_read_iops', nullable: true }) diskReadIops!: number | null;
+  @Column({ ...bigintColumn, name: 'disk_write_bps' }) diskWriteBps!: bigint | null;
+  @Column('integer', { name: 'disk_write_iops', nullable: true }) diskWriteIops!: number | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
 }

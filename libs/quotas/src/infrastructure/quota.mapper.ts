@@ -18,6 +18,10 @@ export function toColumns(q: Quota): QuotaColumns {
     memorySwapBytes: q.swap?.kind === 'bytes' ? q.swap.bytes : null,
     processes: q.processes ?? null,
     diskPriority: q.diskPriority ?? null,
+    diskReadBps: q.diskRead?.kind === 'bytes' ? q.diskRead.perSecond : null,
+    diskReadIops: q.diskRead?.kind === 'iops' ? q.diskRead.perSecond : null,
+    diskWriteBps: q.diskWrite?.kind === 'bytes' ? q.diskWrite.perSecond : null,
+    diskWriteIops: q.diskWrite?.kind === 'iops' ? q.diskWrite.perSecond : null,
   };
 }
 
@@ -35,5 +39,9 @@ export function toQuota(r: QuotaColumns): Quota {
   else if (r.memorySwap === 'on' || r.memorySwap === 'off') q.swap = { kind: r.memorySwap };
   if (r.processes !== null) q.processes = r.processes;
   if (r.diskPriority !== null) q.diskPriority = r.diskPriority;
+  if (r.diskReadBps !== null) q.diskRead = { kind: 'bytes', perSecond: r.diskReadBps };
+  if (r.diskReadIops !== null) q.diskRead = { kind: 'iops', perSecond: r.diskReadIops };
+  if (r.diskWriteBps !== null) q.diskWrite = { kind: 'bytes', perSecond: r.diskWriteBps };
+  if (r.diskWriteIops !== null) q.diskWrite = { kind: 'iops', perSecond: r.diskWriteIops };
   return q;
 }

@@ -28,6 +28,15 @@ export interface PoolUsage {
 }
 
 /**
+ * The block device a filesystem path is stored on, as the kernel's I/O throttles name it
+ * (`MAJ:MIN` of a whole disk: blk-throttle refuses partitions), or why there is none: a pool on
+ * tmpfs, overlayfs or another filesystem without a block device has nothing to throttle.
+ */
+export type BackingDevice =
+  | { readonly kind: 'device'; readonly major: number; readonly minor: number; readonly source: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/**
  * One storage pool, bound to its location under BERTH_DIR. Every operation either completes or
  * leaves the host as it found it (no subvolume, directory, mount or loop device behind).
  * Volume operations need the pool mounted and fail with STORAGE.POOL_UNAVAILABLE otherwise.
@@ -48,6 +57,8 @@ export interface StorageDriver {
   /** Removes an empty pool entirely. STORAGE.POOL_IN_USE while it holds volumes. */
   deletePool(): Promise<void>;
   usage(): Promise<PoolUsage>;
+  /** The block device the pool's volumes are stored on (a btrfs pool's loop device, a dir pool's host disk), for I/O limits. */
+  blockDevice(): Promise<BackingDevice>;
 
   /** Creates an empty, writable image volume and returns the path to fill. */
   createImageVolume(fingerprint: string): Promise<string>;

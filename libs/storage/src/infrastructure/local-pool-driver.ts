@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PoolLayout, FILLING_SUFFIX } from '../domain/pool-layout.js';
-import type { DriverCapabilities, DriverName, PoolUsage, StorageDriver, VolumeInfo } from '../domain/storage-driver.js';
+import type { BackingDevice, DriverCapabilities, DriverName, PoolUsage, StorageDriver, VolumeInfo } from '../domain/storage-driver.js';
 import { assertStorageName } from '../domain/storage-names.js';
 import {
   StoragePoolUnavailableError,
@@ -9,6 +9,7 @@ import {
   StorageVolumeNotFoundError,
 } from '../domain/storage.errors.js';
 import { runCommand, type CommandRunner } from './command-runner.js';
+import { backingDevice } from './block-device.js';
 import { asPoolError, asVolumeError } from './failures.js';
 import { exists } from './fs-helpers.js';
 import { withPathLocks } from './path-locks.js';
@@ -41,6 +42,12 @@ export abstract class LocalPoolDriver implements StorageDriver {
   abstract unmountPool(): Promise<boolean>;
   abstract deletePool(): Promise<void>;
   abstract usage(): Promise<PoolUsage>;
+
+  /** Read from the mount table, so it holds for a loop device attached after a reboot too. */
+  async blockDevice(): Promise<BackingDevice> {
+    await this.assertMounted();
+    return backingDevice(this.path);
+  }
 
   /** Throws STORAGE.POOL_UNAVAILABLE unless the pool's volumes are reachable at `path`. */
   protected abstract assertMounted(): Promise<void>;
