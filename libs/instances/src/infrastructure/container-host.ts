@@ -280,6 +280,14 @@ export class ContainerHost {
     }
   }
 
+  /** Forgets the instance's DHCP reservations (its nics' MACs) on their networks: the instance is going away. */
+  async forgetNics(instance: Instance): Promise<void> {
+    for (const nic of this.nics(instance)) {
+      const mac = this.macOf(instance, nic);
+      if (mac) await this.networks.host.removeHost(nic.network, mac).catch(() => undefined);
+    }
+  }
+
   /**
    * Makes the nics plugged into a running instance match its expanded devices (hotplug, like
    * `lxc config device add|remove`): a nic whose host end is missing is plugged (its container end

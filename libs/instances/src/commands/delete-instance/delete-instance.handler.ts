@@ -1,11 +1,17 @@
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { DefaultPool } from '#storage';
+import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 
 @CommandHandler(DeleteInstanceCommand)
 export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceCommand> {
-  constructor(private readonly instances: InstanceRepository, private readonly pool: DefaultPool, private readonly publisher: EventPublisher) {}
+  constructor(
+    private readonly instances: InstanceRepository,
+    private readonly pool: DefaultPool,
+    private readonly containers: ContainerHost,
+    private readonly publisher: EventPublisher,
+  ) {}
 
   async execute({ name }: DeleteInstanceCommand): Promise<void> {
     const instance = await this.instances.change(
@@ -20,6 +26,8 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
           await pool.deleteInstanceVolume(i.name).catch((err: { code?: string }) => {
             if (err.code !== 'STORAGE.VOLUME_NOT_FOUND') throw err;
           });
+          // A static address must be free for the next instance asking for it.
+          await this.containers.forgetNics(i);
         },
       },
     );
