@@ -14,7 +14,7 @@
     {
       "target_name": "berth-unpack",
       "type": "executable",
-      "sources": ["src/unpack/main.c", "src/unpack/records.c", "src/unpack/create.c", "src/unpack/remove.c", "src/unpack/report.c"],
+      "sources": ["src/unpack/main.c", "src/unpack/records.c", "src/unpack/create.c", "src/unpack/remove.c", "src/unpack/report.c", "src/unpack/sandbox.c", "src/common/seccomp.c"],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
       "ldflags": ["-Wl,-z,relro,-z,now"]
     },
@@ -30,7 +30,8 @@
         "src/monitor/limits.c",
         "src/monitor/relay.c",
         "src/monitor/shift.c",
-        "src/monitor/util.c"
+        "src/monitor/util.c",
+        "src/common/seccomp.c"
       ],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
       "ldflags": ["-Wl,-z,relro,-z,now"]

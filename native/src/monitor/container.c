@@ -17,6 +17,7 @@
  */
 #include "container.h"
 #include "util.h"
+#include "../common/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -461,18 +462,11 @@ static int bind_notify_socket(void)
 
 int install_seccomp(void)
 {
-#if defined(__x86_64__)
-#define BERTH_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define BERTH_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-#ifdef BERTH_AUDIT_ARCH
-#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BERTH_AUDIT_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef BERTH_SECCOMP_ARCH
+#define DENY(nr) SECCOMP_ON((nr), SECCOMP_RET_ERRNO | EPERM)
+	static const struct sock_filter filter[] = {
+		SECCOMP_CHECK_ARCH(SECCOMP_RET_ALLOW),
+		SECCOMP_LOAD_NR,
 		DENY(SYS_kexec_load),
 		DENY(SYS_kexec_file_load),
 		DENY(SYS_open_by_handle_at),
@@ -487,8 +481,7 @@ int install_seccomp(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 #undef DENY
-	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(*filter), .filter = filter };
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+	if (seccomp_load(filter, sizeof(filter) / sizeof(*filter)) < 0)
 		return fail("seccomp", errno, "deny list");
 #endif
 	return 0;

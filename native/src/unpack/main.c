@@ -4,6 +4,10 @@
  * only parses and validates. Usage:
  *   berth-unpack --target DIR [--uid-shift N] [--gid-shift N] [--id-range N] [--privileged] < records
  *   berth-unpack --remove DIR
+ *   berth-unpack --selftest-forbidden socket|mmap-exec|execve
+ * Before it touches anything it enters its sandbox (sandbox.h): a seccomp allow list and the few
+ * capabilities its job needs. --selftest-forbidden enters the extraction sandbox and then makes
+ * one forbidden call: the process must die with SIGSYS (the tests check that it does).
  * With --target it creates DIR (0700, must not exist) and prints "created" on stdout, reads the
  * record stream (records.h) from stdin, creates each entry (create.c) and prints
  * "ok<TAB>entries<TAB>bytes<TAB>dropped" on stdout once the end record arrives. Failures are lines on stderr (report.h) and a non-zero exit; the
@@ -14,20 +18,24 @@
 #include "records.h"
 #include "remove.h"
 #include "report.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: berth-unpack --target DIR [--uid-shift N] [--gid-shift N] [--id-range N] [--privileged]\n"
-			"       berth-unpack --remove DIR\n");
+			"       berth-unpack --remove DIR\n"
+			"       berth-unpack --selftest-forbidden socket|mmap-exec|execve\n");
 	exit(UNPACK_EXIT_PROTOCOL);
 }
 
@@ -75,6 +83,24 @@ static int unpack(const char *target, const struct unpack_options *opts)
 	return UNPACK_EXIT_OK;
 }
 
+/* Makes one call the sandbox forbids; returning from here means the sandbox let it through. */
+static int selftest_forbidden(const char *call)
+{
+	sandbox_enter(SANDBOX_EXTRACT, false);
+	if (strcmp(call, "socket") == 0) {
+		socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	} else if (strcmp(call, "mmap-exec") == 0) {
+		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	} else if (strcmp(call, "execve") == 0) {
+		char *const args[] = { "/bin/true", NULL };
+		execve(args[0], args, args + 1);
+	} else {
+		usage();
+	}
+	fprintf(stderr, "protocol\t%s was not refused by the sandbox\n", call);
+	return UNPACK_EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
 	/* Inherit nothing but stdio from Node (its sockets, its Postgres connections). */
@@ -88,6 +114,8 @@ int main(int argc, char **argv)
 	struct unpack_options opts = { .uid_shift = 0, .gid_shift = 0, .id_range = UINT32_MAX, .privileged = false };
 	const char *target = NULL;
 	const char *remove = NULL;
+	if (argc == 3 && strcmp(argv[1], "--selftest-forbidden") == 0)
+		return selftest_forbidden(argv[2]);
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -114,6 +142,7 @@ int main(int argc, char **argv)
 	}
 	if ((target == NULL) == (remove == NULL))
 		usage();
+	sandbox_enter(remove != NULL ? SANDBOX_REMOVE : SANDBOX_EXTRACT, opts.privileged);
 	if (remove != NULL) {
 		remove_tree(remove);
 		return UNPACK_EXIT_OK;

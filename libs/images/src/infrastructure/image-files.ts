@@ -3,11 +3,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { Inject, Injectable } from '@nestjs/common';
 import { BERTH_CONFIG, MalformedRequestError, ValidationError, type BerthConfig } from '#core';
+import { asNoSpaceError } from './no-space.js';
 import type { ImageFiles } from './unpack-image.js';
 
 /** An upload received into $BERTH_DIR/images/.upload-<id>/, hashed on the way in. */
@@ -38,7 +39,8 @@ export class ImageFileStore {
   /**
    * Streams the request body to disk: a raw tarball, or multipart with `metadata` and `rootfs`
    * parts (what `lxc image import meta.tar rootfs.tar` sends). The sha256 is computed as the
-   * bytes pass, over the metadata part then the rootfs part, which is LXD's fingerprint.
+   * bytes pass, over the metadata part then the rootfs part, which is LXD's fingerprint. A full
+   * disk is STORAGE.NO_SPACE, answered once the rest of the body is drained, and leaves no file.
    */
   async receive(req: IncomingMessage): Promise<ReceivedUpload> {
     const dir = join(this.root, `.upload-${randomUUID()}`);
@@ -48,13 +50,13 @@ export class ImageFileStore {
       if (/^multipart\/form-data/i.test(type)) return await this.receiveSplit(req, dir);
       const path = join(dir, 'image');
       const hash = createHash('sha256');
-      await pipeline(req, hashing(hash), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+      await pipeline(detached(req), hashing(hash), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
       const { size } = await stat(path);
       if (size === 0) throw new ValidationError('body', 'the image upload is empty');
       return { dir, files: { kind: 'unified', path }, fingerprint: hash.digest('hex'), size };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
-      throw err;
+      throw asNoSpaceError(err, `Not enough space to receive the image upload in ${this.root}`);
     }
   }
 
@@ -108,7 +110,7 @@ export class ImageFileStore {
       return { dir, files: { kind: 'unified', path }, fingerprint, size };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
-      throw err;
+      throw asNoSpaceError(err, `Not enough space to write the image in ${this.root}`);
     }
   }
 
@@ -127,6 +129,25 @@ export class ImageFileStore {
   async remove(fingerprint: string, kind: 'unified' | 'split'): Promise<void> {
     for (const path of this.paths(fingerprint, kind)) await rm(path, { force: true });
   }
+}
+
+/**
+ * The request body as a stream that a failed pipeline may destroy without destroying the request:
+ * the rest of the body is then read and dropped, so the connection survives to carry the error.
+ */
+function detached(req: IncomingMessage): Readable {
+  const body = new PassThrough();
+  req.pipe(body);
+  req.on('error', (err) => body.destroy(err));
+  req.on('close', () => {
+    if (!req.readableEnded) body.destroy(new Error('the upload was interrupted'));
+  });
+  body.on('close', () => {
+    if (req.readableEnded) return;
+    req.unpipe(body);
+    req.resume();
+  });
+  return body;
 }
 
 function hashing(hash: ReturnType<typeof createHash>) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { LOGGER, type Logger } from '#core';
 import { DefaultPool } from '#storage';
+import { asNoSpaceError } from './no-space.js';
 import { unpackImage, type ImageFiles, type UnpackedImage, type UnpackProgress } from './unpack-image.js';
 
 /** Where an image is unpacked inside its volume before its three top-level entries move up. */
@@ -16,7 +17,10 @@ const UNPACK_DIR = '.unpack';
 export class ImageVolumes {
   constructor(private readonly pool: DefaultPool, @Inject(LOGGER) private readonly log: Logger) {}
 
-  /** Unpacks and seals; on any failure the volume is removed before the error is rethrown. */
+  /**
+   * Unpacks and seals; on any failure the volume is removed before the error is rethrown. A full
+   * pool is STORAGE.NO_SPACE.
+   */
   async create(fingerprint: string, files: ImageFiles, signal: AbortSignal, onProgress: (p: UnpackProgress) => void): Promise<UnpackedImage> {
     const pool = await this.pool.get();
     const path = await pool.createImageVolume(fingerprint);
@@ -28,7 +32,7 @@ export class ImageVolumes {
       return unpacked;
     } catch (err) {
       await pool.deleteImageVolume(fingerprint).catch((e) => this.log.error({ err: (e as Error).message, fingerprint }, 'could not remove a failed image volume'));
-      throw err;
+      throw asNoSpaceError(err, `Not enough space in storage pool ${JSON.stringify(pool.pool)} to unpack the image`);
     }
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -154,5 +154,70 @@ describe('berth-unpack --remove', () => {
     assert.equal(existsSync(sandbox.target), false);
     assertSentinelIntact(sandbox);
     await removeExtractedTree(helperPath, sandbox.target);
+  });
+});
+
+/* Capability numbers from capabilities(7). */
+const CAP = { chown: 0, dacOverride: 1, dacReadSearch: 2, fowner: 3, fsetid: 4, mknod: 27, setfcap: 31 } as const;
+const mask = (...caps: number[]) => caps.reduce((m, c) => m | (1n << BigInt(c)), 0n);
+const EXTRACT_CAPS = mask(CAP.chown, CAP.dacOverride, CAP.dacReadSearch, CAP.fowner, CAP.fsetid, CAP.setfcap);
+
+/** /proc/<pid>/status of a helper waiting for its records, once it has created its target. */
+async function statusWhileRunning(args: string[]): Promise<Record<string, string>> {
+  const sandbox = new Sandbox();
+  sandboxes.push(sandbox);
+  const child = spawn(helperPath, ['--target', sandbox.target, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (text.startsWith('created') ? resolve() : undefined));
+    child.on('close', () => reject(new Error('berth-unpack ended before creating its target')));
+  });
+  const status = Object.fromEntries(
+    readFileSync(`/proc/${child.pid}/status`, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(':'))
+      .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
+  );
+  child.stdin.end();
+  await closed;
+  return status;
+}
+
+describe('berth-unpack sandbox', () => {
+  for (const call of ['socket', 'mmap-exec', 'execve']) {
+    it(`is killed with SIGSYS when it makes a forbidden call (${call})`, () => {
+      const result = spawnSync(helperPath, ['--selftest-forbidden', call], { env: {}, encoding: 'utf8' });
+      assert.equal(result.signal, 'SIGSYS', `status ${result.status}, stderr ${result.stderr}`);
+      assert.equal(result.stderr, '');
+    });
+  }
+
+  it('extracts under a seccomp filter, with no_new_privs and only the capabilities it needs', async () => {
+    const status = await statusWhileRunning([]);
+    assert.equal(status.Seccomp, '2');
+    assert.equal(status.NoNewPrivs, '1');
+    assert.equal(BigInt(`0x${status.CapEff}`), EXTRACT_CAPS);
+    assert.equal(BigInt(`0x${status.CapPrm}`), EXTRACT_CAPS);
+    assert.equal(BigInt(`0x${status.CapBnd}`), EXTRACT_CAPS);
+    assert.equal(BigInt(`0x${status.CapInh}`), 0n);
+    assert.equal(BigInt(`0x${status.CapAmb}`), 0n);
+  });
+
+  it('keeps CAP_MKNOD only for a privileged target', async () => {
+    const status = await statusWhileRunning(['--privileged']);
+    assert.equal(BigInt(`0x${status.CapEff}`), EXTRACT_CAPS | mask(CAP.mknod));
+  });
+
+  it('a real extraction of every kind of entry passes under the sandbox', async () => {
+    const { sandbox, error } = await runHelper([
+      dir('rootfs'),
+      dir('rootfs/etc'),
+      file('rootfs/etc/hostname', 'berth\n'),
+      symlink('rootfs/etc/link', 'hostname'),
+      hardlink('rootfs/etc/hard', 'rootfs/etc/hostname'),
+    ]);
+    assert.equal(error, undefined);
+    assert.equal(readFileSync(join(sandbox.target, 'rootfs', 'etc', 'hard'), 'utf8'), 'berth\n');
+    assert.equal(lstatSync(join(sandbox.target, 'rootfs', 'etc', 'link')).isSymbolicLink(), true);
   });
 });

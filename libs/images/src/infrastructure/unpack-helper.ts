@@ -160,6 +160,7 @@ export class UnpackHelperProcess {
     if (fields[0] === 'rejected' && fields.length >= 3) return new UnsafeArchiveError(fields[1], fields.slice(2).join(' '));
     if (fields[0] === 'failed' && fields.length >= 4) return new ImageExtractionFailedError(fields[1], fields[2], fields[3]);
     if (fields[0] === 'protocol') return new Error(`berth-unpack refused its input: ${fields.slice(1).join(' ')}`);
+    if (this.exit?.signal === 'SIGSYS') return new Error('berth-unpack was killed by its seccomp sandbox (SIGSYS): it made a syscall outside its allow list');
     const how = this.exit?.signal ?? `exit status ${this.exit?.code ?? 'unknown'}`;
     return new Error(`berth-unpack stopped (${how})${line === undefined ? '' : `: ${line}`}`);
   }
