@@ -97,12 +97,12 @@ describe('berth instances', () => {
     await d.api().get('/1.0/instances/bare').expect(404);
   });
 
-  it('lists instances with lxc\'s columns', async () => {
+  it('lists instances with lxc\'s columns and the time to Ready', async () => {
     const table = (await ok(['list'])).split('\n');
-    assert.match(table[1] ?? '', /^\| NAME \| +STATE +\| IPV4 \| IPV6 \| +TYPE +\| SNAPSHOTS \|$/);
-    assert.ok(table.some((line) => /^\| c1 +\| STOPPED \| +\| +\| CONTAINER +\| 0 +\|$/.test(line)), table.join('\n'));
-    assert.ok(table.some((line) => /^\| c2 +\| STOPPED \| +\| +\| CONTAINER \(EPHEMERAL\) \| 0 +\|$/.test(line)), table.join('\n'));
-    assert.equal(await ok(['list', '--format', 'csv']), 'c1,STOPPED,,,CONTAINER,0\nc2,STOPPED,,,CONTAINER (EPHEMERAL),0\n');
+    assert.match(table[1] ?? '', /^\| NAME \| +STATE +\| IPV4 \| IPV6 \| +TYPE +\| SNAPSHOTS \| READY \|$/);
+    assert.ok(table.some((line) => /^\| c1 +\| STOPPED \| +\| +\| CONTAINER +\| 0 +\| +\|$/.test(line)), table.join('\n'));
+    assert.ok(table.some((line) => /^\| c2 +\| STOPPED \| +\| +\| CONTAINER \(EPHEMERAL\) \| 0 +\| +\|$/.test(line)), table.join('\n'));
+    assert.equal(await ok(['list', '--format', 'csv']), 'c1,STOPPED,,,CONTAINER,0,\nc2,STOPPED,,,CONTAINER (EPHEMERAL),0,\n');
     const json = JSON.parse(await ok(['list', '--format', 'json'])) as InstanceJson[];
     assert.deepEqual(json.map((i) => [i.name, i.state?.status]), [['c1', 'Stopped'], ['c2', 'Stopped']]);
     assert.deepEqual(parseYaml(await ok(['list', '--format', 'yaml'])), json);

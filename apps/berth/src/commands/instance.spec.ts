@@ -102,11 +102,11 @@ describe('nameExpression', () => {
 });
 
 describe('list columns', () => {
-  it('shows lxc\'s default columns', () => {
-    assert.equal(renderList([instance()], INSTANCE_COLUMNS, 'csv'), 'web1,STOPPED,,,CONTAINER,0');
+  it('shows lxc\'s default columns and the time to Ready', () => {
+    assert.equal(renderList([instance()], INSTANCE_COLUMNS, 'csv'), 'web1,STOPPED,,,CONTAINER,0,');
     assert.equal(
       renderList([instance({ ephemeral: true, snapshots: [{}, {}] })], INSTANCE_COLUMNS, 'csv'),
-      'web1,STOPPED,,,CONTAINER (EPHEMERAL),2',
+      'web1,STOPPED,,,CONTAINER (EPHEMERAL),2,',
     );
   });
 

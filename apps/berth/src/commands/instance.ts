@@ -93,14 +93,43 @@ export function addressCell(instance: InstanceFull, family: 'inet' | 'inet6'): s
   return addresses.sort().reverse().join('\n');
 }
 
-export const INSTANCE_COLUMNS: readonly Column<InstanceFull>[] = [
-  { header: 'NAME', value: (i) => i.name },
-  { header: 'STATE', value: (i) => i.status.toUpperCase() },
-  { header: 'IPV4', value: (i) => addressCell(i, 'inet') },
-  { header: 'IPV6', value: (i) => addressCell(i, 'inet6') },
-  { header: 'TYPE', value: (i) => `${(i.type || 'container').toUpperCase()}${i.ephemeral ? ' (EPHEMERAL)' : ''}` },
-  { header: 'SNAPSHOTS', value: (i) => String(i.snapshots?.length ?? 0) },
-];
+/** The time from init's start to READY=1 (`1.23s`), empty when the instance is not (yet) Ready. */
+export function readyCell(instance: InstanceFull): string {
+  // ready_ms is Berth's addition to LXD's InstanceState (api.ts types only LXD's fields).
+  const ms = (instance.state as { ready_ms?: number | null } | null | undefined)?.ready_ms;
+  return typeof ms === 'number' && instance.state?.status !== 'Stopped' ? `${(ms / 1000).toFixed(2)}s` : '';
+}
+
+/** The columns of `berth list -c`, by lxc's letters; `R` (the time to Ready) is Berth's own. */
+export const LIST_COLUMNS: Readonly<Record<string, Column<InstanceFull>>> = {
+  n: { header: 'NAME', value: (i) => i.name },
+  s: { header: 'STATE', value: (i) => i.status.toUpperCase() },
+  '4': { header: 'IPV4', value: (i) => addressCell(i, 'inet') },
+  '6': { header: 'IPV6', value: (i) => addressCell(i, 'inet6') },
+  t: { header: 'TYPE', value: (i) => `${(i.type || 'container').toUpperCase()}${i.ephemeral ? ' (EPHEMERAL)' : ''}` },
+  S: { header: 'SNAPSHOTS', value: (i) => String(i.snapshots?.length ?? 0) },
+  R: { header: 'READY', value: readyCell },
+  p: { header: 'PID', value: (i) => (i.state?.pid ? String(i.state.pid) : '') },
+  N: { header: 'PROCESSES', value: (i) => (i.state?.pid ? String(i.state.processes) : '') },
+  P: { header: 'PROFILES', value: (i) => (i.profiles ?? []).join('\n') },
+};
+/** The letters of LIST_COLUMNS in their order (an object lists digit keys first). */
+const COLUMN_LETTERS = 'ns46tSRpNP';
+/** lxc's default columns. */
+/** lxc's default columns, then the time to Ready (Berth's own). */
+export const DEFAULT_LIST_COLUMNS = 'ns46tSR';
+
+/** The columns of a `-c` value: one letter each, in order; an unknown letter is a usage error. */
+export function listColumns(letters: string): Column<InstanceFull>[] {
+  if (letters === '') throw new UsageError('no column given: -c takes letters such as ns4R');
+  return [...letters].map((letter) => {
+    const column = LIST_COLUMNS[letter];
+    if (!column) throw new UsageError(`unknown column "${letter}": expected some of ${COLUMN_LETTERS}`);
+    return column;
+  });
+}
+
+export const INSTANCE_COLUMNS: readonly Column<InstanceFull>[] = listColumns(DEFAULT_LIST_COLUMNS);
 
 // ---- berth init ----
 
@@ -325,12 +354,14 @@ export function registerInstanceCommands(program: Command, cli: Cli): void {
     .description('List instances; filters are a name (a prefix or regular expression) or <key>=<value>')
     .argument('[filters...]')
     .addOption(formatOption('table'))
-    .action(async (filters: string[], { format }: FormatOptions) => {
+    .option('-c, --columns <letters>', `columns, by lxc's letters: n name, s state, 4 IPv4, 6 IPv6, t type, S snapshots, p pid, N processes, P profiles, and R the time to Ready`, DEFAULT_LIST_COLUMNS)
+    .action(async (filters: string[], { format, columns }: FormatOptions & { columns: string }) => {
+      const shown = listColumns(columns);
       const filter = instanceFilter(filters);
       const query = filter === undefined ? '' : `&filter=${encodeURIComponent(filter)}`;
       const instances = await cli.client.get<InstanceFull[]>(`${INSTANCES}?recursion=2${query}`);
       const sorted = [...instances].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      cli.print(renderList(sorted, INSTANCE_COLUMNS, format));
+      cli.print(renderList(sorted, shown, format));
     });
 
   program

@@ -1,4 +1,4 @@
-// berth launch | start | stop | restart (and exec, console: exec.ts)
+// berth launch | start | stop | restart | pause | resume (and exec, console: exec.ts)
 import { InvalidArgumentError, type Command } from 'commander';
 import { segment, type Cli } from '../cli.js';
 import { collect, collectKeyValue } from './image.js';
@@ -54,6 +54,17 @@ export function registerLifecycleCommands(program: Command, cli: Cli): void {
       .option('--timeout <seconds>', 'how long systemd may take to halt before the container is killed', seconds)
       .action(async (names: string[], { force, timeout }: StopOptions) => {
         for (const name of names) await changeState(cli, name, { action, force, timeout: timeout ?? -1 });
+      });
+  }
+
+  for (const [action, alias, verb] of [['pause', 'freeze', 'Freeze'], ['resume', 'unfreeze', 'Thaw']] as const) {
+    program
+      .command(action)
+      .alias(alias)
+      .description(`${verb} the processes of instances (their cgroup's freezer)`)
+      .argument('<names...>')
+      .action(async (names: string[]) => {
+        for (const name of names) await changeState(cli, name, { action: alias });
       });
   }
 

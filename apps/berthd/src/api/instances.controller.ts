@@ -87,6 +87,24 @@ export class InstancesController {
     return this.accepted(res, await this.commands.execute(new ExecInInstanceCommand(name, input)));
   }
 
+  /** The instance's log files (LXD lists lxc.log, and exec output files under exec-output/). */
+  @Get(':name/logs')
+  async logs(@Param('name') name: string) {
+    await this.queries.execute(new GetInstanceQuery(name));
+    return sync([`/1.0/instances/${encodeURIComponent(name)}/logs/lxc.log`]);
+  }
+
+  /**
+   * What `lxc info --show-log` reads. Berth has no liblxc log: its berth-monitor writes nothing
+   * but the console (systemd's boot messages and the console's output, in console.log beside
+   * its state in $BERTH_DIR/containers/<name>/), so that is what this answers, raw like LXD.
+   */
+  @Get(':name/logs/lxc.log')
+  async lxcLog(@Param('name') name: string, @Res() res: Response) {
+    await this.queries.execute(new GetInstanceQuery(name));
+    res.type('application/octet-stream').send(await this.consoleLogs.read(name));
+  }
+
   @Get(':name/logs/exec-output/:file')
   async execOutput(@Param('name') name: string, @Param('file') file: string, @Res() res: Response) {
     await this.queries.execute(new GetInstanceQuery(name));

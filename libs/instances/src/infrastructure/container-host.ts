@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } from '#core';
+import { BERTH_CONFIG, DomainError, LOGGER, ValidationError, type BerthConfig, type Logger } from '#core';
 import {
   applyCgroupWrites,
   cgroupV1Writes,
@@ -42,7 +42,8 @@ import {
   type ProxyDevice,
 } from '#network';
 import { existsSync, readFileSync, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance } from '../domain/instance.js';
 import { InstanceRepository } from './instance.repository.js';
 
@@ -473,6 +474,49 @@ export class ContainerHost {
   state(name: string): Promise<ContainerState> {
     return this.runtime.state(name);
   }
+
+  /**
+   * Freezes (or thaws) every process of a running container through its cgroup's freezer: v1's
+   * `freezer.state` (FROZEN/THAWED) on hybrid hosts, cgroup2's `cgroup.freeze` otherwise. The
+   * monitor lives in a cgroup of its own and keeps answering. Resolves once the kernel reports
+   * the whole subtree frozen (or thawed); a freeze that does not complete within 10 s (a task
+   * stuck in uninterruptible sleep) is undone and fails with a FreezeError.
+   */
+  async freeze(state: ContainerState, frozen: boolean): Promise<void> {
+    const rel = state.cgroup.replace(/^\/+/, '');
+    const v1 = join(CGROUP_ROOT, 'freezer', rel, 'freezer.state');
+    if (state.cgroupLayout === 'hybrid' && existsSync(v1)) {
+      const wanted = frozen ? 'FROZEN' : 'THAWED';
+      await writeFile(v1, wanted);
+      if (await settles(async () => (await readFile(v1, 'utf8')).trim() === wanted)) return;
+      await writeFile(v1, 'THAWED').catch(() => undefined);
+      throw new FreezeError(state.name, v1);
+    }
+    const dir = [join(CGROUP_ROOT, 'unified', rel), join(CGROUP_ROOT, rel)].find((d) => existsSync(join(d, 'cgroup.freeze')));
+    if (!dir) throw new FreezeError(state.name, join(CGROUP_ROOT, rel));
+    await writeFile(join(dir, 'cgroup.freeze'), frozen ? '1' : '0');
+    const done = async () => /^frozen (\d)$/m.exec(await readFile(join(dir, 'cgroup.events'), 'utf8'))?.[1] === (frozen ? '1' : '0');
+    if (await settles(done)) return;
+    await writeFile(join(dir, 'cgroup.freeze'), '0').catch(() => undefined);
+    throw new FreezeError(state.name, join(dir, 'cgroup.freeze'));
+  }
+}
+
+/** The container's processes did not all freeze in time; they were thawed again. */
+export class FreezeError extends DomainError {
+  readonly code = 'INSTANCE.FREEZE_FAILED';
+  constructor(name: string, file: string) {
+    super(`The processes of instance "${name}" could not be frozen (${file})`);
+  }
+}
+
+/** Polls `check` every 20 ms for up to 10 s. */
+async function settles(check: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return true;
+    await sleep(20);
+  }
+  return false;
 }
 
 /** Whether a nic changed in a key that needs it plugged again (anything but its limits). */
