@@ -762,6 +762,13 @@ async function engineProblem(engine: Engine, nativeDir: string): Promise<string 
     const monitor = path.join(REPO, 'native/build/Release/berth-monitor');
     return existsSync(path.join(nativeDir, 'berth-monitor')) ? null : `${monitor} is missing (npm run build)`;
   }
+  const install = async (pkg: string) => {
+    console.error(`installing ${pkg} from Debian (apt-get install -y ${pkg})`);
+    process.env.DEBIAN_FRONTEND = 'noninteractive';
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], 15 * 60_000);
+  };
+  if (engine === 'nspawn' && !which('systemd-nspawn')) await install('systemd-container');
+  if (engine === 'lxc' && !which('lxc-start')) await install('lxc');
   if (engine === 'nspawn') {
     if (!which('systemd-nspawn')) return 'systemd-nspawn is missing (apt-get install systemd-container)';
     if (!which('nsenter')) return 'nsenter is missing (util-linux)';
