@@ -2,13 +2,12 @@
 // lxd-client 5.0.2) and raw websocket clients against berthd, with a real container.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { runBerth } from '../support/cli.js';
 import { BERTH, startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
+import { configureLxc, lxcEnv } from '../support/lxc.js';
 
 interface Run {
   code: number | null;
@@ -18,7 +17,7 @@ interface Run {
 
 describe('exec and console websockets (lxc client, real container)', () => {
   let d: Daemon;
-  const env = () => ({ PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir, TERM: 'xterm' });
+  const env = () => ({ ...lxcEnv(d), TERM: 'xterm' });
   /** Runs lxc with `input` on a pipe as its stdin (no terminal). */
   const lxc = (args: string[], input = ''): Promise<Run> =>
     new Promise((resolve, reject) => {
@@ -46,8 +45,7 @@ describe('exec and console websockets (lxc client, real container)', () => {
 
   before(async () => {
     d = await startDaemon();
-    await mkdir(join(d.dir, '.config', 'lxc'), { recursive: true });
-    await writeFile(join(d.dir, '.config', 'lxc', 'config.yml'), 'default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\naliases: {}\n');
+    await configureLxc(d);
     const imported = await lxc(['image', 'import', await ensureDebianImage(), '--alias', 'debian/12']);
     assert.equal(imported.code, 0, imported.stderr);
     const launched = await lxc(['launch', 'debian/12', 'c1']);

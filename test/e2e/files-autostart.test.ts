@@ -11,6 +11,7 @@ import { Runtime } from '#runtime';
 import { runBerth } from '../support/cli.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
+import { configureLxc, lxcRunner } from '../support/lxc.js';
 
 const exec = promisify(execFile);
 
@@ -18,11 +19,7 @@ const exec = promisify(execFile);
 describe('files API, boot.autostart and orphan volumes against berthd', () => {
   let d: Daemon;
   let local: string;
-  const lxc = (...args: string[]) => {
-    const run = exec('lxc', args, { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir }, timeout: 120_000 });
-    run.child.stdin?.end();
-    return run;
-  };
+  const lxc = lxcRunner(() => d, 120_000);
   const berth = async (...args: string[]) => {
     const run = await runBerth(args, { env: { ...d.env }, timeoutMs: 120_000 });
     assert.equal(run.code, 0, run.stderr);
@@ -34,8 +31,7 @@ describe('files API, boot.autostart and orphan volumes against berthd', () => {
   before(async () => {
     d = await startDaemon();
     local = await mkdtemp(join(os.tmpdir(), 'berth-files-e2e-'));
-    await mkdir(join(d.dir, '.config', 'lxc'), { recursive: true });
-    await writeFile(join(d.dir, '.config', 'lxc', 'config.yml'), 'default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\naliases: {}\n');
+    await configureLxc(d);
     await lxc('image', 'import', await ensureDebianImage(), '--alias', 'debian/12');
     await lxc('launch', 'debian/12', 'c1');
     await lxc('init', 'debian/12', 'c2');

@@ -1,30 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
-
-const exec = promisify(execFile);
+import { configureLxc, lxcEnv, lxcRunner } from '../support/lxc.js';
 
 /** LXD's own client (Debian's lxd-client, LXD 5.0.2), pointed at berthd with LXD_DIR. */
 describe("LXD's lxc client against berthd", () => {
   let d: Daemon;
-  /** lxc with its stdin closed: `lxc launch`/`init` read instance YAML from a stdin that is not a terminal. */
-  const lxc = (...args: string[]) => {
-    const run = exec('lxc', args, { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir }, timeout: 60_000 });
-    run.child.stdin?.end();
-    return run;
-  };
+  const lxc = lxcRunner(() => d);
 
   before(async () => {
     d = await startDaemon();
-    // Only the local remote: lxc's default config would also list public image servers.
-    await mkdir(join(d.dir, '.config', 'lxc'), { recursive: true });
-    await writeFile(join(d.dir, '.config', 'lxc', 'config.yml'), 'default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\naliases: {}\n');
+    await configureLxc(d);
   });
   after(async () => {
     await d.destroy();
@@ -41,7 +30,7 @@ describe("LXD's lxc client against berthd", () => {
     await lxc('profile', 'set', 'web', 'limits.memory', '1GiB');
     let { stdout } = await lxc('profile', 'show', 'web');
     assert.match(stdout, /^ {2}limits\.memory: 1GiB$/m);
-    const edit = spawn('lxc', ['profile', 'edit', 'web'], { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir } });
+    const edit = spawn('lxc', ['profile', 'edit', 'web'], { env: lxcEnv(d) });
     edit.stdin.end('description: from stdin\nconfig:\n  user.team: ops\ndevices: {}\n');
     assert.equal(await new Promise((r) => edit.on('exit', r)), 0);
     const res = await d.api().get('/1.0/profiles/web').expect(200);
@@ -102,7 +91,7 @@ describe("LXD's lxc client against berthd", () => {
   it('lxc operation list and lxc monitor', async () => {
     const { stdout } = await lxc('operation', 'list', '--format', 'csv');
     assert.equal(typeof stdout, 'string');
-    const monitor = spawn('lxc', ['monitor', '--type', 'lifecycle', '--format', 'json'], { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir } });
+    const monitor = spawn('lxc', ['monitor', '--type', 'lifecycle', '--format', 'json'], { env: lxcEnv(d) });
     let out = '';
     monitor.stdout.on('data', (c) => (out += c));
     await new Promise((r) => setTimeout(r, 500));

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
-
-const exec = promisify(execFile);
+import { configureLxc, lxcRunner } from '../support/lxc.js';
 
 /** `lxc info <name>` of LXD 5.0.2's client against berthd: instance, state, snapshots and backups. */
 describe('lxc info <name> against berthd', () => {
   let d: Daemon;
-  /** lxc with its stdin closed (it reads YAML from a stdin that is not a terminal). */
-  const lxc = (...args: string[]) => {
-    const run = exec('lxc', args, { env: { PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir }, timeout: 60_000 });
-    run.child.stdin?.end();
-    return run;
-  };
+  const lxc = lxcRunner(() => d);
 
   before(async () => {
     d = await startDaemon();
-    await mkdir(join(d.dir, '.config', 'lxc'), { recursive: true });
-    await writeFile(join(d.dir, '.config', 'lxc', 'config.yml'), 'default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\naliases: {}\n');
+    await configureLxc(d);
   });
   after(async () => {
     await d.destroy();

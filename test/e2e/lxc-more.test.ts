@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
+import { configureLxc, lxcEnv, lxcRunner } from '../support/lxc.js';
 
 const exec = promisify(execFile);
 
@@ -42,20 +42,14 @@ function taskStates(freezerDir: string): string[] {
 
 describe("LXD's lxc client against berthd: restart, pause, devices, profiles, images, monitor, logs", () => {
   let d: Daemon;
-  const env = () => ({ PATH: process.env.PATH, HOME: d.dir, LXD_DIR: d.dir });
-  /** lxc with its stdin closed: `lxc launch`/`init` read instance YAML from a stdin that is not a terminal. */
-  const lxc = (...args: string[]) => {
-    const run = exec('lxc', args, { env: env(), timeout: 180_000 });
-    run.child.stdin?.end();
-    return run;
-  };
+  const env = () => lxcEnv(d);
+  const lxc = lxcRunner(() => d, 180_000);
   const csv = async (...args: string[]) => (await lxc(...args, '--format', 'csv')).stdout;
   const state = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata as { status: string; pid: number };
 
   before(async () => {
     d = await startDaemon();
-    await mkdir(join(d.dir, '.config', 'lxc'), { recursive: true });
-    await writeFile(join(d.dir, '.config', 'lxc', 'config.yml'), 'default-remote: local\nremotes:\n  local:\n    addr: unix://\n    public: false\naliases: {}\n');
+    await configureLxc(d);
   });
   after(async () => {
     const stop = await d.api().put('/1.0/instances/m1/state').send({ action: 'stop', force: true });
