@@ -60,6 +60,14 @@ export class ImageFileStore {
     }
   }
 
+  /**
+   * The first failure (a part that cannot be written, e.g. ENOSPC; a part of another name; a
+   * malformed form; an interrupted upload) stops the form at once: busboy and the part being
+   * written are destroyed, the rest of the body is read and dropped (see detached), and the error
+   * is given once every part's write has settled, so nothing writes into the upload directory
+   * after it is removed. A failed write is always observed: it must not become an unhandled
+   * rejection, which would end the daemon.
+   */
   private async receiveSplit(req: IncomingMessage, dir: string): Promise<ReceivedUpload> {
     const parts = new Map<string, string>();
     await new Promise<void>((resolve, reject) => {
@@ -70,20 +78,35 @@ export class ImageFileStore {
         reject(new MalformedRequestError(`Invalid multipart body: ${(err as Error).message}`));
         return;
       }
+      const body = detached(req);
       const writes: Promise<void>[] = [];
+      let failed = false;
+      const fail = (err: unknown) => {
+        if (failed) return;
+        failed = true;
+        bb.destroy();
+        body.destroy();
+        void Promise.allSettled(writes).then(() => reject(err));
+      };
       bb.on('file', (name: string, stream: Readable) => {
-        if ((name !== 'metadata' && name !== 'rootfs') || parts.has(name)) {
-          stream.resume();
-          reject(new ValidationError('body', `unexpected multipart part "${name}" (expected metadata and rootfs)`));
+        if (failed || (name !== 'metadata' && name !== 'rootfs') || parts.has(name)) {
+          // Dropped: destroying busboy may destroy this stream with an error nobody else listens to.
+          stream.on('error', () => undefined).resume();
+          if (!failed) fail(new ValidationError('body', `unexpected multipart part "${name}" (expected metadata and rootfs)`));
           return;
         }
         const path = join(dir, name);
         parts.set(name, path);
-        writes.push(pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 })));
+        const write = pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+        writes.push(write);
+        write.catch(fail);
       });
-      bb.on('error', (err: Error) => reject(new MalformedRequestError(`Invalid multipart body: ${err.message}`)));
-      bb.on('close', () => Promise.all(writes).then(() => resolve(), reject));
-      req.pipe(bb);
+      bb.on('error', (err: Error) => fail(new MalformedRequestError(`Invalid multipart body: ${err.message}`)));
+      bb.on('close', () => {
+        if (!failed) Promise.all(writes).then(() => resolve(), fail);
+      });
+      body.on('error', fail);
+      body.pipe(bb);
     });
     const metadataPath = parts.get('metadata');
     const rootfsPath = parts.get('rootfs');
