@@ -1,22 +1,20 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { promisify } from 'node:util';
+import { buildRecipeRootfs, loadRecipe } from '#images';
 
 const run = promisify(execFile);
 
-/** images/debian-12/build.sh, from dist/test/support/ (three levels below the repository). */
-const recipe = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../images/debian-12/build.sh');
+/** images/debian-12, from dist/test/support/ (three levels below the repository). */
+const RECIPE = fileURLToPath(new URL('../../../images/debian-12', import.meta.url));
 
 /**
- * The cached debian-12 rootfs (systemd, dbus, iproute2, procps), built with debootstrap on first
- * use: /var/cache/berth/rootfs/<sha256 of the recipe>/. Concurrent callers wait for one build.
- * Never boot it directly: containers write to their root; use `copyRootfs`.
+ * The debian-12 recipe's tree (systemd, dbus, iproute2, procps, networkd), built with debootstrap
+ * on first use and cached: /var/cache/berth/rootfs/<sha256 of the recipe>/. Concurrent callers
+ * wait for one build. Never boot it directly: containers write to their root; use `copyRootfs`.
  */
 export async function ensureRootfs(): Promise<string> {
-  const { stdout } = await run(recipe, [], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60 * 1000 });
-  const lines = stdout.trim().split('\n');
-  return lines[lines.length - 1]!;
+  return (await buildRecipeRootfs(await loadRecipe(RECIPE))).rootfs;
 }
 
 /** A private copy of the cached rootfs at `dest` (reflinked where the filesystem can). */

@@ -77,7 +77,7 @@ export function parseImageMetadata(text: string): ImageMetadata {
     creationDate: unixSeconds(requiredString(fields, 'creation_date'), 'creation_date'),
     ...(expiry === undefined || expiry === '0' ? {} : { expiryDate: unixSeconds(expiry, 'expiry_date') }),
     properties: stringMap(fields.get('properties'), 'properties'),
-    templates: templates(fields.get('templates')),
+    templates: parseImageTemplates(fields.get('templates')),
   };
 }
 
@@ -118,7 +118,8 @@ function stringMap(value: unknown, field: string): Record<string, string> {
   return Object.fromEntries(entries);
 }
 
-function templates(value: unknown): ImageTemplate[] {
+/** The `templates:` section of metadata.yaml (already parsed, scalars as text), validated. */
+export function parseImageTemplates(value: unknown): ImageTemplate[] {
   if (value === undefined || value === '') return [];
   const result: ImageTemplate[] = [];
   for (const [path, spec] of asMap(value, 'templates')) {
