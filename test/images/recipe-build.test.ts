@@ -97,7 +97,7 @@ describe('recipe builds (debootstrap tree, chroot steps)', () => {
         '  mask: [systemd-journald-audit.socket]',
         'commands:',
         '  - test -x /usr/local/bin/hello && test "$(readlink /etc/motd)" = /srv/page.html',
-        '  - echo "$(id -u) $$" > /root/command-ran; echo scratch > /tmp/scratch; echo state > /run/state',
+        '  - echo "$(id -u) $$" > /root/command-ran; echo scratch > /tmp/scratch; echo state > /run/state; touch /dev/probe',
         '  - sleep 600 & echo started a daemon',
         '  - test -f /proc/self/status && test "$(cat /proc/1/comm)" != init',
       ].join('\n'),
@@ -121,8 +121,9 @@ describe('recipe builds (debootstrap tree, chroot steps)', () => {
     assert.equal(await readlink(path.join(root, 'etc/systemd/system/systemd-journald-audit.socket')), '/dev/null');
     assert.match(await readFile(path.join(root, 'root/command-ran'), 'utf8'), /^0 1\n$/, 'a command runs as root, PID 1 of its own PID namespace');
 
-    // What the steps left in /run and /tmp was on tmpfs; their daemons and mounts are gone.
+    // What the steps left in /run, /tmp and /dev was on tmpfs; their daemons and mounts are gone.
     assert.ok(!existsSync(path.join(root, 'tmp/scratch')) && !existsSync(path.join(root, 'run/state')));
+    assert.ok(!existsSync(path.join(root, 'dev/probe')), "the steps' /dev is their own, not the tree's");
     assert.deepEqual(await processesRootedIn(root), []);
     assert.deepEqual(await mountsUnder(`${DEFAULT_ROOTFS_CACHE}/.build-${r2.key}`), []);
     // The build's own scaffolding is not in the image; debian-12's resolv.conf is still its link.

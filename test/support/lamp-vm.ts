@@ -1,13 +1,16 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildRecipeRootfs, cachedDirectory, loadRecipe } from '#images';
 
 const run = promisify(execFile);
 
-/** test/fixtures/lamp/build-vm.sh, from dist/test/support/ (three levels below the repository). */
-const SCRIPT = fileURLToPath(new URL('../../../test/fixtures/lamp/build-vm.sh', import.meta.url));
+/** test/fixtures/lamp (its recipe.yaml and pack-vm.sh), from dist/test/support/ (three levels below the repository). */
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/lamp', import.meta.url));
+const PACK = join(FIXTURE, 'pack-vm.sh');
 
 /**
  * A Debian 12 LAMP server as debian-installer leaves it on a VM (Apache with mod_php, MariaDB,
@@ -39,12 +42,17 @@ export interface LampVm {
 }
 
 /**
- * The LAMP VM fixture, built on first use (a few minutes: debootstrap, apt, tar, mkfs) and cached
- * under /var/cache/berth/lamp-vm/<sha256 of its recipe>/. Concurrent callers wait for one build.
+ * The LAMP VM fixture, built on first use (a few minutes: debootstrap, apt, tar, mkfs) and cached:
+ * the tree of test/fixtures/lamp/recipe.yaml as every recipe's (/var/cache/berth/rootfs/<key>/),
+ * packed by test/fixtures/lamp/pack-vm.sh into $BERTH_LAMP_VM_CACHE or /var/cache/berth/lamp-vm,
+ * under the sha256 of the tree's key and the script. Concurrent callers wait for one build.
  */
 export async function ensureLampVm(): Promise<LampVm> {
-  const { stdout } = await run(SCRIPT, [], { maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60 * 1000 });
-  const dir = stdout.trim().split('\n').pop()!;
+  const tree = await buildRecipeRootfs(await loadRecipe(FIXTURE));
+  const key = createHash('sha256').update(tree.key).update(await readFile(PACK)).digest('hex');
+  const { path: dir } = await cachedDirectory(process.env.BERTH_LAMP_VM_CACHE ?? '/var/cache/berth/lamp-vm', key, async (result) => {
+    await run(PACK, [tree.rootfs, result], { maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60 * 1000 });
+  });
   const facts = JSON.parse(await readFile(join(dir, 'vm.json'), 'utf8')) as Pick<LampVm, 'rows' | 'hostname' | 'user' | 'staticAddress' | 'oldInterface'>;
   return {
     rootfs: join(dir, 'rootfs'),

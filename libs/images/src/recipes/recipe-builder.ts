@@ -10,7 +10,7 @@ import { InvalidRecipeError, RecipeBuildError } from '../domain/image.errors.js'
 import { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile } from './recipe.js';
 
 /** Part of every cache key: bump it when a step's behaviour changes, so old trees are not reused. */
-const BUILDER_VERSION = 'berth-recipe-builder/1';
+const BUILDER_VERSION = 'berth-recipe-builder/2';
 
 /** Where built trees are kept: `<cache>/<key>/`, the key a sha256 over everything the tree depends on. */
 export const DEFAULT_ROOTFS_CACHE = process.env.BERTH_ROOTFS_CACHE ?? '/var/cache/berth/rootfs';
@@ -206,15 +206,27 @@ function run(command: string, args: readonly string[], log: (line: string) => vo
 
 /**
  * The shell run as PID 1 of a new PID and mount namespace (unshare) for each chroot step. It
- * mounts /proc for that namespace and fresh tmpfs on /run and /tmp, so nothing a step leaves
- * there ends up in the image; every mount vanishes with the namespace, and every process the
- * step started (a daemon a package script left running) is killed when the step ends.
+ * mounts /proc for that namespace, a minimal /dev (tmpfs with the host's null, zero, full,
+ * random, urandom and tty bound in, as systemd-nspawn gives a container) and fresh tmpfs on /run
+ * and /tmp, so nothing a step leaves there ends up in the image and the tree's own /dev is never
+ * written; every mount vanishes with the namespace, and every process the step started (a
+ * daemon a package script left running) is killed when the step ends.
  */
 const CHROOT_STEP = `set -eu
 root=$1
 shift
 mount --make-rprivate /
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
+mount -t tmpfs -o nosuid,noexec,mode=0755 tmpfs "$root/dev"
+for node in null zero full random urandom tty; do
+	: >"$root/dev/$node"
+	mount --bind "/dev/$node" "$root/dev/$node"
+done
+mkdir -m 1777 "$root/dev/shm"
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs "$root/run"
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs "$root/tmp"
 exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
