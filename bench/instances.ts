@@ -36,19 +36,17 @@
  * processes, against lxd's own process; per container, Berth's berth-monitor against LXD's
  * `[lxc monitor]`.
  */
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { runBerth } from '../test/support/cli.js';
 import { startDaemon, type Daemon } from '../test/support/daemon.js';
 import { ensureDebianImage } from '../test/support/debian-image.js';
-import { Lxd, ensureLxd, must, run, sleep } from './lxd.js';
+import { fmt, memoryOf, paddedImage, parentOf, processTree, stats, table, type Memory, type Stats } from './common.js';
+import { Lxd, ensureLxd, run, sleep } from './lxd.js';
 
 type Engine = 'berth' | 'lxd';
 const ENGINES: Engine[] = ['berth', 'lxd'];
@@ -65,13 +63,6 @@ interface Options {
   json: string | null;
 }
 
-interface Stats {
-  n: number;
-  median: number;
-  min: number;
-  max: number;
-}
-
 /** Samples by metric, then engine. */
 type Samples = Map<string, Record<Engine, number[]>>;
 
@@ -83,68 +74,8 @@ const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).
 /* ------------------------------------------------------------------------------------------- */
 /* /proc                                                                                       */
 
-function statusKiB(pid: number, field: string): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return line ? Number.parseInt(line.slice(field.length + 1), 10) : 0;
-}
-
-function pssKiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Pss:'));
-  return line ? Number.parseInt(line.slice(4), 10) : 0;
-}
-
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
-
 function comm(pid: number): string {
   return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-}
-
-/** `root` and all its descendants. */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const pid = Number(entry);
-      const ppid = parentOf(pid);
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    out.push(pid);
-    for (const c of children.get(pid) ?? []) walk(c);
-  };
-  walk(root);
-  return out;
-}
-
-interface Memory {
-  rssKiB: number;
-  pssKiB: number;
-}
-
-function memoryOf(pids: number[]): Memory {
-  let rss = 0;
-  let pss = 0;
-  for (const pid of pids) {
-    try {
-      rss += statusKiB(pid, 'VmRSS');
-      pss += pssKiB(pid);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return { rssKiB: rss, pssKiB: pss };
 }
 
 /** berth-monitor of a running instance: the nearest ancestor of its init with that name. */
@@ -336,26 +267,6 @@ class LxdDriver implements EngineDriver {
 /* ------------------------------------------------------------------------------------------- */
 /* report                                                                                      */
 
-function stats(values: number[]): Stats | null {
-  const xs = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (xs.length === 0) return null;
-  const mid = Math.floor(xs.length / 2);
-  const median = xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
-  return { n: xs.length, median, min: xs[0]!, max: xs[xs.length - 1]! };
-}
-
-function fmt(s: Stats | null, digits: number): string {
-  if (!s) return '—';
-  const f = (v: number) => v.toFixed(digits);
-  return s.n > 1 ? `${f(s.median)} [${f(s.min)}–${f(s.max)}]` : f(s.median);
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  const line = (r: string[]) => r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
 /** Metric → unit and decimals, in table order. */
 const METRICS: Array<[string, string, number]> = [
   ['launch to Ready / running', 'ms', 0],
@@ -375,30 +286,6 @@ const METRICS: Array<[string, string, number]> = [
   ['monitor RSS per container', 'MiB', 2],
   ['monitor PSS per container', 'MiB', 2],
 ];
-
-/* ------------------------------------------------------------------------------------------- */
-/* images                                                                                      */
-
-/** A copy of `tarball` with one more rootfs file of `mib` MiB of random bytes (GNU tar --append). */
-async function paddedImage(tarball: string, work: string, mib: number): Promise<string> {
-  const out = path.join(work, `debian-12-pad${mib}.tar`);
-  await copyFile(tarball, out);
-  const stage = path.join(work, 'pad');
-  await mkdir(path.join(stage, 'rootfs', 'var'), { recursive: true });
-  const chunk = 1 << 20;
-  let left = mib;
-  await pipeline(
-    new Readable({
-      read() {
-        this.push(left-- > 0 ? randomBytes(chunk) : null);
-      },
-    }),
-    createWriteStream(path.join(stage, 'rootfs', 'var', 'bench-padding')),
-  );
-  await must('tar', ['--append', '-f', out, '-C', stage, '--owner=0', '--group=0', '--numeric-owner', 'rootfs/var/bench-padding']);
-  await rm(stage, { recursive: true, force: true });
-  return out;
-}
 
 /* ------------------------------------------------------------------------------------------- */
 
