@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { daemonApi } from '../support/api.js';
 import { queryEmbedded } from '../support/db.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 
@@ -18,11 +19,7 @@ describe('instances API (records, profiles, expansion)', () => {
     ...(await queryEmbedded(d.dir, 'SELECT * FROM quotas WHERE instance_id IS NOT NULL ORDER BY id')),
   ];
   const create = (body: object) => d.api().post('/1.0/instances').send(body);
-  const wait = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = await d.api().get(`${res.body.operation}/wait?timeout=30`).expect(200);
-    assert.equal(op.body.metadata.status, 'Success', op.body.metadata.err);
-  };
+  const { finish } = daemonApi(() => d, { timeoutSeconds: 30 });
 
   before(async () => {
     d = await startDaemon();
@@ -34,7 +31,7 @@ describe('instances API (records, profiles, expansion)', () => {
   });
 
   it('creates an instance as an operation, with profiles applied in order and local keys last', async () => {
-    await wait(await create({ name: 'c1', source: { type: 'none' }, profiles: ['default', 'lamp'], config: { 'user.role': 'db', 'limits.processes': '200' } }));
+    await finish(await create({ name: 'c1', source: { type: 'none' }, profiles: ['default', 'lamp'], config: { 'user.role': 'db', 'limits.processes': '200' } }));
     const res = await d.api().get('/1.0/instances/c1').expect(200);
     const i = res.body.metadata;
     assert.equal(i.status, 'Stopped');
@@ -77,20 +74,20 @@ describe('instances API (records, profiles, expansion)', () => {
     const got = await d.api().get('/1.0/instances/c1').expect(200);
     assert.equal(got.body.metadata.config['limits.cpu'], '1');
     const stale = got.headers.etag;
-    await wait(await d.api().put('/1.0/instances/c1').set('If-Match', stale).send({ config: { 'user.x': '1' }, profiles: ['default'], devices: {} }));
+    await finish(await d.api().put('/1.0/instances/c1').set('If-Match', stale).send({ config: { 'user.x': '1' }, profiles: ['default'], devices: {} }));
     assertError(await d.api().put('/1.0/instances/c1').set('If-Match', stale).send({ config: {} }), 412, /changed since it was read/);
     const now = await d.api().get('/1.0/instances/c1').expect(200);
     assert.deepEqual(now.body.metadata.config, { 'user.x': '1' });
     assert.deepEqual(now.body.metadata.profiles, ['default']);
-    await wait(await d.api().post('/1.0/instances/c1').send({ name: 'c2' }));
+    await finish(await d.api().post('/1.0/instances/c1').send({ name: 'c2' }));
     await d.api().get('/1.0/instances/c1').expect(404);
-    await wait(await d.api().delete('/1.0/instances/c2'));
+    await finish(await d.api().delete('/1.0/instances/c2'));
     assert.deepEqual(await state(), []);
   });
 
   it('lists with recursion=2 (state included) and server-side filters', async () => {
-    await wait(await create({ name: 'f1', config: { 'user.team': 'ops' } }));
-    await wait(await create({ name: 'f2', config: { 'user.team': 'data' } }));
+    await finish(await create({ name: 'f1', config: { 'user.team': 'ops' } }));
+    await finish(await create({ name: 'f2', config: { 'user.team': 'data' } }));
     const full = await d.api().get('/1.0/instances?recursion=2').expect(200);
     assert.deepEqual(full.body.metadata.map((i: { name: string; state: { status: string; pid: number } }) => [i.name, i.state.status, i.state.pid]), [['f1', 'Stopped', 0], ['f2', 'Stopped', 0]]);
     const filtered = await d.api().get('/1.0/instances').query({ filter: 'config.user.team eq ops' }).expect(200);
@@ -101,8 +98,8 @@ describe('instances API (records, profiles, expansion)', () => {
     const state = await d.api().get('/1.0/instances/f1/state').expect(200);
     assert.deepEqual(state.body.metadata.memory, { usage: 0, usage_peak: 0, swap_usage: 0, swap_usage_peak: 0 });
     assert.equal(state.body.metadata.status_code, 102);
-    await wait(await d.api().delete('/1.0/instances/f1'));
-    await wait(await d.api().delete('/1.0/instances/f2'));
+    await finish(await d.api().delete('/1.0/instances/f1'));
+    await finish(await d.api().delete('/1.0/instances/f2'));
   });
 
   it('ten concurrent creates of one name: exactly one wins, nine get 409', async () => {
@@ -111,8 +108,8 @@ describe('instances API (records, profiles, expansion)', () => {
     for (const r of results.filter((x) => x.status === 409)) assertError(r, 409, /^Instance "race" already exists$/);
     const [{ n }] = await queryEmbedded(d.dir, "SELECT count(*)::int AS n FROM instances WHERE name = 'race'");
     assert.equal(n, 1);
-    await wait(results.find((r) => r.status === 202)!); // the winner's volume is still being made: deleting now would be "busy"
-    await wait(await d.api().delete('/1.0/instances/race'));
+    await finish(results.find((r) => r.status === 202)!); // the winner's volume is still being made: deleting now would be "busy"
+    await finish(await d.api().delete('/1.0/instances/race'));
   });
 
   describe('bad input: 400 naming the field, nothing recorded', () => {
@@ -142,14 +139,14 @@ describe('instances API (records, profiles, expansion)', () => {
     }
 
     it('refuses bad updates without changing anything', async () => {
-      await wait(await create({ name: 'keep' }));
+      await finish(await create({ name: 'keep' }));
       const before = await state();
       assertError(await d.api().patch('/1.0/instances/keep').send({ profiles: ['missing'] }), 400, /^Invalid profiles\[0\]: profile "missing" does not exist$/);
       assertError(await d.api().patch('/1.0/instances/keep').send({ config: { 'limits.cpu': '0' } }), 400, /^Invalid config\["limits.cpu"\]: must be at least 1 CPU$/);
       assertError(await d.api().post('/1.0/instances/keep').send({ name: 'bad name' }), 400, /^Invalid name: must not contain spaces$/);
       assertError(await d.api().get('/1.0/instances/nope'), 404, /^Instance not found: "nope"$/);
       assert.deepEqual(await state(), before);
-      await wait(await d.api().delete('/1.0/instances/keep'));
+      await finish(await d.api().delete('/1.0/instances/keep'));
     });
   });
 });

@@ -1,27 +1,13 @@
 // The README's main job through the real CLI: build the debian-12 image, launch, exec, stop, start, delete.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type Daemon } from '../support/daemon.js';
-import { runBerth } from '../support/cli.js';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { berthRunner } from '../support/cli.js';
 
 describe('berth launch, exec, stop, start, delete (real containers)', () => {
   let d: Daemon;
-  const berth = (...args: string[]): Promise<Run> => runBerth(args, { env: d.env, cwd: REPO, timeoutMs: 30 * 60 * 1000 });
-  const ok = async (...args: string[]) => {
-    const r = await berth(...args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { berth, ok } = berthRunner(() => d, { timeoutMs: 30 * 60 * 1000 });
 
   before(async () => {
     d = await startDaemon();

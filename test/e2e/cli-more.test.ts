@@ -3,25 +3,19 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { runBerth, type CliRun } from '../support/cli.js';
+import { daemonApi } from '../support/api.js';
+import { berthRunner } from '../support/cli.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('berth list columns and berth pause|resume (real container)', () => {
   let d: Daemon;
   const net = `btc${process.pid % 100000}`;
   let address = '';
-  const berth = (...args: string[]): Promise<CliRun> => runBerth(args, { env: d.env, cwd: REPO, timeoutMs: 10 * 60 * 1000 });
-  const ok = async (...args: string[]) => {
-    const r = await berth(...args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { berth, ok } = berthRunner(() => d, { timeoutMs: 10 * 60 * 1000 });
+  const { removeInstances, address: addressOf } = daemonApi(() => d);
   const state = async () => (await d.api().get('/1.0/instances/c1/state').expect(200)).body.metadata as { status: string; pid: number; ready_ms: number | null };
   /** The container's freezer cgroup (v1) on the host, from its init's /proc/<pid>/cgroup. */
   const freezerState = (pid: number) => {
@@ -37,11 +31,7 @@ describe('berth list columns and berth pause|resume (real container)', () => {
     await d.api().post('/1.0/profiles').send({ name: 'lan', devices: { eth0: { type: 'nic', network: net, name: 'eth0' } } }).expect(200);
   });
   after(async () => {
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    await settle(await d.api().put('/1.0/instances/c1/state').send({ action: 'stop', force: true }));
-    await settle(await d.api().delete('/1.0/instances/c1'));
+    await removeInstances('c1');
     await d.api().delete('/1.0/profiles/lan');
     await d.api().delete(`/1.0/networks/${net}`);
     await d.destroy();
@@ -49,11 +39,7 @@ describe('berth list columns and berth pause|resume (real container)', () => {
 
   it('berth list shows NAME, STATE and the DHCP address in IPV4; -c R adds the time to Ready; table, csv, json, yaml', async () => {
     assert.equal(await ok('launch', 'debian/12', 'c1', '-p', 'default', '-p', 'lan'), 'Instance c1 started\n');
-    for (let i = 0; i < 300 && !address; i++) {
-      const s = (await d.api().get('/1.0/instances/c1/state').expect(200)).body.metadata;
-      address = s.network?.eth0?.addresses?.[0]?.address ?? '';
-      if (!address) await new Promise((r) => setTimeout(r, 200));
-    }
+    address = await addressOf('c1');
     assert.match(address, /^\d+\.\d+\.\d+\.\d+$/);
     const table = (await ok('list')).split('\n');
     assert.match(table[1] ?? '', /^\| NAME \| +STATE +\| +IPV4 +\| IPV6 \| +TYPE +\| SNAPSHOTS \| READY \|$/);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { listen } from '../support/events.js';
@@ -36,26 +37,12 @@ describe('instances: a real Debian container from an image, through the API', ()
   let d: Daemon;
   let pid = 0;
   const api = () => d.api();
-  const finish = async (res: { status: number; body: { operation: string; error?: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    return (await api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-  };
-  const exec = async (command: string[]) => {
-    const op = await finish(await api().post('/1.0/instances/web/exec').send({ command, 'record-output': true }));
-    assert.equal(op.status, 'Success', op.err);
-    const out = async (fd: string) => (await api().get(op.metadata.output[fd]).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString()));
-      r.on('end', () => cb(null, text));
-    })).body as string;
-    return { code: op.metadata.return as number, stdout: await out('1'), stderr: await out('2') };
-  };
+  const { wait, finish, exec } = daemonApi(() => d);
 
   before(async () => {
     const image = await ensureDebianImage();
     d = await startDaemon();
-    const op = await finish(await api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
-    assert.equal(op.status, 'Success', op.err);
+    await finish(await api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
   });
   after(async () => {
     await d.destroy();
@@ -63,10 +50,8 @@ describe('instances: a real Debian container from an image, through the API', ()
 
   it('launches: create from the alias, start, and systemd reports Ready', async () => {
     const events = await listen(d.socket, 'lifecycle');
-    const created = await finish(await api().post('/1.0/instances').send({ name: 'web', source: { type: 'image', alias: 'debian/12' }, config: { 'limits.memory': '256MiB', 'limits.processes': '100' } }));
-    assert.equal(created.status, 'Success', created.err);
-    const started = await finish(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
-    assert.equal(started.status, 'Success', started.err);
+    await finish(await api().post('/1.0/instances').send({ name: 'web', source: { type: 'image', alias: 'debian/12' }, config: { 'limits.memory': '256MiB', 'limits.processes': '100' } }));
+    await finish(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
     const res = await api().get('/1.0/instances/web').expect(200);
     assert.equal(res.body.metadata.status, 'Ready');
     assert.equal(res.body.metadata.status_code, 113);
@@ -87,43 +72,43 @@ describe('instances: a real Debian container from an image, through the API', ()
     }
     const uid = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
     assert.equal(uid, String(ID_BASE));
-    const inside = await exec(['cat', '/proc/1/comm']);
+    const inside = await exec('web', ['cat', '/proc/1/comm']);
     assert.equal(inside.stdout.trim(), 'systemd');
-    assert.equal((await exec(['id', '-u'])).stdout.trim(), '0');
-    assert.equal((await exec(['hostname'])).stdout.trim(), 'web');
+    assert.equal((await exec('web', ['id', '-u'])).stdout.trim(), '0');
+    assert.equal((await exec('web', ['hostname'])).stdout.trim(), 'web');
   });
 
   it('gives each container its own id range, kept across restarts', async () => {
-    await finish(await api().post('/1.0/instances').send({ name: 'db', source: { type: 'image', alias: 'debian/12' } }));
-    await finish(await api().put('/1.0/instances/db/state').send({ action: 'start' }));
+    await wait(await api().post('/1.0/instances').send({ name: 'db', source: { type: 'image', alias: 'debian/12' } }));
+    await wait(await api().put('/1.0/instances/db/state').send({ action: 'start' }));
     const dbPid = (await api().get('/1.0/instances/db/state').expect(200)).body.metadata.pid;
     assert.equal(readFileSync(`/proc/${dbPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], String(ID_BASE + 65_536));
     const cfg = (await api().get('/1.0/instances/db').expect(200)).body.metadata.config;
     assert.equal(cfg['volatile.idmap.base'], String(ID_BASE + 65_536));
-    await finish(await api().put('/1.0/instances/db/state').send({ action: 'restart' }));
+    await wait(await api().put('/1.0/instances/db/state').send({ action: 'restart' }));
     const again = (await api().get('/1.0/instances/db/state').expect(200)).body.metadata.pid;
     assert.equal(readFileSync(`/proc/${again}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1], String(ID_BASE + 65_536));
-    await finish(await api().put('/1.0/instances/db/state').send({ action: 'stop', force: true }));
-    await finish(await api().delete('/1.0/instances/db'));
+    await wait(await api().put('/1.0/instances/db/state').send({ action: 'stop', force: true }));
+    await wait(await api().delete('/1.0/instances/db'));
   });
 
   it('boots to systemctl is-system-running = running', async () => {
-    const r = await exec(['systemctl', 'is-system-running', '--wait']);
-    assert.equal(r.stdout.trim(), 'running', `failed units: ${(await exec(['systemctl', '--failed', '--no-legend'])).stdout}`);
+    const r = await exec('web', ['systemctl', 'is-system-running', '--wait']);
+    assert.equal(r.stdout.trim(), 'running', `failed units: ${(await exec('web', ['systemctl', '--failed', '--no-legend'])).stdout}`);
     assert.equal(r.code, 0);
-    const failing = await exec(['sh', '-c', 'exit 7']);
+    const failing = await exec('web', ['sh', '-c', 'exit 7']);
     assert.equal(failing.code, 7);
   });
 
   it('holds its limits: the memory limit is in the cgroup and really OOM-kills, the pids limit refuses forks', async () => {
     const limited = cgroupDirs(pid, 'memory').find((dir) => existsSync(join(dir, 'memory.limit_in_bytes')) && Number(readFileSync(join(dir, 'memory.limit_in_bytes'), 'utf8')) === 256 * MiB);
     assert.ok(limited, 'no cgroup above systemd carries the 256MiB limit');
-    const hog = await exec(['sh', '-c', 'head -c 536870912 /dev/zero | tail > /dev/null']);
+    const hog = await exec('web', ['sh', '-c', 'head -c 536870912 /dev/zero | tail > /dev/null']);
     assert.notEqual(hog.code, 0);
     // cgroup v1 counts an OOM kill in the victim's own memcg, which may sit below the limited one.
     assert.ok(oomKills(limited!) >= 1, `no OOM kill recorded under ${limited}`);
-    assert.equal((await exec(['systemctl', 'is-system-running'])).stdout.trim(), 'running');
-    const forks = await exec(['sh', '-c', 'for i in $(seq 150); do sleep 3 & done; wait']);
+    assert.equal((await exec('web', ['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+    const forks = await exec('web', ['sh', '-c', 'for i in $(seq 150); do sleep 3 & done; wait']);
     assert.match(forks.stderr, /fork|Resource temporarily unavailable|Cannot fork/i);
   });
 
@@ -152,7 +137,7 @@ describe('instances: a real Debian container from an image, through the API', ()
     d = await d.restart();
     const res = await api().get('/1.0/instances/web/state').expect(200);
     assert.equal(res.body.metadata.pid, pid);
-    assert.equal((await exec(['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+    assert.equal((await exec('web', ['systemctl', 'is-system-running'])).stdout.trim(), 'running');
   });
 
   it('keeps running when berthd is killed with SIGKILL, and is adopted by the next one', async () => {
@@ -162,13 +147,12 @@ describe('instances: a real Debian container from an image, through the API', ()
     const res = await api().get('/1.0/instances/web/state').expect(200);
     assert.equal(res.body.metadata.status, 'Ready');
     assert.equal(res.body.metadata.pid, pid);
-    assert.equal((await exec(['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+    assert.equal((await exec('web', ['systemctl', 'is-system-running'])).stdout.trim(), 'running');
   });
 
   it('stops cleanly: no process, no cgroup, no monitor left', async () => {
     const memoryDirs = cgroupDirs(pid, 'memory');
-    const stopped = await finish(await api().put('/1.0/instances/web/state').send({ action: 'stop', timeout: 30 }));
-    assert.equal(stopped.status, 'Success', stopped.err);
+    await finish(await api().put('/1.0/instances/web/state').send({ action: 'stop', timeout: 30 }));
     assert.equal(existsSync(`/proc/${pid}`), false);
     const res = await api().get('/1.0/instances/web').expect(200);
     assert.equal(res.body.metadata.status, 'Stopped');
@@ -183,10 +167,9 @@ describe('instances: a real Debian container from an image, through the API', ()
   });
 
   it('notices a poweroff from inside: the instance becomes Stopped by itself', async () => {
-    await finish(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
+    await wait(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
     const events = await listen(d.socket, 'lifecycle');
-    const off = await finish(await api().post('/1.0/instances/web/exec').send({ command: ['systemctl', 'poweroff', '--no-block'], 'record-output': true }));
-    assert.equal(off.status, 'Success', off.err);
+    await finish(await api().post('/1.0/instances/web/exec').send({ command: ['systemctl', 'poweroff', '--no-block'], 'record-output': true }));
     await events.waitFor((e) => e.metadata.action === 'instance-stopped' && e.metadata.source === '/1.0/instances/web', 60_000);
     events.close();
     const res = await api().get('/1.0/instances/web').expect(200);
@@ -194,7 +177,7 @@ describe('instances: a real Debian container from an image, through the API', ()
   });
 
   it('deletes the instance and its volume', async () => {
-    await finish(await api().delete('/1.0/instances/web'));
+    await wait(await api().delete('/1.0/instances/web'));
     assert.deepEqual(await readdir(join(d.dir, 'storage', 'default', 'containers')), []);
   });
 });

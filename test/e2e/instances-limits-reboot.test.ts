@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Runtime, type ContainerState } from '#runtime';
+import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 
@@ -20,12 +21,7 @@ describe('an instance\'s limits survive a reboot from inside, with berthd up or 
   let runtime: Runtime;
   let down = false;
 
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-    assert.equal(op.status, 'Success', op.err);
-    return op;
-  };
+  const { finish, removeInstances } = daemonApi(() => d);
   /** Reboots the container from inside (no operation to wait for: it ends with its init) and waits for the new init to be Ready. */
   const reboot = async (before: ContainerState): Promise<ContainerState> => {
     runtime.execStream(NAME, ['systemctl', 'reboot']);
@@ -51,11 +47,7 @@ describe('an instance\'s limits survive a reboot from inside, with berthd up or 
   });
   after(async () => {
     if (down) d = await d.restart();
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    await settle(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'stop', force: true }));
-    await settle(await d.api().delete(`/1.0/instances/${NAME}`));
+    await removeInstances(NAME);
     await d.destroy();
   });
 

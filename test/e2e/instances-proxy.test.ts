@@ -6,56 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { runBerth } from '../support/cli.js';
+import { daemonApi } from '../support/api.js';
+import { berthRunner } from '../support/cli.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Connects, sends `payload`, half-closes, and collects the answer until the other side closes. */
-function exchange(options: net.NetConnectOpts, payload: string): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const socket = net.connect(options, () => socket.end(payload));
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-}
-
-/** The server inside may still be starting: ask again until it answers `expected`. */
-async function answers(options: net.NetConnectOpts, payload: string, expected: string): Promise<void> {
-  let last = '';
-  for (let i = 0; i < 150; i++) {
-    last = await exchange(options, payload);
-    if (last === expected) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  assert.equal(last, expected);
-}
-
-/** A free run of `count` ports on the host's loopback. */
-async function freePorts(count: number): Promise<number> {
-  for (;;) {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const first = (probe.address() as net.AddressInfo).port;
-    const held = [probe];
-    let ok = first + count <= 65535;
-    for (let port = first + 1; port < first + count && ok; port++) {
-      const s = net.createServer();
-      ok = await new Promise<boolean>((resolve) => {
-        s.once('error', () => resolve(false));
-        s.listen(port, '127.0.0.1', () => resolve(true));
-      });
-      if (ok) held.push(s);
-    }
-    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
-    if (ok) return first;
-  }
-}
+import { answers, freePorts } from '../support/net.js';
 
 /** Pids of the berth-proxy processes of `instance` under `dir`, found in /proc by their pid-file argument. */
 function proxyPids(dir: string, instance: string): number[] {
@@ -77,16 +33,8 @@ describe('proxy devices: host ports and sockets relayed into a real container', 
   let d: Daemon;
   let sockets: string;
   let port: number;
-  const berth = (...args: string[]) => runBerth(args, { env: d.env, cwd: REPO, timeoutMs: 10 * 60 * 1000 });
-  const ok = async (...args: string[]) => {
-    const r = await berth(...args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    return (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata as { status: string; err: string };
-  };
+  const { berth, ok } = berthRunner(() => d, { timeoutMs: 10 * 60 * 1000 });
+  const { wait, finish, removeInstances } = daemonApi(() => d);
   /** An echo server in the container, greeting with the hostname, on a tcp address or unix path (systemd-socket-activate, in the image). */
   const serveInside = async (instance: string, unit: string, address: string) => {
     await ok('exec', instance, '--', 'systemctl', 'is-system-running', '--wait');
@@ -100,16 +48,10 @@ describe('proxy devices: host ports and sockets relayed into a real container', 
     const image = await ensureDebianImage();
     d = await startDaemon();
     sockets = await mkdtemp(join(tmpdir(), 'berth-proxy-e2e-'));
-    const op = await finish(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
-    assert.equal(op.status, 'Success', op.err);
+    await finish(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
   });
   after(async () => {
-    for (const n of ['web', 'web2']) {
-      const stop = await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop', force: true });
-      if (stop.status === 202) await d.api().get(`${stop.body.operation}/wait`);
-      const del = await d.api().delete(`/1.0/instances/${n}`);
-      if (del.status === 202) await d.api().get(`${del.body.operation}/wait`);
-    }
+    await removeInstances('web', 'web2');
     await d.destroy();
     await rm(sockets, { recursive: true, force: true });
   });
@@ -130,7 +72,7 @@ describe('proxy devices: host ports and sockets relayed into a real container', 
   it('publishes the container\'s 127.0.0.1:80 on host ports at start (a range onto one port), listening in the host namespace', async () => {
     port = await freePorts(2);
     const res = await create('web', { http: { type: 'proxy', listen: `tcp:127.0.0.1:${port}-${port + 1}`, connect: 'tcp:127.0.0.1:80' } });
-    assert.equal((await finish(res)).status, 'Success');
+    await finish(res);
     await ok('start', 'web');
     await serveInside('web', 'echo80', '127.0.0.1:80');
     await answers({ host: '127.0.0.1', port }, 'ping', 'hello from web\nping');
@@ -174,8 +116,8 @@ describe('proxy devices: host ports and sockets relayed into a real container', 
       assert.equal(existsSync(pidFile('web', 'taken')), false);
       assert.deepEqual(proxyPids(d.dir, 'web'), before);
 
-      assert.equal((await finish(await create('web2', { taken: { type: 'proxy', listen: `tcp:127.0.0.1:${busyPort}`, connect: 'tcp:127.0.0.1:80' } }))).status, 'Success');
-      const start = await finish(await d.api().put('/1.0/instances/web2/state').send({ action: 'start' }));
+      await finish(await create('web2', { taken: { type: 'proxy', listen: `tcp:127.0.0.1:${busyPort}`, connect: 'tcp:127.0.0.1:80' } }));
+      const start = await wait(await d.api().put('/1.0/instances/web2/state').send({ action: 'start' }));
       assert.equal(start.status, 'Failure');
       assert.equal(start.err, `Proxy device "taken" of instance "web2" could not start: bind(2) failed: EADDRINUSE (tcp:127.0.0.1:${busyPort})`);
       const state = (await d.api().get('/1.0/instances/web2/state').expect(200)).body.metadata;

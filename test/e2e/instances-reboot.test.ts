@@ -3,45 +3,16 @@
 // its proxy device, while it runs and, after a reboot while it was down, when it adopts the container.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Runtime } from '#runtime';
+import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { listen } from '../support/events.js';
+import { answers, exchange, freePort } from '../support/net.js';
 
 const NAME = 'rb';
 const MINUTES = 60_000;
-
-/** Connects, sends `payload`, half-closes, and collects the answer until the other side closes. */
-function exchange(options: net.NetConnectOpts, payload: string): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const socket = net.connect(options, () => socket.end(payload));
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-}
-
-/** A container still booting may not answer yet: ask again until it answers `expected`. */
-async function answers(port: number, payload: string, expected: string): Promise<void> {
-  let last = '';
-  for (let i = 0; i < 300; i++) {
-    last = await exchange({ host: '127.0.0.1', port }, payload);
-    if (last === expected) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  assert.equal(last, expected);
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** The command line of a live berth-proxy, from its pid file. */
 function proxyArgv(dir: string): string[] {
@@ -66,26 +37,12 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
   let mac: string;
   let pid: number;
 
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-    assert.equal(op.status, 'Success', op.err);
-    return op;
-  };
-  const exec = async (command: string[]) => {
-    const op = await finish(await d.api().post(`/1.0/instances/${NAME}/exec`).send({ command, 'record-output': true }));
-    const stdout = (await d.api().get(op.metadata.output['1']).buffer(true).parse((r, cb) => {
-      let t = '';
-      r.on('data', (c: Buffer) => (t += c));
-      r.on('end', () => cb(null, t));
-    })).body as string;
-    return { code: op.metadata.return as number, stdout };
-  };
+  const { finish, removeInstances, exec } = daemonApi(() => d);
   /** eth0's IPv4 address as the container itself has it, once DHCP gave it one. */
   const eth0 = async (): Promise<string> => {
     let last = '';
     for (let i = 0; i < 300; i++) {
-      const r = await exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+      const r = await exec(NAME, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
       last = r.stdout;
       const found = / inet (\d+\.\d+\.\d+\.\d+)\//.exec(r.stdout)?.[1];
       if (r.code === 0 && found) return found;
@@ -121,20 +78,16 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
       }),
     );
     await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'start' }));
-    assert.equal((await exec(['systemctl', 'is-system-running', '--wait'])).code, 0);
-    const units = await exec(['sh', '-c', ECHO_UNITS]);
+    assert.equal((await exec(NAME, ['systemctl', 'is-system-running', '--wait'])).code, 0);
+    const units = await exec(NAME, ['sh', '-c', ECHO_UNITS]);
     assert.equal(units.code, 0, units.stdout);
     address = await eth0();
     mac = (await d.api().get(`/1.0/instances/${NAME}`).expect(200)).body.metadata.config['volatile.eth0.hwaddr'];
     pid = (await state()).pid;
-    await answers(port, 'before', `hello from ${NAME}\nbefore`);
+    await answers({ host: '127.0.0.1', port }, 'before', `hello from ${NAME}\nbefore`, 300);
   });
   after(async () => {
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    await settle(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'stop', force: true }));
-    await settle(await d.api().delete(`/1.0/instances/${NAME}`));
+    await removeInstances(NAME);
     await d.api().delete(`/1.0/networks/${network}`);
     await d.destroy();
   });
@@ -154,8 +107,8 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
       events.close();
     }
     assert.equal(await eth0(), address);
-    assert.equal((await exec(['cat', '/sys/class/net/eth0/address'])).stdout.trim(), mac);
-    await answers(port, 'after a reboot', `hello from ${NAME}\nafter a reboot`);
+    assert.equal((await exec(NAME, ['cat', '/sys/class/net/eth0/address'])).stdout.trim(), mac);
+    await answers({ host: '127.0.0.1', port }, 'after a reboot', `hello from ${NAME}\nafter a reboot`, 300);
     const argv = proxyArgv(d.dir);
     assert.equal(argv[argv.indexOf('--pid') + 1], String(pid));
     const instance = (await d.api().get(`/1.0/instances/${NAME}`).expect(200)).body.metadata;
@@ -181,15 +134,15 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
     d = await d.restart();
     assert.equal((await state()).pid, now.pid);
     assert.equal(await eth0(), address);
-    assert.equal((await exec(['cat', '/sys/class/net/eth0/address'])).stdout.trim(), mac);
-    await answers(port, 'after adoption', `hello from ${NAME}\nafter adoption`);
+    assert.equal((await exec(NAME, ['cat', '/sys/class/net/eth0/address'])).stdout.trim(), mac);
+    await answers({ host: '127.0.0.1', port }, 'after adoption', `hello from ${NAME}\nafter adoption`, 300);
     const argv = proxyArgv(d.dir);
     assert.equal(argv[argv.indexOf('--pid') + 1], String(now.pid));
 
     // The API's own stop and restart still work on the adopted container.
     await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'restart' }));
     assert.equal(await eth0(), address);
-    await answers(port, 'after restart', `hello from ${NAME}\nafter restart`);
+    await answers({ host: '127.0.0.1', port }, 'after restart', `hello from ${NAME}\nafter restart`, 300);
     await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'stop' }));
     assert.equal((await state()).status, 'Stopped');
     assert.notEqual(await exchange({ host: '127.0.0.1', port }, 'stopped'), `hello from ${NAME}\nstopped`);

@@ -4,35 +4,16 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { configureLxc, lxcEnv, lxcRunner } from '../support/lxc.js';
+import { exchange, freePort } from '../support/net.js';
 
 const exec = promisify(execFile);
-
-/** A free port on the host's loopback. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** Connects, sends `payload`, half-closes, and collects the answer until the other side closes. */
-function exchange(port: number, payload: string): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.end(payload));
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-}
 
 /** The freezer state of every task of a cgroup v1 freezer directory: `State:` of /proc/<pid>/status. */
 function taskStates(freezerDir: string): string[] {
@@ -44,6 +25,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
   let d: Daemon;
   const env = () => lxcEnv(d);
   const lxc = lxcRunner(() => d, 180_000);
+  const { settle } = daemonApi(() => d);
   const csv = async (...args: string[]) => (await lxc(...args, '--format', 'csv')).stdout;
   const state = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata as { status: string; pid: number };
 
@@ -52,8 +34,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     await configureLxc(d);
   });
   after(async () => {
-    const stop = await d.api().put('/1.0/instances/m1/state').send({ action: 'stop', force: true });
-    if (stop.status === 202) await d.api().get(`${stop.body.operation}/wait`);
+    await settle(await d.api().put('/1.0/instances/m1/state').send({ action: 'stop', force: true }));
     await d.destroy();
   });
 
@@ -133,7 +114,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     assert.match(stdout, /^web:\n {2}connect: tcp:127\.0\.0\.1:80\n {2}listen: tcp:127\.0\.0\.1:\d+\n {2}type: proxy$/m);
     let answer = '';
     for (let i = 0; i < 100 && answer !== 'hello from m1\nping'; i++) {
-      answer = await exchange(port, 'ping');
+      answer = await exchange({ host: '127.0.0.1', port }, 'ping');
       if (answer !== 'hello from m1\nping') await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(answer, 'hello from m1\nping');

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Runtime } from '#runtime';
+import { daemonApi } from '../support/api.js';
 import { runBerth } from '../support/cli.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { queryEmbedded } from '../support/db.js';
@@ -22,12 +23,7 @@ describe('disk I/O limits in a real container, and failed units in berth info', 
   let d: Daemon;
   let runtime: Runtime;
 
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-    assert.equal(op.status, 'Success', op.err);
-    return op;
-  };
+  const { finish, removeInstances } = daemonApi(() => d);
   const quotaRow = async (name: string) =>
     (await queryEmbedded(d.dir, 'SELECT q.disk_read_bps, q.disk_read_iops, q.disk_write_bps, q.disk_write_iops FROM quotas q JOIN instances i ON i.id = q.instance_id WHERE i.name = $1', [name]))[0];
   /** dd's own report: "52428800 bytes (52 MB, 50 MiB) copied, 10.0 s, 5.2 MB/s" -> MB/s from bytes and seconds. */
@@ -62,11 +58,7 @@ describe('disk I/O limits in a real container, and failed units in berth info', 
     await finish(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(await readFile(image)));
   });
   after(async () => {
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    await settle(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'stop', force: true }));
-    await settle(await d.api().delete(`/1.0/instances/${NAME}`));
+    await removeInstances(NAME);
     await d.destroy();
   });
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Runtime } from '#runtime';
+import { daemonApi } from '../support/api.js';
 import { runBerth } from '../support/cli.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
@@ -29,12 +30,7 @@ describe('limits enforced in a real container', () => {
   let runtime: Runtime;
   let events: EventRecorder;
 
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-    assert.equal(op.status, 'Success', op.err);
-    return op;
-  };
+  const { finish, settle, removeInstances } = daemonApi(() => d);
   const launch = async (name: string, config: Record<string, string>) => {
     await finish(await d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' }, config }));
     await finish(await d.api().put(`/1.0/instances/${name}/state`).send({ action: 'start' }));
@@ -52,13 +48,7 @@ describe('limits enforced in a real container', () => {
   });
   after(async () => {
     events?.close();
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    for (const name of [NAME, LXCFS_NAME]) {
-      await settle(await d.api().put(`/1.0/instances/${name}/state`).send({ action: 'stop', force: true }));
-      await settle(await d.api().delete(`/1.0/instances/${name}`));
-    }
+    await removeInstances(NAME, LXCFS_NAME);
     await d.destroy();
   });
 
@@ -150,9 +140,6 @@ describe('limits enforced in a real container', () => {
       }
     });
     after(async () => {
-      const settle = async (res: { status: number; body: { operation?: string } }) => {
-        if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-      };
       // The container goes first: its /proc files are lxcfs'.
       await settle(await d.api().put(`/1.0/instances/${LXCFS_NAME}/state`).send({ action: 'stop', force: true }));
       if (lxcfs?.exitCode === null) {
