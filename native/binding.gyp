@@ -31,6 +31,7 @@
         "src/monitor/relay.c",
         "src/monitor/shift.c",
         "src/monitor/util.c",
+        "src/common/process.c",
         "src/common/seccomp.c"
       ],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
@@ -39,7 +40,7 @@
     {
       "target_name": "berth-proxy",
       "type": "executable",
-      "sources": ["src/proxy/main.c", "src/proxy/address.c", "src/proxy/relay.c", "src/proxy/udp.c", "src/monitor/util.c"],
+      "sources": ["src/proxy/main.c", "src/proxy/address.c", "src/proxy/relay.c", "src/proxy/udp.c", "src/monitor/util.c", "src/common/process.c"],
       "cflags_c": ["<@(berth_cflags)", "-std=gnu11"],
       "ldflags": ["-Wl,-z,relro,-z,now"]
     }

@@ -6,7 +6,7 @@
  *   berth-monitor device-filter CGROUP2-DIR                       (the v2 device program)
  * All start by closing every descriptor they inherited; Node spawns them with only stdio
  * (and a report pipe).
- * Read: close_range(2), setsid(2), strtoul(3).
+ * Read: ../common/process.h (close_inherited), strtoul(3).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,32 +15,14 @@
 #include "monitor.h"
 #include "shift.h"
 #include "util.h"
+#include "../common/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-void close_inherited(int keep)
-{
-	if (keep > 2) {
-		if (keep > 3)
-			syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
-		syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
-		fcntl(keep, F_SETFD, FD_CLOEXEC);
-	} else {
-		syscall(SYS_close_range, 3U, ~0U, 0U);
-	}
-	/* 0-2 must exist, or the next descriptor opened would pose as stdio. */
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			int null = open("/dev/null", O_RDWR); /* lands on fd: the lowest free number */
-			(void)null;
-		}
-}
 
 static bool parse_id(const char *text, uint32_t *out)
 {

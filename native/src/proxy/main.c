@@ -12,6 +12,7 @@
  * pidfd_open(2), proc(5) (/proc/pid/ns, /proc/pid/root), bind(2), unix(7), signalfd(2).
  */
 #include "proxy.h"
+#include "../common/process.h"
 #include "../monitor/util.h"
 
 #include <errno.h>
@@ -27,7 +28,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -69,23 +69,6 @@ void log_line(const char *fmt, ...)
 	line[n++] = '\n';
 	if (write_all(log_fd, line, (size_t)n) == 0)
 		logged += (size_t)n;
-}
-
-static void close_inherited(int keep)
-{
-	if (keep > 2) {
-		if (keep > 3)
-			syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
-		syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
-		fcntl(keep, F_SETFD, FD_CLOEXEC);
-	} else {
-		syscall(SYS_close_range, 3U, ~0U, 0U);
-	}
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			int null = open("/dev/null", O_RDWR); /* lands on fd: the lowest free number */
-			(void)null;
-		}
 }
 
 static int parse_long(const char *text, int base, long max, long *out)
