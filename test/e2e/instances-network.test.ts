@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { hostVethName, ifbNameFor } from '#network';
+import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 
@@ -13,34 +14,9 @@ const links = async () => (JSON.parse((await run('ip', ['-j', 'link', 'show'])).
 describe('instances on a managed network: DHCP, names, reachability', () => {
   let d: Daemon;
   const net = `btn${process.pid % 100000}`;
-  let hostLinks: string[];
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-    assert.equal(op.status, 'Success', op.err);
-    return op;
-  };
-  const exec = async (name: string, command: string[]) => {
-    const op = await finish(await d.api().post(`/1.0/instances/${name}/exec`).send({ command, 'record-output': true }));
-    const stdout = (await d.api().get(op.metadata.output['1']).buffer(true).parse((r, cb) => {
-      let t = '';
-      r.on('data', (c: Buffer) => (t += c));
-      r.on('end', () => cb(null, t));
-    })).body as string;
-    return { code: op.metadata.return as number, stdout };
-  };
-  const address = async (name: string): Promise<string> => {
-    for (let i = 0; i < 300; i++) {
-      const s = (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata;
-      const a = s.network?.eth0?.addresses?.[0]?.address;
-      if (a) return a;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${name} got no address`);
-  };
+  const { finish, removeInstances, exec, address } = daemonApi(() => d);
 
   before(async () => {
-    hostLinks = await links();
     const image = await ensureDebianImage();
     d = await startDaemon();
     await finish(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
@@ -48,13 +24,7 @@ describe('instances on a managed network: DHCP, names, reachability', () => {
     await d.api().post('/1.0/profiles').send({ name: 'lan', devices: { eth0: { type: 'nic', network: net, name: 'eth0' } } }).expect(200);
   });
   after(async () => {
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    for (const n of ['c1', 'c2', 'c3']) {
-      await settle(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop', force: true }));
-      await settle(await d.api().delete(`/1.0/instances/${n}`));
-    }
+    await removeInstances('c1', 'c2', 'c3');
     await d.api().delete(`/1.0/networks/${net}`);
     await d.destroy();
   });
@@ -107,9 +77,19 @@ describe('instances on a managed network: DHCP, names, reachability', () => {
     await finish(await d.api().put('/1.0/instances/c1/state').send({ action: 'restart' }));
     assert.equal((await d.api().get('/1.0/instances/c1').expect(200)).body.metadata.config['volatile.eth0.hwaddr'], before);
     assert.equal(await address('c1'), a1);
+    // The host ends, as recorded while the instances run: named after each one's volatile.uuid.
+    const ends: string[] = [];
+    for (const n of ['c1', 'c2']) {
+      const config = (await d.api().get(`/1.0/instances/${n}`).expect(200)).body.metadata.config;
+      assert.equal(config['volatile.eth0.host_name'], hostVethName(config['volatile.uuid'], 'eth0'));
+      ends.push(config['volatile.eth0.host_name']);
+    }
+    for (const e of ends) assert.match(e, /^bth[0-9a-f]{12}$/);
+    assert.deepEqual((await links()).filter((l) => ends.includes(l)), [...ends].sort());
     for (const n of ['c1', 'c2']) await finish(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop' }));
+    for (const n of ['c1', 'c2']) assert.equal((await d.api().get(`/1.0/instances/${n}`).expect(200)).body.metadata.config['volatile.eth0.host_name'], undefined);
     // Only this test's links: other daemons on the host may plug and unplug their own meanwhile.
-    const ours = new Set(['c1', 'c2'].flatMap((n) => [hostVethName(n, 'eth0'), ifbNameFor(hostVethName(n, 'eth0'))]));
-    assert.deepEqual((await links()).filter((l) => ours.has(l)), hostLinks.filter((l) => ours.has(l)));
+    const ours = new Set(ends.flatMap((e) => [e, ifbNameFor(e)]));
+    assert.deepEqual((await links()).filter((l) => ours.has(l)), []);
   });
 });

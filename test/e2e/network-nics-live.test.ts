@@ -4,19 +4,18 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { forwardTableName, hostVethName, ifbNameFor, portForwardId } from '../../libs/network/src/index.js';
-import { runBerth } from '../support/cli.js';
+import { daemonApi } from '../support/api.js';
+import { berthRunner } from '../support/cli.js';
 import { queryEmbedded } from '../support/db.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
+import { freePort } from '../support/net.js';
 
 const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Link {
   ifname: string;
@@ -56,28 +55,9 @@ describe('nics on running containers: hotplug, live bandwidth limits, NAT proxie
   let natBefore: string[];
   let proxyTable = 'berth-proxy-?';
   const iperfServers: ChildProcess[] = [];
-  const berth = (...args: string[]) => runBerth(args, { env: d.env, cwd: REPO, timeoutMs: 10 * 60 * 1000 });
-  const ok = async (...args: string[]) => {
-    const r = await berth(...args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const finish = async (res: { status: number; body: { operation: string } }) => {
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    const op = (await d.api().get(`${res.body.operation}/wait?timeout=180`).expect(200)).body.metadata;
-    assert.equal(op.status, 'Success', op.err);
-    return op;
-  };
+  const { ok } = berthRunner(() => d, { timeoutMs: 10 * 60 * 1000 });
+  const { finish, removeInstances, address: addressOf } = daemonApi(() => d);
   const initOf = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata.pid as number;
-  const addressOf = async (name: string, ifname: string): Promise<string> => {
-    for (let i = 0; i < 300; i++) {
-      const s = (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata;
-      const a = s.network?.[ifname]?.addresses?.[0]?.address;
-      if (a) return a;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${name} got no address on ${ifname}`);
-  };
   const instance = async (name: string) => (await d.api().get(`/1.0/instances/${name}`).expect(200)).body.metadata;
   const nicRows = async (name: string) =>
     queryEmbedded(d.dir, 'SELECT q.device, q.ingress_bps, q.egress_bps, q.max_bps FROM nic_quotas q JOIN instances i ON i.id = q.instance_id WHERE i.name = $1 ORDER BY q.device', [name]);
@@ -106,20 +86,11 @@ describe('nics on running containers: hotplug, live bandwidth limits, NAT proxie
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const gateway: string = (await d.api().get(`/1.0/networks/${netName}`).expect(200)).body.metadata.config['ipv4.address'];
     prefix = gateway.split('.').slice(0, 3).join('.');
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    port = (probe.address() as net.AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    port = await freePort();
   });
   after(async () => {
     for (const child of iperfServers) child.kill('SIGKILL');
-    const settle = async (res: { status: number; body: { operation?: string } }) => {
-      if (res.status === 202) await d.api().get(`${res.body.operation}/wait`);
-    };
-    for (const n of ['c1', 'c2']) {
-      await settle(await d.api().put(`/1.0/instances/${n}/state`).send({ action: 'stop', force: true }));
-      await settle(await d.api().delete(`/1.0/instances/${n}`));
-    }
+    await removeInstances('c1', 'c2');
     await d.api().delete(`/1.0/networks/${netName}`);
     await d.destroy();
   });
@@ -189,7 +160,11 @@ describe('nics on running containers: hotplug, live bandwidth limits, NAT proxie
     assert.match(mac, /^00:16:3e(:[0-9a-f]{2}){3}$/);
     const inside = (await links(pid)).find((l) => l.ifname === 'eth1');
     assert.equal(inside?.address, mac);
-    const hostEnd = (await links()).find((l) => l.ifname === hostVethName('c1', 'lan2'));
+    // The host end is recorded while plugged, named after the instance's uuid.
+    const plugged = (await instance('c1')).config;
+    const hostName = plugged['volatile.lan2.host_name'] as string;
+    assert.equal(hostName, hostVethName(plugged['volatile.uuid'], 'lan2'));
+    const hostEnd = (await links()).find((l) => l.ifname === hostName);
     assert.equal(hostEnd?.master, netName);
     // dnsmasq knows the new nic's MAC: the static reservation is what it leases.
     assert.equal(await addressOf('c1', 'eth1'), fixed);
@@ -197,7 +172,9 @@ describe('nics on running containers: hotplug, live bandwidth limits, NAT proxie
 
     assert.equal(await ok('config', 'device', 'remove', 'c1', 'lan2'), 'Device lan2 removed from c1\n');
     assert.equal((await links(pid)).some((l) => l.ifname === 'eth1'), false);
-    assert.equal((await linkNames()).includes(hostVethName('c1', 'lan2')), false);
+    assert.equal((await linkNames()).includes(hostName), false);
+    assert.equal((await instance('c1')).config['volatile.lan2.host_name'], undefined);
+    assert.equal(typeof (await instance('c1')).config['volatile.eth0.host_name'], 'string');
     const hosts = await run('ls', [join(d.dir, 'networks', netName, 'hosts')]).catch(() => ({ stdout: '' }));
     assert.equal(hosts.stdout.includes(mac.replaceAll(':', '')), false);
     assert.equal((await links(pid)).some((l) => l.ifname === 'eth0'), true);
@@ -212,6 +189,7 @@ describe('nics on running containers: hotplug, live bandwidth limits, NAT proxie
     assert.notEqual(res.status, 200);
     assert.equal(res.body.error, 'Interface lo already exists');
     assert.deepEqual((await instance('c1')).devices, devicesBefore);
+    assert.equal((await instance('c1')).config['volatile.lo2.host_name'], undefined);
     assert.deepEqual(await linkNames(), linksBefore);
     assert.deepEqual((await links(pid)).map((l) => l.ifname).sort(), ['eth0', 'lo']);
   });
@@ -256,10 +234,13 @@ describe('nics on running containers: hotplug, live bandwidth limits, NAT proxie
 
   it('deleting everything leaves no bridge, veth, nft table or dnsmasq of the test', async () => {
     await ok('stop', 'c2', '--force');
+    // Host ends are named after each instance's uuid, which outlives a stop (not a delete).
+    const uuids = new Map<string, string>();
+    for (const n of ['c1', 'c2']) uuids.set(n, (await instance(n)).config['volatile.uuid']);
     for (const n of ['c1', 'c2']) await ok('delete', n);
     await d.api().delete(`/1.0/networks/${netName}`).expect(200);
     // Other daemons may be at work on this host: compare what this test could have made.
-    const hostEnds = ['c1/eth0', 'c1/lan2', 'c1/lo2', 'c2/eth0'].map((p) => hostVethName(p.split('/')[0]!, p.split('/')[1]!));
+    const hostEnds = ['c1/eth0', 'c1/lan2', 'c1/lo2', 'c2/eth0'].map((p) => hostVethName(uuids.get(p.split('/')[0]!)!, p.split('/')[1]!));
     const ours = (names: string[]) => names.filter((n) => n === netName || hostEnds.includes(n) || hostEnds.some((h) => n === ifbNameFor(h)) || n.includes(netName) || n.includes(proxyTable));
     assert.deepEqual(ours(await linkNames()), ours(host0.links));
     assert.deepEqual(ours(await nftTables()), ours(host0.tables));

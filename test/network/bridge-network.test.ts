@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +37,9 @@ const bridge = `btst${tag}`;
 const nsA = `berth-t${tag}-a`;
 const nsB = `berth-t${tag}-b`;
 const nsUp = `berth-t${tag}-up`;
-const vethA = hostVethName(`t${tag}-alpha`, 'eth0');
-const vethB = hostVethName(`t${tag}-bravo`, 'eth0');
+// Named after uuids standing in for two instances' volatile.uuid.
+const vethA = hostVethName(randomUUID(), 'eth0');
+const vethB = hostVethName(randomUUID(), 'eth0');
 const vethUp = `btu${tag}`;
 const macA = generateMac();
 const macB = generateMac();

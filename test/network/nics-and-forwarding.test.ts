@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,8 +67,10 @@ describe('ip forwarding is reference-counted across networks and daemons', { con
 
 describe('veth nics in the namespace of a process', { concurrency: false }, () => {
   const bridge = `btsn${tag}`;
-  const hostName = hostVethName(`t${tag}-pid`, 'eth0');
-  const otherHost = hostVethName(`t${tag}-pid`, 'eth1');
+  // Named after a uuid standing in for the instance's volatile.uuid.
+  const uuid = randomUUID();
+  const hostName = hostVethName(uuid, 'eth0');
+  const otherHost = hostVethName(uuid, 'eth1');
   const mac = generateMac();
   let holder: ChildProcess;
   let snapshot: HostSnapshot;

@@ -62,6 +62,38 @@ describe('Instance', () => {
     assert.throws(() => i.update('merge', { config: { 'volatile.idmap.base': '5' } }, resolve, host), /volatile keys are owned by the server/);
   });
 
+  it('keeps one volatile.uuid for life, renames included', () => {
+    const i = make();
+    assert.equal(i.snapshot.volatile['volatile.uuid'], undefined);
+    const uuid = i.ensureUuid();
+    assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(i.ensureUuid(), uuid);
+    i.rename('c9');
+    assert.equal(i.ensureUuid(), uuid);
+    assert.notEqual(make().ensureUuid(), uuid);
+  });
+
+  it('drops its nics\' host_name keys (and readiness) when it stops, keeping the rest', () => {
+    const i = make();
+    i.ensureUuid();
+    i.beginStart();
+    i.setVolatile('volatile.eth0.hwaddr', '00:16:3e:00:00:01');
+    i.setVolatile('volatile.eth0.host_name', 'bth0123456789ab');
+    i.setVolatile('volatile.lan.2.host_name', 'bth0123456789ac');
+    i.markRunning();
+    i.markReady(null);
+    // A client echoing them back unchanged (PUT of what it GOT) is fine; a changed one is refused.
+    i.update('merge', { config: { 'volatile.eth0.host_name': 'bth0123456789ab', 'user.x': '1' } }, resolve, host);
+    assert.deepEqual(i.snapshot.config, { 'user.x': '1' });
+    assert.throws(() => i.update('merge', { config: { 'volatile.eth0.host_name': 'bthother' } }, resolve, host), /volatile keys are owned by the server/);
+    i.unsetVolatile('volatile.lan.2.host_name');
+    assert.equal(i.toView().config['volatile.lan.2.host_name'], undefined);
+    assert.equal(i.toView().config['volatile.eth0.host_name'], 'bth0123456789ab');
+    i.beginStop();
+    i.markStopped();
+    assert.deepEqual(Object.keys(i.snapshot.volatile).sort(), ['volatile.eth0.hwaddr', 'volatile.uuid']);
+  });
+
   it('leaves itself unchanged when an update is invalid', () => {
     const i = make({ profiles: ['default'] });
     const before = i.snapshot;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AggregateRoot } from '@nestjs/cqrs';
 import { ValidationError, validateConfig, validateDescription, validateDevices, validateName } from '#core';
 import { parseQuota, type HostCapacity, type Quota } from '#quotas';
@@ -65,6 +65,9 @@ export interface InstanceView {
   location: string;
   project: string;
 }
+
+/** `volatile.<device>.host_name`: the host end of a plugged nic, recorded while the instance runs. */
+const HOST_NAME_KEY = /^volatile\..+\.host_name$/;
 
 const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
@@ -237,15 +240,35 @@ export class Instance extends AggregateRoot {
     this.state = { ...this.state, status: 'Stopping' };
   }
 
+  /** Stopped: the keys that describe a running container (readiness, its nics' host ends) go. */
   markStopped(): void {
-    const { 'volatile.last_state.ready': _ready, ...volatile } = this.state.volatile;
+    const volatile = Object.fromEntries(Object.entries(this.state.volatile).filter(([key]) => key !== 'volatile.last_state.ready' && !HOST_NAME_KEY.test(key)));
     this.state = { ...this.state, status: 'Stopped', volatile };
     this.apply(new InstanceStoppedEvent(this.name));
   }
 
   /** Server-owned state such as `volatile.uuid` (never set from the API). */
   setVolatile(key: `volatile.${string}`, value: string): void {
+    if (this.state.volatile[key] === value) return;
     this.state = { ...this.state, volatile: { ...this.state.volatile, [key]: value } };
+  }
+
+  unsetVolatile(key: `volatile.${string}`): void {
+    if (!(key in this.state.volatile)) return;
+    const { [key]: _gone, ...volatile } = this.state.volatile;
+    this.state = { ...this.state, volatile };
+  }
+
+  /**
+   * The instance's `volatile.uuid`, given at its first start (or before a nic is first plugged):
+   * random, kept for its life, renames included. Its nics' host interface names derive from it.
+   */
+  ensureUuid(): string {
+    const uuid = this.state.volatile['volatile.uuid'];
+    if (uuid) return uuid;
+    const fresh = randomUUID();
+    this.setVolatile('volatile.uuid', fresh);
+    return fresh;
   }
 
   /** A start that failed part-way: recorded, so that it can be retried or inspected. */

@@ -71,6 +71,17 @@ export interface Nic {
   readonly network: string;
   readonly spec: Readonly<Record<string, string>>;
 }
+/** A running instance's network interface as its state shows it (LXD's InstanceStateNetwork). */
+export interface NicState {
+  addresses: Array<{ family: string; address: string; netmask: string; scope: string }>;
+  hwaddr: string;
+  host_name?: string;
+  state: string;
+  type: string;
+}
+/** `volatile.<device>.host_name`: the host end of a plugged nic, recorded while the instance runs (as LXD does). */
+const hostNameKey = (device: string) => `volatile.${device}.host_name` as const;
+const HOST_NAME_KEY = /^volatile\..+\.host_name$/;
 /** The nic keys that can change on a plugged nic without plugging it again. */
 const LIVE_NIC_KEYS = new Set(['limits.ingress', 'limits.egress', 'limits.max']);
 /** Where Debian's lxcfs package mounts its FUSE filesystem (LXD looks there too). */
@@ -166,11 +177,12 @@ export class ContainerHost {
   async replug(instance: Instance, state: ContainerState): Promise<string[]> {
     const plugged: string[] = [];
     for (const nic of this.nics(instance)) {
-      const hostName = hostVethName(instance.name, nic.device);
+      const hostName = this.hostNameOf(instance, nic.device);
       const inside = await findLink(nic.spec.name ?? nic.device, { pid: state.pid });
       if (inside?.kind === 'veth') {
         const host = await findLink(hostName);
         if (host && host.master !== nic.network) await attachVethNic(hostName, nic.network);
+        if (host) instance.setVolatile(hostNameKey(nic.device), hostName);
         continue;
       }
       // The previous init's namespace may not be torn down yet: its pair would hold the host end's name.
@@ -304,7 +316,8 @@ export class ContainerHost {
     const undo: Array<() => Promise<unknown>> = [];
     const changes: Record<'plugged' | 'unplugged' | 'limited', string[]> = { plugged: [], unplugged: [], limited: [] };
     const removeNic = async (nic: Nic) => {
-      await deleteVethNic(hostVethName(instance.name, nic.device));
+      await deleteVethNic(this.hostNameOf(instance, nic.device));
+      instance.unsetVolatile(hostNameKey(nic.device));
       const mac = this.macOf(instance, nic);
       if (mac) await this.networks.host.removeHost(nic.network, mac);
     };
@@ -327,15 +340,17 @@ export class ContainerHost {
       for (const old of previous) {
         const now = wanted.find((n) => n.device === old.device);
         if (now && !replugNeeded(old, now)) continue;
-        if (await findLink(hostVethName(instance.name, old.device))) await unplug(old);
+        if (await findLink(this.hostNameOf(instance, old.device))) await unplug(old);
+        else if (!now) instance.unsetVolatile(hostNameKey(old.device));
       }
       for (const nic of wanted) {
         const old = before.get(nic.device);
-        const hostName = hostVethName(instance.name, nic.device);
+        const hostName = this.hostNameOf(instance, nic.device);
         if (!(await findLink(hostName))) {
           await plug(nic);
           continue;
         }
+        instance.setVolatile(hostNameKey(nic.device), hostName);
         if (old === undefined || sameLimits(old, nic)) continue;
         const limits = parseNicLimits(nic.spec, `devices["${nic.device}"]`);
         await applyNicLimits(hostName, limits);
@@ -360,9 +375,10 @@ export class ContainerHost {
     const key = `volatile.${device}.hwaddr` as const;
     const mac = spec.hwaddr ?? instance.snapshot.volatile[key] ?? generateMac();
     if (!spec.hwaddr) instance.setVolatile(key, mac);
+    const hostName = this.hostNameOf(instance, device);
     await this.networks.host.setHost(network, { mac, name: instance.name, ipv4: spec['ipv4.address'] });
     await createVethNic({
-      hostName: hostVethName(instance.name, device),
+      hostName,
       bridge: network,
       netns: { pid },
       name: spec.name ?? device,
@@ -370,17 +386,35 @@ export class ContainerHost {
       mtu: spec.mtu ? Number(spec.mtu) : undefined,
       limits: parseNicLimits(spec, `devices["${device}"]`),
     });
+    instance.setVolatile(hostNameKey(device), hostName);
   }
 
-  /** Removes what outlives a container's network namespace (the shaping devices), and forgets its init. */
+  /**
+   * Removes what outlives a container's network namespace (the shaping devices) of every nic, the
+   * host ends recorded in volatile included, forgets the `volatile.<dev>.host_name` keys (the
+   * caller saves the state) and its init.
+   */
   async unplugNics(instance: Instance): Promise<void> {
     this.inits.delete(instance.name);
-    for (const { device } of this.nics(instance)) await deleteVethNic(hostVethName(instance.name, device)).catch(() => undefined);
+    const uuid = instance.snapshot.volatile['volatile.uuid'];
+    const derived = uuid ? this.nics(instance).map(({ device }) => hostVethName(uuid, device)) : [];
+    const recorded = Object.entries(instance.snapshot.volatile).filter(([key]) => HOST_NAME_KEY.test(key));
+    for (const hostName of new Set([...derived, ...recorded.map(([, name]) => name)])) await deleteVethNic(hostName).catch(() => undefined);
+    for (const [key] of recorded) instance.unsetVolatile(key as `volatile.${string}`);
+  }
+
+  /**
+   * The host end of the instance's nic `device`: named after its `volatile.uuid` (given here if it
+   * has none yet, for the caller to save), not its name, so that instances of the same name under
+   * two daemons never take each other's.
+   */
+  hostNameOf(instance: Instance, device: string): string {
+    return hostVethName(instance.ensureUuid(), device);
   }
 
   /** IPv4 addresses of the instance's nics, from the leases of their networks (LXD's state.network). */
-  async addresses(instance: Instance): Promise<Record<string, { addresses: Array<{ family: string; address: string; netmask: string; scope: string }>; hwaddr: string; state: string; type: string }>> {
-    const out: Record<string, { addresses: Array<{ family: string; address: string; netmask: string; scope: string }>; hwaddr: string; state: string; type: string }> = {};
+  async addresses(instance: Instance): Promise<Record<string, NicState>> {
+    const out: Record<string, NicState> = {};
     for (const { device, network, spec } of this.nics(instance)) {
       const mac = spec.hwaddr ?? instance.snapshot.volatile[`volatile.${device}.hwaddr`];
       if (!mac) continue;
@@ -389,6 +423,8 @@ export class ContainerHost {
       out[spec.name ?? device] = {
         addresses: lease ? [{ family: 'inet', address: lease.ipv4, netmask: '24', scope: 'global' }] : [],
         hwaddr: mac,
+        // LXD's host_name: the host end, as `lxc info` shows it ("Host interface").
+        ...(instance.snapshot.volatile[hostNameKey(device)] ? { host_name: instance.snapshot.volatile[hostNameKey(device)] } : {}),
         state: 'up',
         type: 'broadcast',
       };

@@ -133,7 +133,8 @@ export class InstanceRepository {
    * Loads the instance under its lock (refusing with "busy" when another operation holds it),
    * lets `change` decide, and writes the outcome in the same transaction. `afterWrite` runs after
    * the rows are written and before the commit (host changes such as renaming a volume), so a
-   * conflict found by the database stops it, and its failure rolls the rows back.
+   * conflict found by the database stops it, and its failure rolls the rows back; the volatile
+   * keys it sets are written too.
    */
   async change(
     name: string,
@@ -173,6 +174,8 @@ export class InstanceRepository {
       }
       if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
       await afterWrite?.(instance);
+      // Host changes may record server-owned keys (a hotplugged nic's volatile.<dev>.host_name): same transaction.
+      if (instance.snapshot.volatile !== s.volatile) await tx.update(InstanceRecord, { id: found.id }, { volatile: instance.snapshot.volatile });
       return instance;
     });
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ValidationError } from '#core';
-import { hostVethName, validateNetworkName } from './names.js';
+import { hostVethName, MAX_INTERFACE_NAME, validateNetworkName } from './names.js';
 
 describe('network names', () => {
   for (const good of ['berthbr0', 'br-test_1', 'a', 'x'.repeat(15), 'lxd.br0']) {
@@ -29,13 +30,32 @@ describe('network names', () => {
 });
 
 describe('host veth names', () => {
-  it('are 15 characters, stable, and differ per instance and device', () => {
-    const a = hostVethName('web', 'eth0');
-    assert.match(a, /^bth[0-9a-f]{12}$/);
-    assert.equal(a, hostVethName('web', 'eth0'));
-    assert.notEqual(a, hostVethName('web', 'eth1'));
-    assert.notEqual(a, hostVethName('web2', 'eth0'));
+  const web = '0b7c3f5e-2f44-4c1b-9a53-6f6c1d2e8a10';
+  const otherWeb = 'c4a1e9d2-7b3f-4e86-8d0a-51f2b6c7e394';
+
+  it('are at most 15 characters (IFNAMSIZ), bth + 12 hex digits', () => {
+    for (const [uuid, device] of [[web, 'eth0'], [otherWeb, 'a-very-long-device-name-indeed'], [web, '']]) {
+      const name = hostVethName(uuid!, device!);
+      assert.match(name, /^bth[0-9a-f]{12}$/);
+      assert.ok(name.length <= MAX_INTERFACE_NAME);
+    }
+  });
+
+  it('are the same for the same uuid and device (a restarted daemon finds them)', () => {
+    assert.equal(hostVethName(web, 'eth0'), hostVethName(web, 'eth0'));
+    assert.equal(hostVethName(web, 'eth0'), 'bth' + createHash('sha256').update(`${web}\u0000eth0`).digest('hex').slice(0, 12));
+  });
+
+  it('differ between instances (uuids), even of the same name in two daemons, and between devices', () => {
+    assert.notEqual(hostVethName(web, 'eth0'), hostVethName(otherWeb, 'eth0'));
+    assert.notEqual(hostVethName(web, 'eth0'), hostVethName(web, 'eth1'));
+    const names = new Set(Array.from({ length: 2000 }, () => hostVethName(randomUUID(), 'eth0')));
+    assert.equal(names.size, 2000);
     // The separator keeps ("ab","c") and ("a","bc") apart.
     assert.notEqual(hostVethName('ab', 'c'), hostVethName('a', 'bc'));
+  });
+
+  it('refuse an instance without a uuid', () => {
+    assert.throws(() => hostVethName('', 'eth0'), /no volatile\.uuid/);
   });
 });

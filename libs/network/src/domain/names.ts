@@ -24,12 +24,20 @@ export function validateNetworkName(field: string, value: unknown): string {
   return value;
 }
 
-/** The name of the host end of a nic's veth pair: `bth` + 12 hex digits (15 characters). */
-export function hostVethName(instance: string, device: string): string {
-  return `bth${digest(instance, device)}`;
+/**
+ * The name of the host end of a nic's veth pair: `bth` + 12 hex digits (15 characters), from the
+ * instance's `volatile.uuid` and the device's name. The uuid, not the instance's name: two berthd
+ * on one host (two BERTH_DIRs) may each run an instance called `web`, and the name of a host
+ * interface is host-wide. While the instance runs, the name is also recorded as
+ * `volatile.<device>.host_name` (LXD's key); a renamed instance keeps its uuid, and so its names.
+ */
+export function hostVethName(uuid: string, device: string): string {
+  if (uuid === '') throw new Error('hostVethName: the instance has no volatile.uuid');
+  return `bth${digest(uuid, device)}`;
 }
 
-// Derived, not random, so that a restarted berthd finds the host end of a running instance's nic.
-function digest(instance: string, device: string): string {
-  return createHash('sha256').update(`${instance}\u0000${device}`).digest('hex').slice(0, 12);
+// Derived, not random (LXD's are random), so that a restarted berthd finds the host end of a
+// running instance's nic from the record alone.
+function digest(uuid: string, device: string): string {
+  return createHash('sha256').update(`${uuid}\u0000${device}`).digest('hex').slice(0, 12);
 }

@@ -6,7 +6,7 @@ import { applyNicLimits, removeNicShaping } from './traffic-shaper.js';
 
 /** What a bridged nic needs: both ends' names, the bridge, the container's namespace. */
 export interface VethNicSpec {
-  /** The host end, e.g. from hostVethName(instance, device); at most 15 characters. */
+  /** The host end, e.g. from hostVethName(uuid, device); at most 15 characters. */
   readonly hostName: string;
   /** The bridge the host end joins. */
   readonly bridge: string;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { LOGGER, ValidationError, type Logger } from '#core';
@@ -79,7 +78,8 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
   private async start(name: string): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
     instance.beginStart();
-    if (!instance.snapshot.volatile['volatile.uuid']) instance.setVolatile('volatile.uuid', randomUUID());
+    // Given at the first start and kept: the host ends of the nics are named after it.
+    instance.ensureUuid();
     await this.instances.saveState(instance);
     try {
       const state = await this.host.start(instance, READY_TIMEOUT_MS);
