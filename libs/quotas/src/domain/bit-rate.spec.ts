@@ -26,6 +26,9 @@ describe('bit rates in LXD units', () => {
     ['Mbit', '"Mbit" is not a bit rate like 10Mbit'],
     ['0', 'must be greater than zero (unset the key to remove the limit)'],
     ['99999Pbit', '99999Pbit is too large'],
+    // Names of Object.prototype's members are no units either.
+    ['10valueOf', 'unknown unit "valueOf" (use bit, kbit, Mbit, Gbit, Tbit, Pbit or Kibit, Mibit, Gibit, Tibit, Pibit)'],
+    ['1constructor', 'unknown unit "constructor" (use bit, kbit, Mbit, Gbit, Tbit, Pbit or Kibit, Mibit, Gibit, Tibit, Pibit)'],
   ];
   for (const [text, reason] of bad) {
     it(`refuses ${text}`, () => assert.throws(() => parseBitRate(F, text), (e: unknown) => e instanceof ValidationError && e.message === `Invalid ${F}: ${reason}`));

@@ -1,7 +1,8 @@
 import { ValidationError } from '#core';
 
 // LXD's ParseBitSizeString: an integer with a case-sensitive suffix, decimal or binary multiples.
-const MULTIPLIERS: Record<string, number> = {
+// A Map, not an object: a unit such as `valueOf` must not find Object.prototype.
+const MULTIPLIERS: ReadonlyMap<string, number> = new Map(Object.entries({
   '': 1,
   bit: 1,
   kbit: 1e3,
@@ -14,13 +15,13 @@ const MULTIPLIERS: Record<string, number> = {
   Gibit: 2 ** 30,
   Tibit: 2 ** 40,
   Pibit: 2 ** 50,
-};
+}));
 
 /** Parses a bit rate in LXD's units (`10Mbit`, `1Gbit`, `100kbit`, `2Mibit`, `1000`) into bit/s. */
 export function parseBitRate(field: string, text: string): number {
   const match = /^(\d+)([A-Za-z]*)$/.exec(text.trim());
   if (!match) throw new ValidationError(field, `"${text}" is not a bit rate like 10Mbit`);
-  const multiplier = MULTIPLIERS[match[2]!];
+  const multiplier = MULTIPLIERS.get(match[2]!);
   if (multiplier === undefined) {
     throw new ValidationError(field, `unknown unit "${match[2]}" (use bit, kbit, Mbit, Gbit, Tbit, Pbit or Kibit, Mibit, Gibit, Tibit, Pibit)`);
   }

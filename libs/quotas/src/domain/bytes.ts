@@ -1,6 +1,7 @@
 import { ValidationError } from '#core';
 
-const UNITS: Record<string, bigint> = {
+/* A Map, not an object: a unit such as `valueOf` or `constructor` must not find Object.prototype. */
+const UNITS: ReadonlyMap<string, bigint> = new Map(Object.entries({
   '': 1n,
   B: 1n,
   kB: 1000n,
@@ -15,7 +16,7 @@ const UNITS: Record<string, bigint> = {
   TiB: 1024n ** 4n,
   PiB: 1024n ** 5n,
   EiB: 1024n ** 6n,
-};
+}));
 
 /** Largest value a cgroup file takes as a limit (int64). */
 export const MAX_BYTES = 2n ** 63n - 1n;
@@ -28,7 +29,7 @@ export function parseBytes(field: string, text: string): bigint {
   const m = /^(\d{1,20})(?:\.(\d{1,9}))?\s?([A-Za-z]*)$/.exec(text);
   if (!m) throw new ValidationError(field, `"${text}" is not a byte size (examples: 512MiB, 2GB, 1073741824)`);
   const [, whole, fraction = '', unit] = m;
-  const multiplier = UNITS[unit];
+  const multiplier = UNITS.get(unit);
   if (multiplier === undefined) throw new ValidationError(field, `unknown unit "${unit}" (use B, kB, MB, GB, TB, PB, EB, KiB, MiB, GiB, TiB, PiB or EiB)`);
   const scale = 10n ** BigInt(fraction.length);
   const bytes = (BigInt(whole) * scale + BigInt(fraction || '0')) * multiplier / scale;
