@@ -1,15 +1,70 @@
 /**
- * Helpers shared by the benchmarks: memory of processes read from /proc, the padded copy of an
- * image tarball, and the statistics and table of a report.
+ * Helpers shared by the benchmarks: the session of a benchmark against LXD, memory of processes
+ * read from /proc, the padded copy of an image tarball, and the statistics and table of a report.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { must } from './lxd.js';
+import type { Daemon } from '../test/support/daemon.js';
+import { ensureLxd, must, type Lxd } from './lxd.js';
+
+/* ------------------------------------------------------------------------------------------- */
+/* a session against LXD                                                                       */
+
+/**
+ * What a benchmark of berthd against LXD holds for its whole run: a work directory under
+ * /var/tmp (mode 0711: Postgres runs as its own user and must traverse to BERTH_DIR/database),
+ * the versions compared, the load average at the start, and the two daemons, stopped and removed
+ * by `close` (also after a Ctrl-C, which lets the step under way end first).
+ */
+export class LxdBenchSession {
+  readonly cleanupProblems: string[] = [];
+  readonly loadBefore = os.loadavg();
+  daemon: Daemon | null = null;
+  lxd: Lxd | null = null;
+  private stopped = false;
+
+  private constructor(
+    readonly work: string,
+    readonly versions: Readonly<Record<'lxd' | 'kernel' | 'berth', string>>,
+  ) {}
+
+  /** Installs LXD when missing (bench/lxd.ts), makes the work directory, and logs the versions. */
+  static async open(prefix: string, log: (line: string) => void): Promise<LxdBenchSession> {
+    const lxdVersion = await ensureLxd(log);
+    const berth = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+    const work = await mkdtemp(path.join('/var/tmp', prefix));
+    await chmod(work, 0o711);
+    const session = new LxdBenchSession(work, { lxd: lxdVersion, kernel: os.release(), berth });
+    process.once('SIGINT', () => {
+      session.stopped = true;
+      log('interrupted: cleaning up after the current step');
+    });
+    log(`LXD ${lxdVersion}, Berth ${berth}, kernel ${os.release()}, ${os.availableParallelism()} CPUs`);
+    return session;
+  }
+
+  get interrupted(): boolean {
+    return this.stopped;
+  }
+
+  /** Throws once a Ctrl-C came: call it between steps. */
+  check(): void {
+    if (this.stopped) throw new Error('interrupted');
+  }
+
+  /** Stops both daemons (what could not be undone goes to `cleanupProblems`) and removes the work directory. */
+  async close(): Promise<void> {
+    if (this.lxd) this.cleanupProblems.push(...(await this.lxd.close()));
+    if (this.daemon) await this.daemon.destroy().catch((e: Error) => this.cleanupProblems.push(`berthd: ${e.message}`));
+    await rm(this.work, { recursive: true, force: true });
+  }
+}
 
 /* ------------------------------------------------------------------------------------------- */
 /* /proc                                                                                       */

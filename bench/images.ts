@@ -35,7 +35,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -44,8 +44,8 @@ import { createGzip } from 'node:zlib';
 import { runBerth } from '../test/support/cli.js';
 import { startDaemon, type Daemon } from '../test/support/daemon.js';
 import { ensureDebianImage } from '../test/support/debian-image.js';
-import { fmt, memoryOf, paddedImage, processTree, stats, statusKiB, table, type Stats } from './common.js';
-import { Lxd, ensureLxd, must, run, sleep } from './lxd.js';
+import { fmt, LxdBenchSession, memoryOf, paddedImage, processTree, stats, statusKiB, table, type Stats } from './common.js';
+import { Lxd, must, run, sleep } from './lxd.js';
 
 type Engine = 'berth' | 'lxd';
 const ENGINES: Engine[] = ['berth', 'lxd'];
@@ -305,34 +305,12 @@ async function main(): Promise<void> {
   const steps: Array<{ round: number; input: string; engine: Engine; importMs: number; initMs: number; import: Peaks; init: Peaks }> = [];
   const inputs: Input[] = [];
   const notes: string[] = [];
-  const cleanupProblems: string[] = [];
-  const loadBefore = os.loadavg();
-
-  const work = await mkdtemp(path.join('/var/tmp', 'berth-bench-images-'));
-  /* Postgres runs as its own user and must traverse to BERTH_DIR/database. */
-  await chmod(work, 0o711);
+  const session = await LxdBenchSession.open('berth-bench-images-', log);
+  const { work, versions, cleanupProblems, loadBefore } = session;
+  const check = () => session.check();
   let daemon: Daemon | null = null;
   let lxd: Lxd | null = null;
-  let interrupted = false;
-  const cleanup = async () => {
-    if (lxd) cleanupProblems.push(...(await lxd.close()));
-    if (daemon) await daemon.destroy().catch((e: Error) => cleanupProblems.push(`berthd: ${e.message}`));
-    await rm(work, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => {
-    interrupted = true;
-    log('interrupted: cleaning up after the current step');
-  });
-  const check = () => {
-    if (interrupted) throw new Error('interrupted');
-  };
-
-  const versions: Record<string, string> = {};
   try {
-    versions.lxd = await ensureLxd(log);
-    versions.kernel = os.release();
-    versions.berth = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version;
-    log(`LXD ${versions.lxd}, Berth ${versions.berth}, kernel ${versions.kernel}, ${os.availableParallelism()} CPUs`);
 
     const tarball = await ensureDebianImage();
     const files: Array<[string, string]> = [['debian-12', tarball]];
@@ -385,7 +363,7 @@ async function main(): Promise<void> {
         for (const input of inputs) {
           for (const engine of order) {
             /* Interrupted: stop measuring, clean up, and report what was measured. */
-            if (interrupted) break measuring;
+            if (session.interrupted) break measuring;
             const d = drivers[engine];
             const imp = await sampled(d.pid, options.sampleMs, () => d.importImage(input.file));
             input.reported[engine].push(imp.result.fingerprint);
@@ -422,12 +400,14 @@ async function main(): Promise<void> {
       }
     } catch (error) {
       /* A Ctrl-C reaches lxc, berth and both daemons too: the step under way fails. */
-      if (!interrupted) throw error;
+      if (!session.interrupted) throw error;
       notes.push(`interrupted during a step: ${(error as Error).message.split('\n')[0]}`);
     }
   } finally {
     log('cleaning up');
-    await cleanup();
+    session.daemon = daemon;
+    session.lxd = lxd;
+    await session.close();
   }
 
   /* report */
@@ -449,7 +429,7 @@ async function main(): Promise<void> {
       first = false;
     }
   }
-  if (interrupted) notes.push(`interrupted: ${steps.length} of ${options.rounds * inputs.length * ENGINES.length} steps measured.`);
+  if (session.interrupted) notes.push(`interrupted: ${steps.length} of ${options.rounds * inputs.length * ENGINES.length} steps measured.`);
   const rounds = Math.floor(steps.length / (inputs.length * ENGINES.length));
   console.log('');
   console.log(`Image import: Berth ${versions.berth} vs LXD ${versions.lxd}, both on a btrfs loop pool, ${rounds} rounds (kernel ${versions.kernel}, ${os.availableParallelism()} CPUs)`);
@@ -513,7 +493,7 @@ async function main(): Promise<void> {
     await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`JSON written to ${options.json}`);
   }
-  if (interrupted) process.exitCode = 130;
+  if (session.interrupted) process.exitCode = 130;
 }
 
 main().catch((error: Error) => {

@@ -37,7 +37,7 @@
  * `[lxc monitor]`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,8 +45,8 @@ import path from 'node:path';
 import { runBerth } from '../test/support/cli.js';
 import { startDaemon, type Daemon } from '../test/support/daemon.js';
 import { ensureDebianImage } from '../test/support/debian-image.js';
-import { fmt, memoryOf, paddedImage, parentOf, processTree, stats, table, type Memory, type Stats } from './common.js';
-import { Lxd, ensureLxd, run, sleep } from './lxd.js';
+import { fmt, LxdBenchSession, memoryOf, paddedImage, parentOf, processTree, stats, table, type Memory, type Stats } from './common.js';
+import { Lxd, run, sleep } from './lxd.js';
 
 type Engine = 'berth' | 'lxd';
 const ENGINES: Engine[] = ['berth', 'lxd'];
@@ -324,34 +324,12 @@ async function main(): Promise<void> {
   const samples: Samples = new Map(METRICS.map(([m]) => [m, { berth: [], lxd: [] }]));
   const add = (metric: string, engine: Engine, value: number) => samples.get(metric)![engine].push(value);
   const notes: string[] = [];
-  const cleanupProblems: string[] = [];
-  const loadBefore = os.loadavg();
-
-  const work = await mkdtemp(path.join('/var/tmp', 'berth-bench-'));
-  /* Postgres runs as its own user and must traverse to BERTH_DIR/database. */
-  await chmod(work, 0o711);
+  const session = await LxdBenchSession.open('berth-bench-', log);
+  const { work, versions, cleanupProblems, loadBefore } = session;
+  const check = () => session.check();
   let daemon: Daemon | null = null;
   let lxd: Lxd | null = null;
-  let interrupted = false;
-  const cleanup = async () => {
-    if (lxd) cleanupProblems.push(...(await lxd.close()));
-    if (daemon) await daemon.destroy().catch((e: Error) => cleanupProblems.push(`berthd: ${e.message}`));
-    await rm(work, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => {
-    interrupted = true;
-    log('interrupted: cleaning up');
-  });
-  const check = () => {
-    if (interrupted) throw new Error('interrupted');
-  };
-
-  const versions: Record<string, string> = {};
   try {
-    versions.lxd = await ensureLxd(log);
-    versions.kernel = os.release();
-    versions.berth = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version;
-    log(`LXD ${versions.lxd}, Berth ${versions.berth}, kernel ${versions.kernel}, ${os.availableParallelism()} CPUs`);
 
     const tarball = await ensureDebianImage();
     const padded = await paddedImage(tarball, work, options.padMiB);
@@ -473,7 +451,9 @@ async function main(): Promise<void> {
     notes.push('LXD has no readiness signal: its launch/start time is lxc launch/start plus polling `lxc exec -- systemctl is-system-running` every 50 ms until `running`, so it includes up to one lxc exec of latency; Berth\'s is until systemd\'s READY=1 (state Ready), what `berth launch` waits for.');
   } finally {
     log('cleaning up');
-    await cleanup();
+    session.daemon = daemon;
+    session.lxd = lxd;
+    await session.close();
   }
 
   /* report */
@@ -512,7 +492,7 @@ async function main(): Promise<void> {
     await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`JSON written to ${options.json}`);
   }
-  if (interrupted) process.exitCode = 130;
+  if (session.interrupted) process.exitCode = 130;
 }
 
 main().catch((error: Error) => {
