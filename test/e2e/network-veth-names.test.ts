@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { hostVethName, ifbNameFor } from '#network';
 import { daemonApi } from '../support/api.js';
+import { runBerth } from '../support/cli.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 
@@ -78,6 +79,10 @@ describe('two daemons each running an instance named web: host veths per instanc
       const state = (await d.api().get('/1.0/instances/web/state').expect(200)).body.metadata;
       assert.equal(state.network.eth0.host_name, ends[i]);
       assert.equal(state.network.eth0.hwaddr, view.config['volatile.eth0.hwaddr']);
+      // And `berth info`, as `lxc info` does.
+      const info = await runBerth(['info', 'web'], { env: d.env });
+      assert.equal(info.code, 0, info.stderr);
+      assert.match(info.stdout, new RegExp(`\n    eth0:\n      Type: broadcast\n      State: UP\n      Host interface: ${ends[i]}\n      MAC address: ${state.network.eth0.hwaddr}\n`));
     }
   });
 

@@ -178,6 +178,11 @@ export interface InstanceAddress {
 
 export interface InstanceNetwork {
   type?: string;
+  /** up or down. */
+  state?: string;
+  /** The host end of the nic's veth pair (LXD's "Host interface"). */
+  host_name?: string;
+  hwaddr?: string;
   addresses?: InstanceAddress[];
 }
 

@@ -91,7 +91,9 @@ describe('renderInstanceInfo', () => {
       status_code: 103,
       pid: 4242,
       processes: 12,
-      network: { eth0: { type: 'broadcast', addresses: [{ family: 'inet', address: '10.0.3.5', netmask: '24', scope: 'global' }] } },
+      network: {
+        eth0: { type: 'broadcast', state: 'up', host_name: 'bth0123456789ab', hwaddr: '00:16:3e:12:34:56', addresses: [{ family: 'inet', address: '10.0.3.5', netmask: '24', scope: 'global' }] },
+      },
       memory: { usage: 41943040, usage_peak: 134217728, swap_usage: 0 },
       cpu: { usage: 3_600_000_000 },
       io: { read_bytes: 4096, written_bytes: 1048576 },
@@ -135,6 +137,9 @@ describe('renderInstanceInfo', () => {
         '  Network usage:',
         '    eth0:',
         '      Type: broadcast',
+        '      State: UP',
+        '      Host interface: bth0123456789ab',
+        '      MAC address: 00:16:3e:12:34:56',
         '      IP address: 10.0.3.5/24 (global)',
       ].join('\n'),
     );

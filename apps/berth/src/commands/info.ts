@@ -172,6 +172,9 @@ export function renderInstanceInfo(instance: Instance, state: InstanceStateDetai
     lines.push('  Network usage:');
     for (const [name, nic] of nics) {
       lines.push(`    ${name}:`, `      Type: ${nic.type ?? ''}`);
+      if (nic.state) lines.push(`      State: ${nic.state.toUpperCase()}`);
+      if (nic.host_name) lines.push(`      Host interface: ${nic.host_name}`);
+      if (nic.hwaddr) lines.push(`      MAC address: ${nic.hwaddr}`);
       for (const a of nic.addresses ?? []) lines.push(`      IP address: ${a.address}/${a.netmask} (${a.scope})`);
     }
   }
