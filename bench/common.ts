@@ -9,9 +9,55 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import type { Daemon } from '../test/support/daemon.js';
 import { ensureLxd, must, type Lxd } from './lxd.js';
+
+/* ------------------------------------------------------------------------------------------- */
+/* command line                                                                                */
+
+/** A benchmark's command line, parsed: options' values and flags by long name. */
+export interface BenchArgs {
+  value(name: string): string | undefined;
+  flag(name: string): boolean;
+}
+
+/**
+ * Parses a benchmark's command line with node's parseArgs, strictly: an unknown option, a
+ * missing value or a positional argument is an error. `--help` (`-h`) prints `usage` and exits.
+ */
+export function benchArgs(argv: string[], usage: string, valueOptions: readonly string[], flags: readonly string[] = []): BenchArgs {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  for (const name of valueOptions) options[name] = { type: 'string' };
+  for (const name of flags) options[name] = { type: 'boolean' };
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  if (values.help === true) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const all = values as Record<string, string | boolean | undefined>;
+  return {
+    value: (name) => (typeof all[name] === 'string' ? all[name] : undefined),
+    flag: (name) => all[name] === true,
+  };
+}
+
+/** `text` as an integer of at least `min` (`fallback` when absent), or an error naming --`name`. */
+export function integerArg(name: string, text: string | undefined, min: number, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < min) throw new Error(`--${name} must be an integer >= ${min} (got ${JSON.stringify(text)})`);
+  return n;
+}
+
+/** A comma-separated list of `allowed` words (`fallback` when absent), or an error naming --`name`. */
+export function listArg<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {
+  if (text === undefined) return [...fallback];
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => !(allowed as readonly string[]).includes(item))) throw new Error(`--${name} takes a list of ${allowed.join(',')}`);
+  return items as T[];
+}
 
 /* ------------------------------------------------------------------------------------------- */
 /* a session against LXD                                                                       */

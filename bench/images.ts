@@ -44,7 +44,7 @@ import { createGzip } from 'node:zlib';
 import { runBerth } from '../test/support/cli.js';
 import { startDaemon, type Daemon } from '../test/support/daemon.js';
 import { ensureDebianImage } from '../test/support/debian-image.js';
-import { fmt, LxdBenchSession, memoryOf, paddedImage, processTree, stats, statusKiB, table, type Stats } from './common.js';
+import { benchArgs, fmt, integerArg, LxdBenchSession, memoryOf, paddedImage, processTree, stats, statusKiB, table, type Stats } from './common.js';
 import { Lxd, must, run, sleep } from './lxd.js';
 
 type Engine = 'berth' | 'lxd';
@@ -266,32 +266,20 @@ async function sha256(file: string): Promise<string> {
 /* ------------------------------------------------------------------------------------------- */
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rounds: 3, padMiB: [500, 1500], sampleMs: 20, lxdDir: '/var/lib/berth-bench-images-lxd', json: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    const integer = (text: string, min: number) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < min) throw new Error(`${arg} must be an integer >= ${min} (got ${JSON.stringify(text)})`);
-      return n;
-    };
-    if (arg === '--rounds') options.rounds = integer(value(), 1);
-    else if (arg === '--pad-mib') {
-      const v = value();
-      options.padMiB = v === '' ? [] : v.split(',').map((x) => integer(x.trim(), 1));
-    } else if (arg === '--sample-ms') options.sampleMs = integer(value(), 5);
-    else if (arg === '--lxd-dir') options.lxdDir = path.resolve(value());
-    else if (arg === '--json') options.json = path.resolve(value());
-    else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node dist/bench/images.js [--rounds N] [--pad-mib N,N,...] [--sample-ms N] [--lxd-dir DIR] [--json FILE]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}`);
-  }
-  return options;
+  const args = benchArgs(
+    argv,
+    'usage: node dist/bench/images.js [--rounds N] [--pad-mib N,N,...] [--sample-ms N] [--lxd-dir DIR] [--json FILE]',
+    ['rounds', 'pad-mib', 'sample-ms', 'lxd-dir', 'json'],
+  );
+  const pad = args.value('pad-mib');
+  const json = args.value('json');
+  return {
+    rounds: integerArg('rounds', args.value('rounds'), 1, 3),
+    padMiB: pad === undefined ? [500, 1500] : pad === '' ? [] : pad.split(',').map((x) => integerArg('pad-mib', x, 1, 0)),
+    sampleMs: integerArg('sample-ms', args.value('sample-ms'), 5, 20),
+    lxdDir: path.resolve(args.value('lxd-dir') ?? '/var/lib/berth-bench-images-lxd'),
+    json: json === undefined ? null : path.resolve(json),
+  };
 }
 
 async function main(): Promise<void> {

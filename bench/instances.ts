@@ -45,7 +45,7 @@ import path from 'node:path';
 import { runBerth } from '../test/support/cli.js';
 import { startDaemon, type Daemon } from '../test/support/daemon.js';
 import { ensureDebianImage } from '../test/support/debian-image.js';
-import { fmt, LxdBenchSession, memoryOf, paddedImage, parentOf, processTree, stats, table, type Memory, type Stats } from './common.js';
+import { benchArgs, fmt, integerArg, LxdBenchSession, memoryOf, paddedImage, parentOf, processTree, stats, table, type Memory, type Stats } from './common.js';
 import { Lxd, run, sleep } from './lxd.js';
 
 type Engine = 'berth' | 'lxd';
@@ -290,32 +290,21 @@ const METRICS: Array<[string, string, number]> = [
 /* ------------------------------------------------------------------------------------------- */
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rounds: 5, execReps: 10, listReps: 20, many: 100, padMiB: 500, lxdDir: '/var/lib/berth-bench-lxd', json: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    const count = (min: number) => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < min) throw new Error(`${arg} must be an integer >= ${min}`);
-      return n;
-    };
-    if (arg === '--rounds') options.rounds = count(1);
-    else if (arg === '--exec-reps') options.execReps = count(1);
-    else if (arg === '--list-reps') options.listReps = count(1);
-    else if (arg === '--many') options.many = count(11);
-    else if (arg === '--pad-mib') options.padMiB = count(1);
-    else if (arg === '--lxd-dir') options.lxdDir = path.resolve(value());
-    else if (arg === '--json') options.json = path.resolve(value());
-    else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node dist/bench/instances.js [--rounds N] [--exec-reps N] [--list-reps N] [--many N] [--pad-mib N] [--lxd-dir DIR] [--json FILE]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}`);
-  }
-  return options;
+  const args = benchArgs(
+    argv,
+    'usage: node dist/bench/instances.js [--rounds N] [--exec-reps N] [--list-reps N] [--many N] [--pad-mib N] [--lxd-dir DIR] [--json FILE]',
+    ['rounds', 'exec-reps', 'list-reps', 'many', 'pad-mib', 'lxd-dir', 'json'],
+  );
+  const json = args.value('json');
+  return {
+    rounds: integerArg('rounds', args.value('rounds'), 1, 5),
+    execReps: integerArg('exec-reps', args.value('exec-reps'), 1, 10),
+    listReps: integerArg('list-reps', args.value('list-reps'), 1, 20),
+    many: integerArg('many', args.value('many'), 11, 100),
+    padMiB: integerArg('pad-mib', args.value('pad-mib'), 1, 500),
+    lxdDir: path.resolve(args.value('lxd-dir') ?? '/var/lib/berth-bench-lxd'),
+    json: json === undefined ? null : path.resolve(json),
+  };
 }
 
 async function main(): Promise<void> {

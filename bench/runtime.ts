@@ -45,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { ContainerNotRunningError, Runtime } from '#runtime';
 
 import { ensureRootfs } from '../test/support/rootfs.js';
+import { benchArgs, integerArg, listArg } from './common.js';
 
 type Engine = 'berth' | 'nspawn' | 'lxc';
 type ReadyMethod = 'notify' | 'poll';
@@ -729,32 +730,22 @@ function table(rows: string[][]): string {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rounds: 5, json: null, engines: [...ENGINES], methods: ['notify', 'poll'], privileged: false, rootfs: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--rounds') {
-      options.rounds = Number.parseInt(value(), 10);
-      if (!(options.rounds >= 1)) throw new Error('--rounds must be a positive integer');
-    } else if (arg === '--json') options.json = path.resolve(value());
-    else if (arg === '--engines') {
-      options.engines = value().split(',') as Engine[];
-      if (options.engines.some((e) => !ENGINES.includes(e))) throw new Error(`--engines takes a list of ${ENGINES.join(',')}`);
-    } else if (arg === '--ready') {
-      options.methods = value().split(',') as ReadyMethod[];
-      if (options.methods.some((m) => m !== 'notify' && m !== 'poll')) throw new Error('--ready takes notify,poll');
-    } else if (arg === '--privileged') options.privileged = true;
-    else if (arg === '--rootfs') options.rootfs = path.resolve(value());
-    else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node dist/bench/runtime.js [--rounds N] [--json FILE] [--engines berth,nspawn,lxc] [--ready notify,poll] [--privileged] [--rootfs DIR]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}`);
-  }
-  return options;
+  const args = benchArgs(
+    argv,
+    'usage: node dist/bench/runtime.js [--rounds N] [--json FILE] [--engines berth,nspawn,lxc] [--ready notify,poll] [--privileged] [--rootfs DIR]',
+    ['rounds', 'json', 'engines', 'ready', 'rootfs'],
+    ['privileged'],
+  );
+  const json = args.value('json');
+  const rootfs = args.value('rootfs');
+  return {
+    rounds: integerArg('rounds', args.value('rounds'), 1, 5),
+    json: json === undefined ? null : path.resolve(json),
+    engines: listArg('engines', args.value('engines'), ENGINES, ENGINES),
+    methods: listArg<ReadyMethod>('ready', args.value('ready'), ['notify', 'poll'], ['notify', 'poll']),
+    privileged: args.flag('privileged'),
+    rootfs: rootfs === undefined ? null : path.resolve(rootfs),
+  };
 }
 
 async function engineProblem(engine: Engine, nativeDir: string): Promise<string | null> {
