@@ -13,6 +13,7 @@ import { ImageFileStore } from './infrastructure/image-files.js';
 import { ImageImporter } from './infrastructure/image-importer.js';
 import { ImageRepository } from './infrastructure/image.repository.js';
 import { ImageVolumes } from './infrastructure/image-volumes.js';
+import { InstanceTemplates } from './infrastructure/instance-templates.js';
 import { GetAliasHandler } from './queries/get-alias/get-alias.handler.js';
 import { GetImageHandler } from './queries/get-image/get-image.handler.js';
 import { ListAliasesHandler } from './queries/list-aliases/list-aliases.handler.js';
@@ -38,7 +39,8 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     ListAliasesHandler,
     GetAliasHandler,
     ImageLifecycleHandler,
+    InstanceTemplates,
   ],
-  exports: [ImageVolumes],
+  exports: [ImageVolumes, InstanceTemplates],
 })
 export class ImagesModule {}

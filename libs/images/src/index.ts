@@ -8,6 +8,7 @@ export { DEFAULT_EXTRACTION_LIMITS, type ExtractionLimits } from './domain/extra
 export * from './domain/image.errors.js';
 export * from './store.js';
 export { applyImageTemplates, type TemplateInstance, type TemplateReport } from './infrastructure/image-templates.js';
+export { InstanceTemplates } from './infrastructure/instance-templates.js';
 export { packVolume, type PackVolumeRequest, type PackedVolume } from './infrastructure/pack-volume.js';
 export { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile, type RecipeSource } from './recipes/recipe.js';
 export { buildRecipeRootfs, cachedDirectory, debianMirror, loadRecipe, recipeRootfsKey, DEFAULT_ROOTFS_CACHE, type BuildRecipeOptions, type BuiltRootfs } from './recipes/recipe-builder.js';

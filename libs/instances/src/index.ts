@@ -13,7 +13,7 @@ export { GetInstanceStateQuery } from './queries/get-instance-state/get-instance
 export type { InstanceStateView } from './domain/instance-state.js';
 export { GetInstanceQuery } from './queries/get-instance/get-instance.query.js';
 export { GetResourcesQuery, type ResourcesView } from './queries/get-resources/get-resources.query.js';
-export { ChangeInstanceStateCommand } from './commands/change-instance-state/change-instance-state.command.js';
+export { ChangeInstanceStateCommand, type StateAction } from './commands/change-instance-state/change-instance-state.command.js';
 export { ExecInInstanceCommand } from './commands/exec-in-instance/exec-in-instance.command.js';
 export { ExecLogs } from './infrastructure/exec-logs.js';
 export { GetInstanceFileQuery, PushInstanceFileCommand, DeleteInstanceFileCommand, type GuestEntry, type PushSpec } from './commands/files/instance-files.messages.js';
@@ -21,4 +21,4 @@ export { OrphanVolumes, type OrphanVolume, type PoolVolume } from './infrastruct
 export { ConsoleLogs } from './infrastructure/exec-logs.js';
 export { AttachConsoleCommand } from './commands/attach-console/attach-console.command.js';
 export { ClearConsoleLogCommand } from './commands/attach-console/clear-console-log.command.js';
-export { hostIdRange } from './infrastructure/container-host.js';
+export { hostIdRange } from './infrastructure/id-maps.js';

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ImagesModule } from '#images';
 import { QuotasModule } from '#quotas';
+import { RuntimeModule } from '#runtime';
 import { ServerModule } from '#server';
 import { StorageModule } from '#storage';
 import { NetworkModule } from '#network';
@@ -15,7 +17,8 @@ import { Autostart } from './infrastructure/autostart.js';
 import { OrphanVolumes } from './infrastructure/orphan-volumes.js';
 import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js';
 import { Admission } from './infrastructure/admission.js';
-import { ContainerHost } from './infrastructure/container-host.js';
+import { IdMaps } from './infrastructure/id-maps.js';
+import { PluggedInits } from './infrastructure/plugged-inits.js';
 import { ConsoleLogs, ExecLogs } from './infrastructure/exec-logs.js';
 import { AttachConsoleHandler } from './commands/attach-console/attach-console.handler.js';
 import { ClearConsoleLogHandler } from './commands/attach-console/clear-console-log.handler.js';
@@ -25,13 +28,13 @@ import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
 import { GetInstanceHandler } from './queries/get-instance/get-instance.handler.js';
 import { GetResourcesHandler } from './queries/get-resources/get-resources.handler.js';
-import { GetInstanceStateHandler } from './queries/get-instance-state/get-instance-state.handler.js';
+import { GetInstanceStateHandler, LiveState } from './queries/get-instance-state/get-instance-state.handler.js';
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 
 @Module({
   exports: [ExecLogs, ConsoleLogs, OrphanVolumes],
-  imports: [QuotasModule, ServerModule, StorageModule, NetworkModule],
+  imports: [QuotasModule, ServerModule, StorageModule, NetworkModule, ImagesModule, RuntimeModule],
   providers: [
     InstanceRepository,
     ProfileResolver,
@@ -39,7 +42,9 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     ImageResolver,
     CreateInstanceHandler,
     ChangeInstanceStateHandler,
-    ContainerHost,
+    IdMaps,
+    PluggedInits,
+    LiveState,
     ExecLogs,
     Reconciler,
     ExecInInstanceHandler,

@@ -13,3 +13,4 @@ export { NicQuotaRows, type NicQuotaRow } from './infrastructure/nic-quota.repos
 export { QuotasModule } from './quotas.module.js';
 export { HOST_CAPACITY } from './tokens.js';
 export { checkAdmission, committedTotals, AdmissionRefusedError, type CommittedTotals } from './domain/admission.js';
+export { CgroupLimits, FreezeError, type CgroupPlan, type ContainerCgroup, type DiskBacking, type PlanRequest } from './infrastructure/cgroup-limits.js';

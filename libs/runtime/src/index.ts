@@ -23,3 +23,5 @@ export {
 } from './errors.js';
 export { GuestRoot, type GuestStat, type GuestDirent, type GuestOwnership } from './guest-root.js';
 export type { IdmapMode, RuntimeLogger } from './runtime.js';
+export { lxcfsMount } from './runtime.js';
+export { RuntimeModule, GuestRoots } from './runtime.module.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -650,6 +650,24 @@ export class Runtime {
     }
   }
 
+  /**
+   * Calls `onChange` whenever the container's monitor creates or replaces a file in its runtime
+   * directory, as it does with its state file when a reboot from inside gave the container a new
+   * init (and on READY=1). A hint to ask state() again, no more. Returns the function that stops
+   * watching; undefined when there is no runtime directory (the container is gone).
+   */
+  watch(name: string, onChange: () => void): (() => void) | undefined {
+    try {
+      const watcher = watch(path.join(this.berthDir, 'containers', name), { persistent: false }, (event) => {
+        if (event === 'rename') onChange();
+      });
+      watcher.on('error', () => watcher.close());
+      return () => watcher.close();
+    } catch {
+      return undefined;
+    }
+  }
+
   private socketPath(name: string): string {
     return path.join(this.berthDir, 'containers', name, 'monitor.sock');
   }
@@ -658,5 +676,21 @@ export class Runtime {
     if (!NAME.test(name) || /^[0-9]+$/.test(name)) {
       throw new InvalidContainerSpecError('name', 'must be 1-63 of [A-Za-z0-9-], not all digits, no leading or trailing -');
     }
+  }
+}
+
+/** Where Debian's lxcfs package mounts its FUSE filesystem (LXD looks there too). */
+const LXCFS_DIR = '/var/lib/lxcfs';
+
+/**
+ * The lxcfs mount when lxcfs runs (its meminfo answers), for a container's /proc files to show
+ * its own limits (ContainerSpec.lxcfs); undefined otherwise (a dead FUSE daemon's mount answers ENOTCONN).
+ */
+export async function lxcfsMount(): Promise<string | undefined> {
+  try {
+    await readFile(path.join(LXCFS_DIR, 'proc', 'meminfo'));
+    return LXCFS_DIR;
+  } catch {
+    return undefined;
   }
 }

@@ -20,7 +20,9 @@ import { parseFilter } from '#core';
 import { ImportVmCommand, isImportSource } from '#migrate';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
+import { parseBody } from '../http/dto.js';
 import { body, fields, recursion } from '../http/params.js';
+import { InstanceStatePutDto } from './dto/instance-state.dto.js';
 
 const EDITABLE = ['description', 'config', 'devices', 'profiles', 'ephemeral'];
 /** Fields a client may send back unchanged from a GET. */
@@ -132,8 +134,8 @@ export class InstancesController {
 
   @Put(':name/state')
   async changeState(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
-    const input = fields(body(raw), ['action', 'timeout', 'force', 'stateful']);
-    return this.accepted(res, await this.commands.execute(new ChangeInstanceStateCommand(name, input)));
+    const { action, timeout, force } = parseBody(InstanceStatePutDto, raw);
+    return this.accepted(res, await this.commands.execute(new ChangeInstanceStateCommand(name, action, timeout === undefined || timeout === -1 ? 30 : timeout, force === true)));
   }
 
   @Put(':name')

@@ -28,17 +28,17 @@ describe('Instance', () => {
   it('walks the state machine: start, running, ready, stop', () => {
     const i = make();
     i.beginStart();
-    assert.equal(i.snapshot.status, 'Starting');
+    assert.equal(i.state.status, 'Starting');
     assert.throws(() => i.beginStart(), InstanceStateError);
     i.markRunning();
     i.markReady(850);
-    assert.equal(i.snapshot.status, 'Ready');
+    assert.equal(i.state.status, 'Ready');
     assert.equal(i.toView().status_code, 113);
     assert.throws(() => i.rename('c2'), InstanceStateError);
     assert.throws(() => i.delete(), InstanceStateError);
     i.beginStop();
     i.markStopped();
-    assert.equal(i.snapshot.status, 'Stopped');
+    assert.equal(i.state.status, 'Stopped');
     assert.throws(() => i.beginStop(), /already stopped/);
     assert.deepEqual(i.getUncommittedEvents().slice(1), [new InstanceStartingEvent('c1'), new InstanceStartedEvent('c1'), new InstanceReadyEvent('c1', 850), new InstanceStoppedEvent('c1')]);
   });
@@ -49,22 +49,22 @@ describe('Instance', () => {
     i.beginStart();
     i.markRunning();
     i.freeze();
-    assert.equal(i.snapshot.status, 'Frozen');
+    assert.equal(i.state.status, 'Frozen');
     i.unfreeze(false);
-    assert.equal(i.snapshot.status, 'Running');
+    assert.equal(i.state.status, 'Running');
   });
 
   it('takes back its own volatile keys unchanged (as lxc config set sends them) and refuses changed ones', () => {
     const i = make({ profiles: ['default'] });
     i.setVolatile('volatile.idmap.base', '1000000');
     i.update('replace', { config: { 'volatile.idmap.base': '1000000', 'user.x': '1' }, devices: {}, profiles: ['default'] }, resolve, host);
-    assert.deepEqual(i.snapshot.config, { 'user.x': '1' });
+    assert.deepEqual(i.state.config, { 'user.x': '1' });
     assert.throws(() => i.update('merge', { config: { 'volatile.idmap.base': '5' } }, resolve, host), /volatile keys are owned by the server/);
   });
 
   it('keeps one volatile.uuid for life, renames included', () => {
     const i = make();
-    assert.equal(i.snapshot.volatile['volatile.uuid'], undefined);
+    assert.equal(i.state.volatile['volatile.uuid'], undefined);
     const uuid = i.ensureUuid();
     assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(i.ensureUuid(), uuid);
@@ -84,22 +84,22 @@ describe('Instance', () => {
     i.markReady(null);
     // A client echoing them back unchanged (PUT of what it GOT) is fine; a changed one is refused.
     i.update('merge', { config: { 'volatile.eth0.host_name': 'bth0123456789ab', 'user.x': '1' } }, resolve, host);
-    assert.deepEqual(i.snapshot.config, { 'user.x': '1' });
+    assert.deepEqual(i.state.config, { 'user.x': '1' });
     assert.throws(() => i.update('merge', { config: { 'volatile.eth0.host_name': 'bthother' } }, resolve, host), /volatile keys are owned by the server/);
     i.unsetVolatile('volatile.lan.2.host_name');
     assert.equal(i.toView().config['volatile.lan.2.host_name'], undefined);
     assert.equal(i.toView().config['volatile.eth0.host_name'], 'bth0123456789ab');
     i.beginStop();
     i.markStopped();
-    assert.deepEqual(Object.keys(i.snapshot.volatile).sort(), ['volatile.eth0.hwaddr', 'volatile.uuid']);
+    assert.deepEqual(Object.keys(i.state.volatile).sort(), ['volatile.eth0.hwaddr', 'volatile.uuid']);
   });
 
   it('leaves itself unchanged when an update is invalid', () => {
     const i = make({ profiles: ['default'] });
-    const before = i.snapshot;
+    const before = i.state;
     assert.throws(() => i.update('merge', { devices: { r2: { type: 'disk', path: '/', pool: 'x' } } }, resolve, host), /more than one root disk/);
-    assert.equal(i.snapshot, before);
+    assert.equal(i.state, before);
     assert.throws(() => i.update('merge', { config: { 'limits.cpu': '9' } }, resolve, host), /the host has 2/);
-    assert.equal(i.snapshot, before);
+    assert.equal(i.state, before);
   });
 });

@@ -69,6 +69,13 @@ export interface InstanceView {
 /** `volatile.<device>.host_name`: the host end of a plugged nic, recorded while the instance runs. */
 const HOST_NAME_KEY = /^volatile\..+\.host_name$/;
 
+/** The keys that describe a running container: readiness and its nics' host ends. */
+const withoutRunningKeys = (volatile: Record<string, string>) =>
+  Object.fromEntries(Object.entries(volatile).filter(([key]) => key !== 'volatile.last_state.ready' && !HOST_NAME_KEY.test(key)));
+
+/** What PUT /1.0/instances/{name}/state asks for (LXD's InstanceStatePut action). */
+export type StateAction = 'start' | 'stop' | 'restart' | 'freeze' | 'unfreeze';
+
 const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 function profileNames(value: unknown): string[] {
@@ -93,7 +100,7 @@ function ephemeralFlag(value: unknown): boolean {
 export class Instance extends AggregateRoot {
   private parsedQuota?: Quota;
 
-  private constructor(private state: InstanceState, private resolved?: ResolvedProfiles) {
+  private constructor(private props: InstanceState, private resolved?: ResolvedProfiles) {
     super();
   }
 
@@ -129,11 +136,12 @@ export class Instance extends AggregateRoot {
   }
 
   get name(): string {
-    return this.state.name;
+    return this.props.name;
   }
 
-  get snapshot(): Readonly<InstanceState> {
-    return this.state;
+  /** What the instance is now, as recorded (read-only: changes go through the methods below). */
+  get state(): Readonly<InstanceState> {
+    return this.props;
   }
 
   /** Set when the config changed in this unit of work: the quota row to store with it. */
@@ -142,11 +150,11 @@ export class Instance extends AggregateRoot {
   }
 
   get expanded(): ConfigLayer {
-    return expand(this.resolved ?? [], { config: this.state.config, devices: this.state.devices });
+    return expand(this.resolved ?? [], { config: this.props.config, devices: this.props.devices });
   }
 
   get etag(): string {
-    const { name, description, config, devices, profiles, ephemeral } = this.state;
+    const { name, description, config, devices, profiles, ephemeral } = this.props;
     return createHash('sha256')
       .update(JSON.stringify([name, description, sorted(config), sorted(devices), profiles, ephemeral]))
       .digest('hex');
@@ -160,7 +168,7 @@ export class Instance extends AggregateRoot {
 
   /** PUT replaces, PATCH merges; either way the expanded result must be valid before anything changes. */
   update(mode: 'replace' | 'merge', input: InstanceChanges, resolve: (names: string[]) => ResolvedProfiles, host: HostCapacity): void {
-    const s = this.state;
+    const s = this.props;
     const changes = { ...input, config: this.withoutEchoedVolatile(input.config) };
     const next: InstanceState =
       mode === 'replace'
@@ -181,12 +189,12 @@ export class Instance extends AggregateRoot {
             ephemeral: changes.ephemeral === undefined ? s.ephemeral : ephemeralFlag(changes.ephemeral),
           };
     const resolved = resolve(next.profiles);
-    const previous = this.state;
-    this.state = next;
+    const previous = this.props;
+    this.props = next;
     try {
       this.revalidate(resolved, host);
     } catch (err) {
-      this.state = previous;
+      this.props = previous;
       throw err;
     }
     this.apply(new InstanceUpdatedEvent(this.name));
@@ -198,14 +206,14 @@ export class Instance extends AggregateRoot {
    */
   private withoutEchoedVolatile(config: unknown): unknown {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;
-    const volatile = this.state.volatile as Record<string, string>;
+    const volatile = this.props.volatile as Record<string, string>;
     return Object.fromEntries(Object.entries(config).filter(([key, value]) => !(key.startsWith('volatile.') && volatile[key] === value)));
   }
 
   rename(newName: unknown): void {
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" must be stopped to be renamed`);
     const oldName = this.name;
-    this.state = { ...this.state, name: validateName('name', newName) };
+    this.props = { ...this.props, name: validateName('name', newName) };
     this.apply(new InstanceRenamedEvent(oldName, this.name));
   }
 
@@ -214,49 +222,111 @@ export class Instance extends AggregateRoot {
     this.apply(new InstanceDeletedEvent(this.name));
   }
 
+  /**
+   * Whether the state machine allows `action` now; refused with LXD's wording otherwise. Asked
+   * once before an operation is created (a start of a running instance makes none) and again by
+   * each transition, under the instance's lock.
+   */
+  assertCan(action: StateAction): void {
+    const { status } = this.props;
+    const running = this.isRunning;
+    if (action === 'start' && running) throw new InstanceStateError('The instance is already running');
+    if (action === 'stop' && !running) throw new InstanceStateError('The instance is already stopped');
+    if (action === 'freeze' && status === 'Frozen') throw new InstanceStateError('The instance is already frozen');
+    if (action === 'freeze' && status !== 'Running' && status !== 'Ready') throw new InstanceStateError('The instance is not running');
+    if (action === 'unfreeze' && status !== 'Frozen') throw new InstanceStateError('The instance is not frozen');
+  }
+
   /** Stopped (or failed) → Starting. LXD answers a start of a running instance with an error. */
   beginStart(): void {
-    const { status } = this.state;
-    if (status !== 'Stopped' && status !== 'Error') throw new InstanceStateError(`The instance is already running`);
-    this.state = { ...this.state, status: 'Starting', lastUsedAt: new Date() };
+    this.assertCan('start');
+    this.ensureUuid(); // given at the first start and kept: the host ends of the nics are named after it
+    this.props = { ...this.props, status: 'Starting', lastUsedAt: new Date() };
     this.apply(new InstanceStartingEvent(this.name));
+  }
+
+  /**
+   * A start that failed part-way: the instance is Stopped again with nothing of the start kept
+   * (no running keys), and nothing of it is announced (no starting or started event).
+   */
+  abortStart(): void {
+    this.uncommit();
+    this.props = { ...this.props, status: 'Stopped', volatile: withoutRunningKeys(this.props.volatile) };
   }
 
   /** The container's init runs. */
   markRunning(): void {
-    this.state = { ...this.state, status: 'Running' };
+    this.props = { ...this.props, status: 'Running' };
     this.apply(new InstanceStartedEvent(this.name));
   }
 
   /** systemd reported READY=1. */
   markReady(readyMs: number | null): void {
-    this.state = { ...this.state, status: 'Ready', volatile: { ...this.state.volatile, 'volatile.last_state.ready': 'true' } };
+    this.props = { ...this.props, status: 'Ready', volatile: { ...this.props.volatile, 'volatile.last_state.ready': 'true' } };
     this.apply(new InstanceReadyEvent(this.name, readyMs));
   }
 
   beginStop(): void {
-    const { status } = this.state;
-    if (status === 'Stopped' || status === 'Error') throw new InstanceStateError('The instance is already stopped');
-    this.state = { ...this.state, status: 'Stopping' };
+    this.assertCan('stop');
+    this.props = { ...this.props, status: 'Stopping' };
   }
 
   /** Stopped: the keys that describe a running container (readiness, its nics' host ends) go. */
   markStopped(): void {
-    const volatile = Object.fromEntries(Object.entries(this.state.volatile).filter(([key]) => key !== 'volatile.last_state.ready' && !HOST_NAME_KEY.test(key)));
-    this.state = { ...this.state, status: 'Stopped', volatile };
+    this.props = { ...this.props, status: 'Stopped', volatile: withoutRunningKeys(this.props.volatile) };
     this.apply(new InstanceStoppedEvent(this.name));
   }
 
   /** Server-owned state such as `volatile.uuid` (never set from the API). */
   setVolatile(key: `volatile.${string}`, value: string): void {
-    if (this.state.volatile[key] === value) return;
-    this.state = { ...this.state, volatile: { ...this.state.volatile, [key]: value } };
+    if (this.props.volatile[key] === value) return;
+    this.props = { ...this.props, volatile: { ...this.props.volatile, [key]: value } };
+  }
+
+  /** Server-owned keys reported by a port (a nic's MAC and host end): a string sets, null unsets. */
+  applyVolatile(changes: Readonly<Record<`volatile.${string}`, string | null>>): void {
+    for (const [key, value] of Object.entries(changes) as Array<[`volatile.${string}`, string | null]>) {
+      if (value === null) this.unsetVolatile(key);
+      else this.setVolatile(key, value);
+    }
+  }
+
+  /** The host id range its root is mapped to, kept from the first start on. */
+  recordIdmap(hostId: number): void {
+    this.setVolatile('volatile.idmap.base', String(hostId));
+  }
+
+  /** `security.privileged=true`: no id map (ids inside are the host's). */
+  get privileged(): boolean {
+    return this.expanded.config['security.privileged'] === 'true';
+  }
+
+  /** `security.idmap.isolated=false`: the first range of the host's ids, shared, instead of its own. */
+  get sharesIdmap(): boolean {
+    return this.expanded.config['security.idmap.isolated'] === 'false';
+  }
+
+  /** What the network's nic services need of it: primitives only (its uuid is given at the first start). */
+  nicHolder(): { name: string; uuid: string; devices: Devices; volatile: Readonly<Record<string, string>> } {
+    return { name: this.name, uuid: this.ensureUuid(), devices: this.expanded.devices, volatile: this.props.volatile };
+  }
+
+  /** What an image's templates see of it (LXD's template context). */
+  templateContext(): { name: string; architecture: string; ephemeral: boolean; config: Record<string, string>; devices: Devices } {
+    const { config, devices } = this.expanded;
+    return { name: this.name, architecture: this.props.architecture, ephemeral: this.props.ephemeral, config, devices };
+  }
+
+  /** The limits of the expanded config, parsed (they were validated when the config was recorded). */
+  limits(host: HostCapacity): Quota {
+    const { config, devices } = this.expanded;
+    return parseQuota(config, host, devices);
   }
 
   unsetVolatile(key: `volatile.${string}`): void {
-    if (!(key in this.state.volatile)) return;
-    const { [key]: _gone, ...volatile } = this.state.volatile;
-    this.state = { ...this.state, volatile };
+    if (!(key in this.props.volatile)) return;
+    const { [key]: _gone, ...volatile } = this.props.volatile;
+    this.props = { ...this.props, volatile };
   }
 
   /**
@@ -264,36 +334,31 @@ export class Instance extends AggregateRoot {
    * random, kept for its life, renames included. Its nics' host interface names derive from it.
    */
   ensureUuid(): string {
-    const uuid = this.state.volatile['volatile.uuid'];
+    const uuid = this.props.volatile['volatile.uuid'];
     if (uuid) return uuid;
     const fresh = randomUUID();
     this.setVolatile('volatile.uuid', fresh);
     return fresh;
   }
 
-  /** A start that failed part-way: recorded, so that it can be retried or inspected. */
-  markFailed(): void {
-    this.state = { ...this.state, status: 'Error' };
-  }
-
   freeze(): void {
-    if (this.state.status !== 'Running' && this.state.status !== 'Ready') throw new InstanceStateError('The instance is not running');
-    this.state = { ...this.state, status: 'Frozen' };
+    this.assertCan('freeze');
+    this.props = { ...this.props, status: 'Frozen' };
     this.apply(new InstancePausedEvent(this.name));
   }
 
   unfreeze(ready: boolean): void {
-    if (this.state.status !== 'Frozen') throw new InstanceStateError('The instance is not frozen');
-    this.state = { ...this.state, status: ready ? 'Ready' : 'Running' };
+    this.assertCan('unfreeze');
+    this.props = { ...this.props, status: ready ? 'Ready' : 'Running' };
     this.apply(new InstanceResumedEvent(this.name));
   }
 
   get isRunning(): boolean {
-    return this.state.status !== 'Stopped' && this.state.status !== 'Error';
+    return this.props.status !== 'Stopped' && this.props.status !== 'Error';
   }
 
   toView(): InstanceView {
-    const s = this.state;
+    const s = this.props;
     const expanded = this.expanded;
     return {
       name: s.name,
@@ -317,10 +382,10 @@ export class Instance extends AggregateRoot {
   }
 
   private revalidate(resolved: ResolvedProfiles, host: HostCapacity) {
-    const expanded = expand(resolved, { config: this.state.config, devices: this.state.devices });
+    const expanded = expand(resolved, { config: this.props.config, devices: this.props.devices });
     checkDevices(expanded.devices);
     parseQuota(expanded.config, host);
-    this.parsedQuota = parseQuota(this.state.config, host);
+    this.parsedQuota = parseQuota(this.props.config, host);
     this.resolved = resolved;
   }
 }

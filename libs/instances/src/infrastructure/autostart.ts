@@ -2,9 +2,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { CommandBus } from '@nestjs/cqrs';
 import { LOGGER, type Logger } from '#core';
 import { OperationRunner } from '#operations';
+import { Runtime } from '#runtime';
 import { ChangeInstanceStateCommand } from '../commands/change-instance-state/change-instance-state.command.js';
 import type { Instance } from '../domain/instance.js';
-import { ContainerHost } from './container-host.js';
 import { InstanceRepository } from './instance.repository.js';
 import { Reconciler } from './reconciler.js';
 
@@ -52,7 +52,7 @@ export class Autostart implements OnModuleInit, OnApplicationBootstrap, OnApplic
 
   constructor(
     private readonly instances: InstanceRepository,
-    private readonly host: ContainerHost,
+    private readonly runtime: Runtime,
     private readonly reconciler: Reconciler,
     private readonly commands: CommandBus,
     private readonly operations: OperationRunner,
@@ -61,7 +61,7 @@ export class Autostart implements OnModuleInit, OnApplicationBootstrap, OnApplic
 
   async onModuleInit(): Promise<void> {
     const all = await this.instances.list();
-    this.wasRunning = new Set(all.filter((i) => i.snapshot.status !== 'Stopped' && i.snapshot.status !== 'Error').map((i) => i.name));
+    this.wasRunning = new Set(all.filter((i) => i.state.status !== 'Stopped' && i.state.status !== 'Error').map((i) => i.name));
   }
 
   /** Runs in the background: the API answers while instances boot. */
@@ -90,7 +90,7 @@ export class Autostart implements OnModuleInit, OnApplicationBootstrap, OnApplic
       if (!instance || instance.isRunning) continue;
       this.log.info({ instance: name }, 'autostart: starting');
       try {
-        const op = await this.commands.execute(new ChangeInstanceStateCommand(name, { action: 'start' }));
+        const op = await this.commands.execute(new ChangeInstanceStateCommand(name, 'start'));
         const done = await this.operations.wait(op.id, START_TIMEOUT_S);
         if (done.status !== 'Success') this.log.warn({ instance: name, status: done.status, err: done.err }, 'autostart: the instance did not start');
       } catch (err) {
@@ -110,7 +110,7 @@ export class Autostart implements OnModuleInit, OnApplicationBootstrap, OnApplic
     for (;;) {
       const instance = await this.instances.get(name).catch(() => null);
       if (!instance || !instance.isRunning) return instance;
-      if ((await this.host.state(name)).state !== 'Stopped') return instance;
+      if ((await this.runtime.state(name)).state !== 'Stopped') return instance;
       if (Date.now() > deadline) return instance;
       await this.reconciler.reconcile();
       await new Promise((r) => setTimeout(r, 250));

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DATABASE, isUniqueViolation, ValidationError, type Database } from '#core';
 import { QuotaRows } from '#quotas';
+import type { Devices } from '../domain/expanded.js';
 import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
 import { IdRangeExhaustedError, InstanceAlreadyExistsError, InstanceBusyError, InstanceNotFoundError } from '../domain/instance.errors.js';
 import { InstanceRecord } from './instance.entity.js';
@@ -79,6 +80,11 @@ export class InstanceRepository {
     return rows.map(toDomain);
   }
 
+  /** Every other instance's name and expanded devices (for rules across instances, such as one holder per static address). */
+  async othersDevices(name: string): Promise<Array<{ name: string; devices: Devices }>> {
+    return (await this.list()).filter((i) => i.name !== name).map((i) => ({ name: i.name, devices: i.expanded.devices }));
+  }
+
   async names(): Promise<string[]> {
     const rows = await this.manager.find(InstanceRecord, { select: { name: true }, order: { name: 'ASC' } });
     return rows.map((r) => r.name);
@@ -103,7 +109,7 @@ export class InstanceRepository {
   }
 
   async insert(instance: Instance, admit?: AdmissionCheck): Promise<void> {
-    const s = instance.snapshot;
+    const s = instance.state;
     try {
       await this.manager.transaction(async (tx) => {
         if (admit) await this.admit(tx, s.name, admit);
@@ -149,14 +155,14 @@ export class InstanceRepository {
       if (!locked) throw new InstanceBusyError(name);
       const [row]: Row[] = await tx.query(`${SELECT} WHERE i.id = $1 GROUP BY i.id`, [found.id]);
       const instance = toDomain(row);
-      const before = instance.snapshot;
+      const before = instance.state;
       const outcome = await change(instance);
       if (outcome === 'delete') {
         await tx.delete(InstanceRecord, { id: found.id });
         await afterWrite?.(instance);
         return instance;
       }
-      const s = instance.snapshot;
+      const s = instance.state;
       if (admit) await this.admit(tx, before.name, admit);
       try {
         await tx.update(
@@ -175,7 +181,7 @@ export class InstanceRepository {
       if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
       await afterWrite?.(instance);
       // Host changes may record server-owned keys (a hotplugged nic's volatile.<dev>.host_name): same transaction.
-      if (instance.snapshot.volatile !== s.volatile) await tx.update(InstanceRecord, { id: found.id }, { volatile: instance.snapshot.volatile });
+      if (instance.state.volatile !== s.volatile) await tx.update(InstanceRecord, { id: found.id }, { volatile: instance.state.volatile });
       return instance;
     });
   }
@@ -205,7 +211,7 @@ export class InstanceRepository {
 
   /** Writes config and devices (and their quota rows); the caller holds the instance's lock (withLock). */
   async saveDefinition(instance: Instance): Promise<void> {
-    const s = instance.snapshot;
+    const s = instance.state;
     await this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [s.name]);
       if (!found) throw new InstanceNotFoundError(s.name);
@@ -216,7 +222,7 @@ export class InstanceRepository {
 
   /** Writes status and volatile keys; the caller holds the instance's lock (withLock). */
   async saveState(instance: Instance): Promise<void> {
-    const s = instance.snapshot;
+    const s = instance.state;
     await this.manager.update(InstanceRecord, { name: s.name }, { status: s.status, volatile: s.volatile, lastUsedAt: s.lastUsedAt, updatedAt: () => 'now()' });
   }
 

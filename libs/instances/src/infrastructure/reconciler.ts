@@ -1,11 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EventBus, EventPublisher, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { BusyError, LOGGER, NotFoundError, type Logger } from '#core';
-import type { ContainerState } from '#runtime';
+import { InstanceNics, InstanceProxies } from '#network';
+import { CgroupLimits, HOST_CAPACITY, type HostCapacity } from '#quotas';
+import { Runtime, type ContainerState } from '#runtime';
+import { DefaultPool } from '#storage';
 import type { Instance } from '../domain/instance.js';
 import { InstanceOomEvent, InstanceReadyEvent, InstanceRestartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
-import { ContainerHost } from './container-host.js';
 import { InstanceRepository } from './instance.repository.js';
+import { PluggedInits } from './plugged-inits.js';
 
 const INTERVAL_MS = 10_000;
 /** How long a burst of changes in a runtime directory may settle before the container is looked at. */
@@ -53,7 +56,13 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   constructor(
     private readonly instances: InstanceRepository,
-    private readonly host: ContainerHost,
+    private readonly runtime: Runtime,
+    private readonly inits: PluggedInits,
+    private readonly nics: InstanceNics,
+    private readonly proxies: InstanceProxies,
+    private readonly limits: CgroupLimits,
+    private readonly pool: DefaultPool,
+    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
     private readonly publisher: EventPublisher,
     private readonly events: EventBus,
     @Inject(LOGGER) private readonly log: Logger,
@@ -95,43 +104,61 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** Returns false when an operation held the instance's lock, so that nothing could be done yet. */
   private async reconcileOne(instance: Instance): Promise<boolean> {
     const { name } = instance;
-    const { status } = instance.snapshot;
+    const { status } = instance.state;
     if (status !== 'Running' && status !== 'Ready') {
       this.forget(name);
       return true;
     }
-    const state = await this.host.state(name);
+    const state = await this.runtime.state(name);
     // An operation on this instance may be stopping or starting it right now: it holds the lock.
     if (state.state === 'Stopped') return this.locked(name, () => this.markStopped(name));
     this.watch(name);
-    if (!live(state) || this.host.initOf(name) === state.pid) return true;
+    if (!live(state) || this.inits.of(name) === state.pid) return true;
     return this.locked(name, () => this.followInit(name));
   }
 
   private async markStopped(name: string): Promise<void> {
     const fresh = this.publisher.mergeObjectContext(await this.instances.get(name));
-    const state = await this.host.state(name);
+    const state = await this.runtime.state(name);
     if (!fresh.isRunning || state.state !== 'Stopped') return;
     this.log.warn({ instance: name, lastExit: state.lastExit }, 'container is gone; instance marked stopped');
-    await this.host.unplugNics(fresh);
+    this.inits.forget(name);
+    await this.proxies.stop(name);
+    fresh.applyVolatile(await this.nics.unplug(fresh.nicHolder()));
     fresh.markStopped();
     await this.instances.saveState(fresh);
     fresh.commit();
   }
 
-  /** Sets the instance's nics, proxies and limits up for the container's current init. */
+  /**
+   * Sets the instance's nics, proxies and limits up for the container's current init, after a
+   * reboot from inside or when adopting a container at daemon start: nics missing from init's
+   * network namespace are plugged (same name, MAC and reservation), proxies bound to another init
+   * restarted, and the limits applied to the container's new cgroup (the monitor carries over
+   * those it was started with; a limit set since then is not among them).
+   */
   private async followInit(name: string): Promise<void> {
     const fresh = await this.instances.get(name);
-    const state = await this.host.state(name);
-    const previous = this.host.initOf(name);
+    const state = await this.runtime.state(name);
+    const previous = this.inits.of(name);
     if (!fresh.isRunning || !live(state) || previous === state.pid) return;
     // Seen live, the reboot is announced even if plugging fails (it is retried at the next pass).
     if (previous !== undefined) this.announce(name, state, { previousPid: previous });
-    const volatile = JSON.stringify(fresh.snapshot.volatile);
-    const plugged = await this.host.replug(fresh, state);
-    if (JSON.stringify(fresh.snapshot.volatile) !== volatile) await this.instances.saveState(fresh);
+    const volatile = JSON.stringify(fresh.state.volatile);
+    const { plugged, volatile: changes } = await this.nics.replug(fresh.nicHolder(), state.pid);
+    fresh.applyVolatile(changes);
+    await this.proxies.sync(name, state.pid, fresh.expanded.devices);
+    await this.applyLimits(fresh, state).catch((err: Error) => this.log.warn({ instance: name, err: err.message }, "could not apply the limits to the container's new cgroup"));
+    this.inits.set(name, state.pid);
+    if (JSON.stringify(fresh.state.volatile) !== volatile) await this.instances.saveState(fresh);
     // Adopted at daemon start: nics missing from init's namespace mean a reboot while berthd was down.
     if (previous === undefined && plugged.length > 0) this.announce(name, state, { plugged });
+  }
+
+  private async applyLimits(instance: Instance, state: ContainerState): Promise<void> {
+    const pool = await this.pool.get();
+    const plan = await this.limits.plan({ instance: instance.name, quota: instance.limits(this.host), backing: () => pool.blockDevice(), running: state });
+    await this.limits.apply(state, plan);
   }
 
   private announce(name: string, state: ContainerState, details: object): void {
@@ -156,7 +183,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   private watch(name: string): void {
     if (this.closed || this.watches.has(name)) return;
-    const stop = this.host.watchRuntime(name, () => this.schedule(name, SETTLE_MS));
+    const stop = this.runtime.watch(name, () => this.schedule(name, SETTLE_MS));
     if (stop) this.watches.set(name, stop);
   }
 
@@ -184,9 +211,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async checkOoms(name: string): Promise<void> {
-    const state = await this.host.state(name);
+    const state = await this.runtime.state(name);
     if (!live(state) || !this.watches.has(name)) return;
-    const kills = await this.host.oomKills(state);
+    const kills = await this.limits.oomKills(state);
     const seen = this.ooms.get(name);
     // A reboot from inside gives a new cgroup, whose counter starts at 0; a container adopted at
     // daemon start counts only the kills from now on.

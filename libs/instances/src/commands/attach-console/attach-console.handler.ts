@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
+import { Runtime } from '#runtime';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
 import { WebsocketOperations, type OperationView, type SessionSockets } from '#operations';
 import { InstanceStateError } from '../../domain/instance.errors.js';
-import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { closeSocket, socketToStream, streamToSocket } from '../exec-in-instance/websocket-stdio.js';
 import { AttachConsoleCommand } from './attach-console.command.js';
@@ -19,7 +19,7 @@ import { AttachConsoleCommand } from './attach-console.command.js';
 export class AttachConsoleHandler implements ICommandHandler<AttachConsoleCommand> {
   constructor(
     private readonly instances: InstanceRepository,
-    private readonly host: ContainerHost,
+    private readonly runtime: Runtime,
     private readonly sessions: WebsocketOperations,
   ) {}
 
@@ -36,7 +36,7 @@ export class AttachConsoleHandler implements ICommandHandler<AttachConsoleComman
       description: 'Showing console',
       resources: { instances: [`/1.0/instances/${name}`] },
       fds: ['0', 'control'],
-      run: async (sockets, ctx) => this.serve(await this.host.runtime.attachConsole(name), sockets, ctx.signal),
+      run: async (sockets, ctx) => this.serve(await this.runtime.attachConsole(name), sockets, ctx.signal),
     });
   }
 

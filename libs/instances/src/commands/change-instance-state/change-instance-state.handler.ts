@@ -1,14 +1,20 @@
-import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
-import { LOGGER, ValidationError, type Logger } from '#core';
+import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { LOGGER, type Logger } from '#core';
+import { InstanceTemplates } from '#images';
+import { InstanceNics, InstanceProxies } from '#network';
 import { OperationRunner, type OperationView } from '#operations';
-import type { Instance } from '../../domain/instance.js';
+import { CgroupLimits, CgroupWriteError, HOST_CAPACITY, type HostCapacity } from '#quotas';
+import { CgroupLimitError, lxcfsMount, Runtime } from '#runtime';
+import { DefaultPool } from '#storage';
+import type { Instance, StateAction } from '../../domain/instance.js';
 import { InstanceStateError } from '../../domain/instance.errors.js';
-import { ContainerHost } from '../../infrastructure/container-host.js';
+import { IdMaps } from '../../infrastructure/id-maps.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
-import { ChangeInstanceStateCommand, type StateAction } from './change-instance-state.command.js';
+import { PluggedInits } from '../../infrastructure/plugged-inits.js';
+import { ChangeInstanceStateCommand } from './change-instance-state.command.js';
 
-const ACTIONS: StateAction[] = ['start', 'stop', 'restart', 'freeze', 'unfreeze'];
 const DESCRIPTIONS: Record<StateAction, string> = {
   start: 'Starting instance',
   stop: 'Stopping instance',
@@ -19,37 +25,33 @@ const DESCRIPTIONS: Record<StateAction, string> = {
 const READY_TIMEOUT_MS = 120_000;
 
 /**
- * Starts and stops containers. The request is checked against the instance's state at once (a
- * start of a running instance is refused without side effects), then the work runs in an
- * operation holding the instance's lock.
+ * Starts, stops and freezes containers. The aggregate decides whether the action is allowed (at
+ * once: a start of a running instance is refused without an operation, and again under the
+ * instance's lock); the operation then calls the ports in order and hands what each returns back
+ * to the aggregate, which is saved.
  */
 @CommandHandler(ChangeInstanceStateCommand)
 export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanceStateCommand> {
   constructor(
     private readonly instances: InstanceRepository,
-    private readonly host: ContainerHost,
     private readonly operations: OperationRunner,
     private readonly publisher: EventPublisher,
+    private readonly runtime: Runtime,
+    private readonly pool: DefaultPool,
+    private readonly templates: InstanceTemplates,
+    private readonly limits: CgroupLimits,
+    private readonly nics: InstanceNics,
+    private readonly proxies: InstanceProxies,
+    private readonly idmaps: IdMaps,
+    private readonly inits: PluggedInits,
+    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async execute({ name, body }: ChangeInstanceStateCommand): Promise<OperationView> {
-    const action = body.action;
-    if (typeof action !== 'string' || !(ACTIONS as string[]).includes(action)) {
-      throw new ValidationError('action', `must be one of ${ACTIONS.join(', ')}`);
-    }
-    const timeout = body.timeout === undefined || body.timeout === -1 ? 30 : body.timeout;
-    if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) throw new ValidationError('timeout', 'must be a whole number of seconds, or -1');
-    if (body.force !== undefined && typeof body.force !== 'boolean') throw new ValidationError('force', 'must be true or false');
-    const force = body.force === true;
-    const current = await this.instances.get(name);
-    if (action === 'start' && current.isRunning) throw new InstanceStateError('The instance is already running');
-    if (action === 'stop' && !current.isRunning) throw new InstanceStateError('The instance is already stopped');
-    if (action === 'freeze' && current.snapshot.status === 'Frozen') throw new InstanceStateError('The instance is already frozen');
-    if (action === 'freeze' && !current.isRunning) throw new InstanceStateError('The instance is not running');
-    if (action === 'unfreeze' && current.snapshot.status !== 'Frozen') throw new InstanceStateError('The instance is not frozen');
+  async execute({ name, action, timeout, force }: ChangeInstanceStateCommand): Promise<OperationView> {
+    (await this.instances.get(name)).assertCan(action);
     return this.operations.start({
-      description: DESCRIPTIONS[action as StateAction],
+      description: DESCRIPTIONS[action],
       resources: { instances: [`/1.0/instances/${name}`] },
       run: () =>
         this.instances.withLock(name, async () => {
@@ -61,35 +63,43 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
   }
 
   /**
-   * Freezes or thaws the container's processes through its cgroup (the status becomes Frozen,
-   * or Ready/Running again as the monitor reports it) and raises instance-paused/-resumed.
+   * Storage gives the root, images render the `start` templates into it, quotas turn the limits
+   * into cgroup writes (the monitor makes them before init runs), the runtime starts the container,
+   * network plugs its nics while systemd boots (networkd takes them as they appear) and starts its
+   * proxies, quotas apply the limits to the live cgroup, then READY=1 is awaited. A failure at any
+   * step removes the container, its nics and its proxies: the instance is Stopped as before.
    */
-  private async freeze(name: string, frozen: boolean): Promise<void> {
-    const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
-    const state = await this.host.state(name);
-    if (state.state === 'Stopped') throw new InstanceStateError('The instance is not running');
-    if (frozen) instance.freeze();
-    else instance.unfreeze(state.state === 'Ready');
-    await this.host.freeze(state, frozen);
-    await this.instances.saveState(instance);
-    instance.commit();
-  }
-
   private async start(name: string): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
     instance.beginStart();
-    // Given at the first start and kept: the host ends of the nics are named after it.
-    instance.ensureUuid();
     await this.instances.saveState(instance);
     try {
-      const state = await this.host.start(instance, READY_TIMEOUT_MS);
+      const pool = await this.pool.get();
+      const volume = pool.instanceVolumePath(name);
+      await this.templates.render(volume, 'start', instance.templateContext());
+      const plan = await this.limits.plan({ instance: name, quota: instance.limits(this.host), backing: () => pool.blockDevice() });
+      let idmap: { hostId: number; count: number } | null = null;
+      if (!instance.privileged) {
+        idmap = await this.idmaps.reserve(name, instance.sharesIdmap);
+        instance.recordIdmap(idmap.hostId);
+      }
+      const started = await this.runtime
+        .start({ name, rootfs: join(volume, 'rootfs'), idmap, uuid: instance.nicHolder().uuid, limits: plan.writes, lxcfs: await lxcfsMount(), waitReady: false })
+        .catch((err: unknown) => {
+          throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
+        });
       instance.markRunning();
-      await this.host.applyLimits(instance, state);
-      instance.markReady(state.readyMs);
+      instance.applyVolatile(await this.nics.plug(instance.nicHolder(), started.pid));
+      await this.proxies.sync(name, started.pid, instance.expanded.devices);
+      await this.limits.apply(started, plan);
+      this.inits.set(name, started.pid);
+      const ready = await this.runtime.waitReady(name, READY_TIMEOUT_MS);
+      instance.markReady(ready.readyMs);
     } catch (err) {
-      await this.host.stop(name, 0, true).catch(() => undefined);
-      await this.host.unplugNics(instance);
-      this.fail(instance);
+      this.log.warn({ instance: name, err: (err as Error).message }, 'start failed; the container was removed');
+      await this.runtime.stop(name, { timeout: 0, force: true }).catch(() => undefined);
+      await this.teardown(instance);
+      instance.abortStart();
       await this.instances.saveState(instance);
       throw err;
     }
@@ -100,23 +110,41 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
   private async stop(name: string, timeout: number, force: boolean): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
     if (!instance.isRunning) return;
-    const frozen = instance.snapshot.status === 'Frozen';
+    const frozen = instance.state.status === 'Frozen';
     instance.beginStop();
     await this.instances.saveState(instance);
-    const state = await this.host.state(name);
+    const state = await this.runtime.state(name);
     // Frozen processes handle no signal (v1 freezer): they are thawed so that systemd can halt, or die.
-    if (frozen && state.state !== 'Stopped') await this.host.freeze(state, false);
-    if (state.state !== 'Stopped') await this.host.stop(name, timeout, force);
-    await this.host.unplugNics(instance);
+    if (frozen && state.state !== 'Stopped') await this.limits.freeze(name, state, false);
+    try {
+      if (state.state !== 'Stopped') await this.runtime.stop(name, { timeout, force });
+    } finally {
+      await this.teardown(instance);
+    }
     instance.markStopped();
     await this.instances.saveState(instance);
     instance.commit();
   }
 
-  /** A start that failed leaves the instance stopped, with nothing running. */
-  private fail(instance: Instance) {
-    this.log.warn({ instance: instance.name }, 'start failed; the container was removed');
-    instance.markStopped();
-    instance.uncommit();
+  /** What outlives a container on the host: its proxies (which also end once init is gone) and its nics' host ends. */
+  private async teardown(instance: Instance): Promise<void> {
+    this.inits.forget(instance.name);
+    await this.proxies.stop(instance.name);
+    instance.applyVolatile(await this.nics.unplug(instance.nicHolder()));
+  }
+
+  /**
+   * Freezes or thaws the container's processes through its cgroup (the status becomes Frozen,
+   * or Ready/Running again as the monitor reports it) and raises instance-paused/-resumed.
+   */
+  private async freeze(name: string, frozen: boolean): Promise<void> {
+    const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
+    const state = await this.runtime.state(name);
+    if (state.state === 'Stopped') throw new InstanceStateError('The instance is not running');
+    if (frozen) instance.freeze();
+    else instance.unfreeze(state.state === 'Ready');
+    await this.limits.freeze(name, state, frozen);
+    await this.instances.saveState(instance);
+    instance.commit();
   }
 }

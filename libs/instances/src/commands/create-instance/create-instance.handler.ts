@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
-import { applyImageTemplates } from '#images';
+import { InstanceTemplates } from '#images';
+import { InstanceNics, InstanceProxies } from '#network';
 import { OperationRunner, type OperationContext, type OperationView } from '#operations';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { Instance, type ResolvedProfiles } from '../../domain/instance.js';
@@ -11,7 +12,6 @@ import { parseSource } from '../../domain/source.js';
 import { DefaultPool } from '#storage';
 import { Admission } from '../../infrastructure/admission.js';
 import { ImageResolver } from '../../infrastructure/image-resolver.js';
-import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { CreateInstanceCommand, type PopulateVolume } from './create-instance.command.js';
@@ -33,7 +33,9 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     private readonly admission: Admission,
     private readonly images: ImageResolver,
     private readonly pool: DefaultPool,
-    private readonly containers: ContainerHost,
+    private readonly templates: InstanceTemplates,
+    private readonly nics: InstanceNics,
+    private readonly proxies: InstanceProxies,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
@@ -58,8 +60,8 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.host,
       ),
     );
-    await this.containers.checkNetworks(instance);
-    this.containers.checkProxies(instance);
+    await this.nics.check(instance.name, instance.expanded.devices, await this.instances.othersDevices(instance.name));
+    this.proxies.check(instance.expanded.devices);
     await this.instances.insert(instance, await this.admission.forInstance(instance));
     return this.operations.start({
       description: 'Creating instance',
@@ -72,9 +74,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
           try {
             if (image) {
               volume = await pool.createInstanceVolume(instance.name, image.fingerprint);
-              const { name, architecture, ephemeral } = instance.snapshot;
-              const { config, devices } = instance.expanded;
-              const templates = await applyImageTemplates(volume, 'create', { name, architecture, ephemeral, config, devices });
+              const templates = await this.templates.render(volume, 'create', instance.templateContext());
               if (templates.skipped.length > 0) result = { templates_skipped: templates.skipped };
             } else volume = await pool.createEmptyInstanceVolume(instance.name);
             if (populate) result = await this.populate(instance, join(pool.instanceVolumePath(instance.name), 'rootfs'), populate, resolve, ctx);
@@ -106,15 +106,15 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
       progress: (metadata) => ctx.progress(metadata),
     });
     if (!filled.devices || Object.keys(filled.devices).length === 0) return filled.finish({});
-    const own = instance.snapshot.devices;
+    const own = instance.state.devices;
     const devices = { ...own };
     for (const [name, keys] of Object.entries(filled.devices)) devices[name] = { ...(own[name] ?? instance.expanded.devices[name] ?? {}), ...keys };
     try {
       instance.update('merge', { devices }, resolve, this.host);
-      await this.containers.checkNetworks(instance);
+      await this.nics.check(instance.name, instance.expanded.devices, await this.instances.othersDevices(instance.name));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      instance.update('replace', { ...instance.snapshot, devices: own }, resolve, this.host);
+      instance.update('replace', { ...instance.state, devices: own }, resolve, this.host);
       return filled.finish({ refused: err.message });
     }
     await this.instances.saveDefinition(instance);

@@ -1,6 +1,6 @@
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
+import { InstanceNics } from '#network';
 import { DefaultPool } from '#storage';
-import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 
@@ -9,7 +9,7 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
   constructor(
     private readonly instances: InstanceRepository,
     private readonly pool: DefaultPool,
-    private readonly containers: ContainerHost,
+    private readonly nics: InstanceNics,
     private readonly publisher: EventPublisher,
   ) {}
 
@@ -27,7 +27,7 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
             if (err.code !== 'STORAGE.VOLUME_NOT_FOUND') throw err;
           });
           // A static address must be free for the next instance asking for it.
-          await this.containers.forgetNics(i);
+          await this.nics.forget(i.nicHolder());
         },
       },
     );

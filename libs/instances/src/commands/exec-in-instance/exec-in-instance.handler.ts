@@ -1,10 +1,9 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
 import { OperationRunner, WebsocketOperations, type OperationView, type SessionSockets } from '#operations';
-import { NativeCallError, type ExecStream } from '#runtime';
+import { NativeCallError, Runtime, type ExecStream } from '#runtime';
 import { InstanceStateError } from '../../domain/instance.errors.js';
 import { InstanceExecEvent } from '../../events/instance-events.js';
-import { ContainerHost } from '../../infrastructure/container-host.js';
 import { ExecLogs } from '../../infrastructure/exec-logs.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ExecInInstanceCommand } from './exec-in-instance.command.js';
@@ -44,7 +43,7 @@ function unstartable(err: unknown): number | undefined {
 export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceCommand> {
   constructor(
     private readonly instances: InstanceRepository,
-    private readonly host: ContainerHost,
+    private readonly runtime: Runtime,
     private readonly logs: ExecLogs,
     private readonly operations: OperationRunner,
     private readonly sessions: WebsocketOperations,
@@ -79,7 +78,7 @@ export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceComm
         resources,
         fds: interactive ? ['0', 'control'] : ['0', '1', '2', 'control'],
         run: async (sockets, ctx) => {
-          const stream = this.host.runtime.execStream(name, argv, interactive ? { ...options, pty: { rows, cols } } : options);
+          const stream = this.runtime.execStream(name, argv, interactive ? { ...options, pty: { rows, cols } } : options);
           const kill = () => stream.signal(9);
           ctx.signal.addEventListener('abort', kill, { once: true });
           this.events.publish(new InstanceExecEvent(name, argv));
@@ -97,7 +96,7 @@ export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceComm
       description: 'Executing command',
       resources,
       run: async () => {
-        const result = await this.host.runtime.exec(name, argv, options);
+        const result = await this.runtime.exec(name, argv, options);
         this.events.publish(new InstanceExecEvent(name, argv));
         return { return: result.exitCode, output: record ? await this.logs.record(name, result.stdout, result.stderr) : {} };
       },

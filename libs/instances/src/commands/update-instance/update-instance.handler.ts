@@ -1,10 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
-import { HOST_CAPACITY, type AppliedSetting, type HostCapacity } from '#quotas';
+import { InstanceNics, InstanceProxies } from '#network';
+import { CgroupLimits, HOST_CAPACITY, type AppliedSetting, type HostCapacity } from '#quotas';
+import { Runtime } from '#runtime';
+import { DefaultPool } from '#storage';
+import type { Devices } from '../../domain/expanded.js';
 import type { Instance } from '../../domain/instance.js';
-import type { Nic } from '../../infrastructure/container-host.js';
 import { Admission } from '../../infrastructure/admission.js';
-import { ContainerHost } from '../../infrastructure/container-host.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { UpdateInstanceCommand } from './update-instance.command.js';
@@ -16,7 +18,11 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     private readonly profiles: ProfileResolver,
     private readonly publisher: EventPublisher,
     private readonly admission: Admission,
-    private readonly containers: ContainerHost,
+    private readonly runtime: Runtime,
+    private readonly nics: InstanceNics,
+    private readonly proxies: InstanceProxies,
+    private readonly limits: CgroupLimits,
+    private readonly pool: DefaultPool,
     @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
   ) {}
 
@@ -31,17 +37,17 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     const resolve = await this.profiles.load();
     const ratio = await this.admission.ratio();
     let target: Instance | undefined;
-    let previousNics: Nic[] = [];
+    let previousDevices: Devices = {};
     let applied: AppliedSetting[] = [];
     const instance = await this.instances.change(
       name,
       async (i) => {
         i.assertEtag(ifMatch);
-        previousNics = this.containers.nics(i);
+        previousDevices = i.expanded.devices;
         i.update(mode, changes, resolve, this.host);
-        await this.containers.checkNetworks(i);
-        this.containers.assignMacs(i);
-        this.containers.checkProxies(i);
+        await this.nics.check(i.name, i.expanded.devices, await this.instances.othersDevices(i.name));
+        i.applyVolatile(this.nics.assignMacs(i.expanded.devices, i.state.volatile));
+        this.proxies.check(i.expanded.devices);
         target = i;
         return 'save';
       },
@@ -49,14 +55,17 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         admit: ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio),
         afterWrite: async (i) => {
           if (!i.isRunning) return;
-          const state = await this.containers.state(i.name);
+          const state = await this.runtime.state(i.name);
           if (state.state === 'Stopped') return;
-          const undoNics = await this.containers.syncNics(i, state.pid, previousNics);
+          const nics = await this.nics.sync(i.nicHolder(), state.pid, previousDevices);
           try {
-            await this.containers.syncProxies(i, state.pid);
-            applied = await this.containers.applyLimits(i, state);
+            i.applyVolatile(nics.volatile);
+            await this.proxies.sync(i.name, state.pid, i.expanded.devices);
+            const pool = await this.pool.get();
+            const plan = await this.limits.plan({ instance: i.name, quota: i.limits(this.host), backing: () => pool.blockDevice(), running: state });
+            applied = await this.limits.apply(state, plan);
           } catch (err) {
-            await undoNics();
+            await nics.undo();
             throw err;
           }
         },
