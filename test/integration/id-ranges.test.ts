@@ -17,7 +17,7 @@ describe('id range allocation (integration, real Postgres)', () => {
   before(async () => {
     pg = await startPostgresServer();
     db = await Database.open(loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url }), createLogger('silent'), entities, migrations);
-    repo = new InstanceRepository(db);
+    repo = new InstanceRepository(db, undefined as never, undefined as never); // id ranges need neither profiles nor quotas
     for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) {
       await pg.query("INSERT INTO instances (name, architecture, status) VALUES ($1, 'x86_64', 'Stopped')", [name]);
     }

@@ -8,7 +8,7 @@ export { parseDiskIo, parseIoRate, DISK_IO_KEYS, type DiskIoLimits, type IoRate 
 export { readCgroupUsage, readOomKills, type CgroupUsage, type CgroupLocation } from './infrastructure/cgroup-usage.js';
 export { applyCgroupWrites, CgroupWriteError, type CgroupTarget, type AppliedSetting } from './infrastructure/cgroup-writer.js';
 export { QuotaRecord } from './infrastructure/quota.entity.js';
-export { QuotaRows } from './infrastructure/quota.repository.js';
+export { QuotaRows, QuotaLedger } from './infrastructure/quota.repository.js';
 export { NicQuotaRows, type NicQuotaRow } from './infrastructure/nic-quota.repository.js';
 export { QuotasModule } from './quotas.module.js';
 export { HOST_CAPACITY } from './tokens.js';

@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { HOST_CAPACITY } from './tokens.js';
 import { readHostCapacity } from './domain/host.js';
 import { CgroupLimits } from './infrastructure/cgroup-limits.js';
+import { QuotaLedger } from './infrastructure/quota.repository.js';
 
 @Module({
-  providers: [{ provide: HOST_CAPACITY, useFactory: readHostCapacity }, CgroupLimits],
-  exports: [HOST_CAPACITY, CgroupLimits],
+  providers: [{ provide: HOST_CAPACITY, useFactory: readHostCapacity }, CgroupLimits, QuotaLedger],
+  exports: [HOST_CAPACITY, CgroupLimits, QuotaLedger],
 })
 export class QuotasModule {}

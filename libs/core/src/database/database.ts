@@ -98,6 +98,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 
 /** True for Postgres' unique_violation (a concurrent create of the same name). */
 export function isUniqueViolation(err: unknown): boolean {
+  return sqlState(err) === '23505';
+}
+
+/** A row refers to one that does not exist (a foreign key refused it). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return sqlState(err) === '23503';
+}
+
+function sqlState(err: unknown): string | undefined {
   const e = err as { code?: string; driverError?: { code?: string } };
-  return e?.code === '23505' || e?.driverError?.code === '23505';
+  return e?.driverError?.code ?? e?.code;
 }

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DATABASE, isUniqueViolation, ValidationError, type Database } from '#core';
-import { QuotaRows } from '#quotas';
+import { DATABASE, isForeignKeyViolation, isUniqueViolation, ValidationError, type Database } from '#core';
+import { QuotaLedger } from '#quotas';
 import type { Devices } from '../domain/expanded.js';
 import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
 import { IdRangeExhaustedError, InstanceAlreadyExistsError, InstanceBusyError, InstanceNotFoundError } from '../domain/instance.errors.js';
 import { InstanceRecord } from './instance.entity.js';
+import { ProfileResolver } from './profile-resolver.js';
+
+type Resolve = (names: string[]) => ResolvedProfiles;
 
 /** Advisory-lock class of instance locks (the object id is the instance's id). */
 const LOCK_CLASS = 0x62690001;
@@ -33,23 +36,21 @@ interface Row {
   image_fingerprint: string | null;
   created_at: Date;
   last_used_at: Date | null;
-  profiles: Array<{ name: string; config: Record<string, string>; devices: Record<string, Record<string, string>> }>;
+  profiles: string[];
 }
 
 /**
- * Loads instances with their profiles in order (joined on the profile ids the instance refers
- * to, so a renamed profile stays attached).
+ * Loads instances with the names of their profiles in order (kept by name, renames cascading);
+ * the profiles' config and devices come from the profiles context (ProfileResolver).
  */
 const SELECT = `
   SELECT i.id, i.name, i.description, i.architecture, i.ephemeral, i.status, i.config, i.devices,
          i.volatile, i.image_fingerprint, i.created_at, i.last_used_at,
-         COALESCE(json_agg(json_build_object('name', p.name, 'config', p.config, 'devices', p.devices) ORDER BY ip.position)
-                  FILTER (WHERE p.id IS NOT NULL), '[]') AS profiles
+         COALESCE(array_agg(ip.profile_name ORDER BY ip.position) FILTER (WHERE ip.profile_name IS NOT NULL), '{}') AS profiles
     FROM instances i
-    LEFT JOIN instance_profiles ip ON ip.instance_id = i.id
-    LEFT JOIN profiles p ON p.id = ip.profile_id`;
+    LEFT JOIN instance_profiles ip ON ip.instance_id = i.id`;
 
-function toDomain(r: Row): Instance {
+function toDomain(r: Row, resolve: Resolve): Instance {
   const state: InstanceState = {
     name: r.name,
     description: r.description,
@@ -59,25 +60,30 @@ function toDomain(r: Row): Instance {
     config: r.config,
     devices: r.devices,
     volatile: r.volatile,
-    profiles: r.profiles.map((p) => p.name),
+    profiles: r.profiles,
     imageFingerprint: r.image_fingerprint,
     createdAt: new Date(r.created_at),
     lastUsedAt: r.last_used_at ? new Date(r.last_used_at) : null,
   };
-  return Instance.restore(state, r.profiles as ResolvedProfiles);
+  return Instance.restore(state, resolve(r.profiles));
 }
 
 @Injectable()
 export class InstanceRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly profiles: ProfileResolver,
+    private readonly quotas: QuotaLedger,
+  ) {}
 
   private get manager(): EntityManager {
     return this.db.dataSource.manager;
   }
 
   async list(): Promise<Instance[]> {
+    const resolve = await this.profiles.load();
     const rows: Row[] = await this.manager.query(`${SELECT} GROUP BY i.id ORDER BY i.name`);
-    return rows.map(toDomain);
+    return rows.map((r) => toDomain(r, resolve));
   }
 
   /** Every other instance's name and expanded devices (for rules across instances, such as one holder per static address). */
@@ -91,16 +97,17 @@ export class InstanceRepository {
   }
 
   async get(name: string): Promise<Instance> {
+    const resolve = await this.profiles.load();
     const [row]: Row[] = await this.manager.query(`${SELECT} WHERE i.name = $1 GROUP BY i.id`, [name]);
     if (!row) throw new InstanceNotFoundError(name);
-    return toDomain(row);
+    return toDomain(row, resolve);
   }
 
   /** `/1.0/instances/<name>` of every instance using each profile. */
   async profileUsers(): Promise<Map<string, string[]>> {
     const rows: Array<{ profile: string; instance: string }> = await this.manager.query(
-      `SELECT p.name AS profile, i.name AS instance
-         FROM instance_profiles ip JOIN profiles p ON p.id = ip.profile_id JOIN instances i ON i.id = ip.instance_id
+      `SELECT ip.profile_name AS profile, i.name AS instance
+         FROM instance_profiles ip JOIN instances i ON i.id = ip.instance_id
         ORDER BY i.name`,
     );
     const users = new Map<string, string[]>();
@@ -112,7 +119,7 @@ export class InstanceRepository {
     const s = instance.state;
     try {
       await this.manager.transaction(async (tx) => {
-        if (admit) await this.admit(tx, s.name, admit);
+        if (admit) await this.admit(tx, s.name, admit, await this.profiles.load());
         const { identifiers } = await tx.insert(InstanceRecord, {
           name: s.name,
           type: 'container',
@@ -127,7 +134,7 @@ export class InstanceRepository {
         });
         const id = String(identifiers[0].id);
         await this.attachProfiles(tx, id, s.profiles);
-        await QuotaRows.saveForInstance(tx, id, instance.quota ?? {});
+        await this.quotas.recordInstance(tx, id, instance.quota ?? {}, s.devices);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new InstanceAlreadyExistsError(s.name);
@@ -148,13 +155,14 @@ export class InstanceRepository {
     options: { admit?: AdmissionCheck; afterWrite?: (instance: Instance) => Promise<void> } = {},
   ): Promise<Instance> {
     const { admit, afterWrite } = options;
+    const resolve = await this.profiles.load();
     return this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
       if (!found) throw new InstanceNotFoundError(name);
       const [{ locked }] = await tx.query('SELECT pg_try_advisory_xact_lock($1, $2::int) AS locked', [LOCK_CLASS, found.id]);
       if (!locked) throw new InstanceBusyError(name);
       const [row]: Row[] = await tx.query(`${SELECT} WHERE i.id = $1 GROUP BY i.id`, [found.id]);
-      const instance = toDomain(row);
+      const instance = toDomain(row, resolve);
       const before = instance.state;
       const outcome = await change(instance);
       if (outcome === 'delete') {
@@ -163,7 +171,7 @@ export class InstanceRepository {
         return instance;
       }
       const s = instance.state;
-      if (admit) await this.admit(tx, before.name, admit);
+      if (admit) await this.admit(tx, before.name, admit, resolve);
       try {
         await tx.update(
           InstanceRecord,
@@ -178,7 +186,7 @@ export class InstanceRepository {
         await tx.query('DELETE FROM instance_profiles WHERE instance_id = $1', [found.id]);
         await this.attachProfiles(tx, found.id, s.profiles);
       }
-      if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
+      if (instance.quota) await this.quotas.recordInstance(tx, found.id, instance.quota, s.devices);
       await afterWrite?.(instance);
       // Host changes may record server-owned keys (a hotplugged nic's volatile.<dev>.host_name): same transaction.
       if (instance.state.volatile !== s.volatile) await tx.update(InstanceRecord, { id: found.id }, { volatile: instance.state.volatile });
@@ -216,7 +224,7 @@ export class InstanceRepository {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [s.name]);
       if (!found) throw new InstanceNotFoundError(s.name);
       await tx.update(InstanceRecord, { id: found.id }, { config: s.config, devices: s.devices, updatedAt: () => 'now()' });
-      if (instance.quota) await QuotaRows.saveForInstance(tx, found.id, instance.quota);
+      if (instance.quota) await this.quotas.recordInstance(tx, found.id, instance.quota, s.devices);
     });
   }
 
@@ -252,24 +260,26 @@ export class InstanceRepository {
     await this.manager.delete(InstanceRecord, { name });
   }
 
-  private async admit(tx: EntityManager, name: string, check: AdmissionCheck) {
+  private async admit(tx: EntityManager, name: string, check: AdmissionCheck, resolve: Resolve) {
     await tx.query('SELECT pg_advisory_xact_lock($1, 0)', [ADMISSION_LOCK]);
     const rows: Row[] = await tx.query(`${SELECT} WHERE i.name <> $1 GROUP BY i.id`, [name]);
-    check(rows.map((r) => toDomain(r).expanded.config));
+    check(rows.map((r) => toDomain(r, resolve).expanded.config));
   }
 
+  /**
+   * Attaches the profiles by name, in order. The foreign key to the profiles' names refuses one
+   * deleted since the request was checked (a profile in use cannot be deleted either).
+   */
   private async attachProfiles(tx: EntityManager, instanceId: string, names: string[]) {
     if (names.length === 0) return;
-    const rows: Array<{ id: string; name: string }> = await tx.query('SELECT id, name FROM profiles WHERE name = ANY($1) FOR SHARE', [names]);
-    const ids = new Map(rows.map((r) => [r.name, r.id]));
-    const values = names.map((n, i) => {
-      const id = ids.get(n);
-      if (!id) throw new ValidationError(`profiles[${i}]`, `profile "${n}" does not exist`);
-      return [instanceId, id, i];
-    });
-    await tx.query(
-      `INSERT INTO instance_profiles (instance_id, profile_id, position) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])`,
-      [values.map((v) => v[0]), values.map((v) => v[1]), values.map((v) => v[2])],
-    );
+    try {
+      await tx.query(
+        `INSERT INTO instance_profiles (instance_id, profile_name, position) SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[])`,
+        [names.map(() => instanceId), names, names.map((_, i) => i)],
+      );
+    } catch (err) {
+      if (!isForeignKeyViolation(err)) throw err;
+      throw new ValidationError('profiles', 'a listed profile does not exist');
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DATABASE, InUseError, isUniqueViolation, type Database } from '#core';
-import { QuotaRows } from '#quotas';
+import { QuotaLedger } from '#quotas';
 import { Profile } from '../domain/profile.js';
 import { ProfileAlreadyExistsError, ProfileNotFoundError } from '../domain/profile.errors.js';
 import { ProfileRecord } from './profile.entity.js';
@@ -11,7 +11,10 @@ const toDomain = (r: ProfileRecord) => Profile.restore({ name: r.name, descripti
 /** Profiles in Postgres. Writes that depend on what was read happen under a row lock. */
 @Injectable()
 export class ProfileRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly quotas: QuotaLedger,
+  ) {}
 
   private get manager(): EntityManager {
     return this.db.dataSource.manager;
@@ -39,7 +42,7 @@ export class ProfileRepository {
     try {
       await this.manager.transaction(async (tx) => {
         const { identifiers } = await tx.insert(ProfileRecord, { name, description, config, devices });
-        await QuotaRows.saveForProfile(tx, String(identifiers[0].id), profile.quota ?? {});
+        await this.quotas.recordProfile(tx, String(identifiers[0].id), profile.quota ?? {}, devices);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new ProfileAlreadyExistsError(name);
@@ -70,7 +73,7 @@ export class ProfileRepository {
       const { name: newName, description, config, devices } = profile.snapshot;
       try {
         await tx.update(ProfileRecord, { id: row.id }, { name: newName, description, config, devices, updatedAt: () => 'now()' });
-        if (profile.quota) await QuotaRows.saveForProfile(tx, row.id, profile.quota);
+        if (profile.quota) await this.quotas.recordProfile(tx, row.id, profile.quota, devices);
       } catch (err) {
         if (isUniqueViolation(err)) throw new ProfileAlreadyExistsError(newName);
         throw err;

@@ -3,7 +3,8 @@ import { parseDiskIo } from '../domain/disk-io.js';
 import { QuotaRecord } from './quota.entity.js';
 import { toColumns } from './quota.mapper.js';
 
-type Owner = { readonly key: 'instanceId' | 'profileId'; readonly table: 'instances' | 'profiles'; readonly id: string };
+type Owner = { readonly key: 'instanceId' | 'profileId'; readonly id: string };
+type Devices = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /**
  * The disk I/O columns of an owner's quota row, from the root disk among its own devices (as the
@@ -11,18 +12,17 @@ type Owner = { readonly key: 'instanceId' | 'profileId'; readonly table: 'instan
  * does not parse fails that transaction with a ValidationError naming the device and key.
  */
 export const DiskIoQuotaRows = {
-  saveForInstance(tx: EntityManager, instanceId: string): Promise<void> {
-    return save(tx, { key: 'instanceId', table: 'instances', id: instanceId });
+  saveForInstance(tx: EntityManager, instanceId: string, devices: Devices): Promise<void> {
+    return save(tx, { key: 'instanceId', id: instanceId }, devices);
   },
 
-  saveForProfile(tx: EntityManager, profileId: string): Promise<void> {
-    return save(tx, { key: 'profileId', table: 'profiles', id: profileId });
+  saveForProfile(tx: EntityManager, profileId: string, devices: Devices): Promise<void> {
+    return save(tx, { key: 'profileId', id: profileId }, devices);
   },
 };
 
-async function save(tx: EntityManager, owner: Owner): Promise<void> {
-  const [found]: Array<{ devices: Record<string, Record<string, string>> }> = await tx.query(`SELECT devices FROM ${owner.table} WHERE id = $1`, [owner.id]);
-  const io = parseDiskIo(found?.devices ?? {});
+async function save(tx: EntityManager, owner: Owner, devices: Devices): Promise<void> {
+  const io = parseDiskIo(devices);
   const { diskReadBps, diskReadIops, diskWriteBps, diskWriteIops } = toColumns({ diskRead: io.read, diskWrite: io.write });
   await tx.update(QuotaRecord, { [owner.key]: owner.id }, { diskReadBps, diskReadIops, diskWriteBps, diskWriteIops });
 }

@@ -9,7 +9,8 @@ export interface NicQuotaRow {
   readonly max: number | null;
 }
 
-type Owner = { readonly column: 'instance_id' | 'profile_id'; readonly table: 'instances' | 'profiles'; readonly id: string };
+type Owner = { readonly column: 'instance_id' | 'profile_id'; readonly id: string };
+type Devices = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /**
  * Typed rows of the nic limits of an owner's own `type=nic` devices (not the ones its profiles give
@@ -17,20 +18,20 @@ type Owner = { readonly column: 'instance_id' | 'profile_id'; readonly table: 'i
  * the rows always change together with them; a limit that does not parse fails that transaction.
  */
 export const NicQuotaRows = {
-  saveForInstance(tx: EntityManager, instanceId: string): Promise<void> {
-    return save(tx, { column: 'instance_id', table: 'instances', id: instanceId });
+  saveForInstance(tx: EntityManager, instanceId: string, devices: Devices): Promise<void> {
+    return save(tx, { column: 'instance_id', id: instanceId }, devices);
   },
 
-  saveForProfile(tx: EntityManager, profileId: string): Promise<void> {
-    return save(tx, { column: 'profile_id', table: 'profiles', id: profileId });
+  saveForProfile(tx: EntityManager, profileId: string, devices: Devices): Promise<void> {
+    return save(tx, { column: 'profile_id', id: profileId }, devices);
   },
 
   async forInstance(tx: EntityManager, instanceId: string): Promise<NicQuotaRow[]> {
-    return load(tx, { column: 'instance_id', table: 'instances', id: instanceId });
+    return load(tx, { column: 'instance_id', id: instanceId });
   },
 
   async forProfile(tx: EntityManager, profileId: string): Promise<NicQuotaRow[]> {
-    return load(tx, { column: 'profile_id', table: 'profiles', id: profileId });
+    return load(tx, { column: 'profile_id', id: profileId });
   },
 };
 
@@ -46,11 +47,9 @@ export function nicQuotaRows(devices: Readonly<Record<string, Readonly<Record<st
   return rows;
 }
 
-async function save(tx: EntityManager, owner: Owner): Promise<void> {
-  const [found]: Array<{ devices: Record<string, Record<string, string>> }> = await tx.query(`SELECT devices FROM ${owner.table} WHERE id = $1`, [owner.id]);
+async function save(tx: EntityManager, owner: Owner, devices: Devices): Promise<void> {
   await tx.query(`DELETE FROM nic_quotas WHERE ${owner.column} = $1`, [owner.id]);
-  if (!found) return;
-  for (const row of nicQuotaRows(found.devices)) {
+  for (const row of nicQuotaRows(devices)) {
     await tx.query(`INSERT INTO nic_quotas (${owner.column}, device, ingress_bps, egress_bps, max_bps) VALUES ($1, $2, $3, $4, $5)`, [
       owner.id,
       row.device,

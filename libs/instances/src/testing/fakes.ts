@@ -1,0 +1,115 @@
+/**
+ * Fakes of the ports instances' handlers are given, for their specs: each records what it was
+ * asked, in one shared journal, so a spec can assert the order of the steps.
+ */
+import type { EventPublisher, IEvent } from '@nestjs/cqrs';
+import type { Logger } from '#core';
+import type { OperationContext, OperationRunner, OperationView, StartOperation } from '#operations';
+import type { HostCapacity } from '#quotas';
+import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
+import { InstanceNotFoundError } from '../domain/instance.errors.js';
+import type { InstanceRepository } from '../infrastructure/instance.repository.js';
+
+export const HOST: HostCapacity = { cpus: [0, 1], memoryBytes: 8n * 1024n ** 3n };
+
+export const DEFAULT_PROFILE: ResolvedProfiles[number] = {
+  name: 'default',
+  config: {},
+  devices: { root: { type: 'disk', path: '/', pool: 'default' }, eth0: { type: 'nic', network: 'berthbr0', name: 'eth0' } },
+};
+
+/** An instance as the repository would load it. */
+export function instanceOf(name: string, state: Partial<InstanceState> = {}, profiles: ResolvedProfiles = [DEFAULT_PROFILE]): Instance {
+  return Instance.restore(
+    {
+      name,
+      description: '',
+      architecture: 'x86_64',
+      ephemeral: false,
+      status: 'Stopped',
+      config: {},
+      devices: {},
+      volatile: {},
+      profiles: profiles.map((p) => p.name),
+      imageFingerprint: null,
+      createdAt: new Date(0),
+      lastUsedAt: null,
+      ...state,
+    },
+    profiles,
+  );
+}
+
+/** What the fakes were asked, in order: `port.method` strings, with a detail where it matters. */
+export class Journal {
+  readonly steps: string[] = [];
+  readonly published: IEvent[] = [];
+
+  note(step: string): void {
+    this.steps.push(step);
+  }
+
+  /** Names of the published events' classes. */
+  get events(): string[] {
+    return this.published.map((e) => e.constructor.name);
+  }
+}
+
+/** The instances' records: get() returns a fresh aggregate from the stored state, saveState() stores it. */
+export function fakeRepository(journal: Journal, ...instances: Instance[]) {
+  const stored = new Map(instances.map((i) => [i.name, { state: { ...i.state }, profiles: (i as unknown as { resolved: ResolvedProfiles }).resolved }]));
+  const repo = {
+    stored,
+    async get(name: string) {
+      const found = stored.get(name);
+      if (!found) throw new InstanceNotFoundError(name);
+      return Instance.restore({ ...found.state, volatile: { ...found.state.volatile } }, found.profiles);
+    },
+    async saveState(instance: Instance) {
+      journal.note(`repository.saveState ${instance.state.status}`);
+      stored.get(instance.name)!.state = { ...instance.state };
+    },
+    async withLock<T>(_name: string, fn: () => Promise<T>) {
+      return fn();
+    },
+    async list() {
+      return Promise.all([...stored.keys()].map((n) => repo.get(n)));
+    },
+    async othersDevices(name: string) {
+      return (await repo.list()).filter((i) => i.name !== name).map((i) => ({ name: i.name, devices: i.expanded.devices }));
+    },
+  };
+  return repo as typeof repo & InstanceRepository;
+}
+
+/** Runs an operation's work at once; the result (or error) of the last one is kept. */
+export class FakeOperations {
+  started: StartOperation[] = [];
+  last?: Promise<unknown>;
+
+  asRunner(): OperationRunner {
+    return this as unknown as OperationRunner;
+  }
+
+  async start(spec: StartOperation): Promise<OperationView> {
+    this.started.push(spec);
+    const ctx: OperationContext = { signal: new AbortController().signal, progress: async () => undefined };
+    this.last = Promise.resolve().then(() => spec.run(ctx));
+    this.last.catch(() => undefined);
+    return { id: `op-${this.started.length}`, description: spec.description } as unknown as OperationView;
+  }
+
+  /** The outcome of the last operation's work. */
+  outcome(): Promise<unknown> {
+    return this.last ?? Promise.reject(new Error('no operation was started'));
+  }
+}
+
+/** Commits go to the journal's published events. */
+export function fakePublisher(journal: Journal): EventPublisher {
+  return {
+    mergeObjectContext: <T extends Instance>(i: T) => Object.assign(i, { commit: () => journal.published.push(...i.getUncommittedEvents().splice(0)) }),
+  } as unknown as EventPublisher;
+}
+
+export const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
