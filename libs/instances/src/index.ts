@@ -14,7 +14,7 @@ export type { InstanceStateView } from './domain/instance-state.js';
 export { GetInstanceQuery } from './queries/get-instance/get-instance.query.js';
 export { GetResourcesQuery, type ResourcesView } from './queries/get-resources/get-resources.query.js';
 export { ChangeInstanceStateCommand, type StateAction } from './commands/change-instance-state/change-instance-state.command.js';
-export { ExecInInstanceCommand } from './commands/exec-in-instance/exec-in-instance.command.js';
+export { ExecInInstanceCommand, type ExecRequest } from './commands/exec-in-instance/exec-in-instance.command.js';
 export { ExecLogs } from './infrastructure/exec-logs.js';
 export { GetInstanceFileQuery, PushInstanceFileCommand, DeleteInstanceFileCommand, type GuestEntry, type PushSpec } from './commands/files/instance-files.messages.js';
 export { OrphanVolumes, type OrphanVolume, type PoolVolume } from './infrastructure/orphan-volumes.js';

@@ -22,6 +22,7 @@ import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
 import { parseBody } from '../http/dto.js';
 import { body, fields, recursion } from '../http/params.js';
+import { InstanceConsolePostDto, InstanceExecPostDto } from './dto/instance-exec.dto.js';
 import { InstanceStatePutDto } from './dto/instance-state.dto.js';
 
 const EDITABLE = ['description', 'config', 'devices', 'profiles', 'ephemeral'];
@@ -85,8 +86,8 @@ export class InstancesController {
 
   @Post(':name/exec')
   async exec(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
-    const input = fields(body(raw), ['command', 'environment', 'wait-for-websocket', 'record-output', 'interactive', 'width', 'height', 'user', 'group', 'cwd']);
-    return this.accepted(res, await this.commands.execute(new ExecInInstanceCommand(name, input)));
+    const request = parseBody(InstanceExecPostDto, raw).toRequest();
+    return this.accepted(res, await this.commands.execute(new ExecInInstanceCommand(name, request)));
   }
 
   /** The instance's log files (LXD lists lxc.log, and exec output files under exec-output/). */
@@ -115,8 +116,8 @@ export class InstancesController {
 
   @Post(':name/console')
   async console(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
-    const input = fields(body(raw), ['type', 'width', 'height']);
-    return this.accepted(res, await this.commands.execute(new AttachConsoleCommand(name, input)));
+    parseBody(InstanceConsolePostDto, raw);
+    return this.accepted(res, await this.commands.execute(new AttachConsoleCommand(name)));
   }
 
   /** The console log as it is (LXD answers it raw, not in an envelope). */

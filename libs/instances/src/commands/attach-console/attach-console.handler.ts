@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { Runtime } from '#runtime';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { ValidationError } from '#core';
 import { WebsocketOperations, type OperationView, type SessionSockets } from '#operations';
 import { InstanceStateError } from '../../domain/instance.errors.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
@@ -23,13 +22,7 @@ export class AttachConsoleHandler implements ICommandHandler<AttachConsoleComman
     private readonly sessions: WebsocketOperations,
   ) {}
 
-  async execute({ name, body }: AttachConsoleCommand): Promise<OperationView> {
-    const type = body.type ?? 'console';
-    if (type !== 'console') throw new ValidationError('type', `must be "console" (a container has no "${String(type)}" console)`);
-    for (const field of ['width', 'height']) {
-      const value = body[field];
-      if (value !== undefined && (!Number.isInteger(value) || (value as number) < 0)) throw new ValidationError(field, 'must be a whole number');
-    }
+  async execute({ name }: AttachConsoleCommand): Promise<OperationView> {
     const instance = await this.instances.get(name);
     if (!instance.isRunning) throw new InstanceStateError(`Instance "${name}" is not running`);
     return this.sessions.start({

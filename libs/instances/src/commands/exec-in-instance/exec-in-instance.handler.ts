@@ -1,5 +1,4 @@
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { ValidationError } from '#core';
 import { OperationRunner, WebsocketOperations, type OperationView, type SessionSockets } from '#operations';
 import { NativeCallError, Runtime, type ExecStream } from '#runtime';
 import { InstanceStateError } from '../../domain/instance.errors.js';
@@ -8,20 +7,6 @@ import { ExecLogs } from '../../infrastructure/exec-logs.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ExecInInstanceCommand } from './exec-in-instance.command.js';
 import { closeSocket, onControl, socketToStream, streamToSocket } from './websocket-stdio.js';
-
-function stringMap(field: string, value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object of strings');
-  for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') throw new ValidationError(`${field}["${k}"]`, 'must be a string');
-  return value as Record<string, string>;
-}
-
-/** A terminal dimension from the request; 0 or absent means the default. */
-function dimension(field: string, value: unknown, fallback: number): number {
-  if (value === undefined || value === null || value === 0) return fallback;
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 10_000) throw new ValidationError(field, 'must be a whole number from 0 to 10000');
-  return value as number;
-}
 
 /** The exit status a shell reports for a command it could not run (127 not found, 126 not executable). */
 function unstartable(err: unknown): number | undefined {
@@ -50,26 +35,13 @@ export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceComm
     private readonly events: EventBus,
   ) {}
 
-  async execute({ name, body }: ExecInInstanceCommand): Promise<OperationView> {
-    const command = body.command;
-    if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string' && !c.includes('\u0000'))) {
-      throw new ValidationError('command', 'must be a non-empty list of strings');
-    }
-    const argv = command as string[];
-    const environment = stringMap('environment', body.environment);
-    const cwd = body.cwd === undefined || body.cwd === '' ? '/root' : body.cwd;
-    if (typeof cwd !== 'string' || !cwd.startsWith('/')) throw new ValidationError('cwd', 'must be an absolute path inside the instance');
-    const uid = body.user === undefined ? 0 : body.user;
-    const gid = body.group === undefined ? 0 : body.group;
-    if (!Number.isInteger(uid) || (uid as number) < 0 || !Number.isInteger(gid) || (gid as number) < 0) throw new ValidationError('user', 'user and group must be numeric ids');
-    const streaming = body['wait-for-websocket'] === true;
-    const interactive = streaming && body.interactive === true;
-    const cols = dimension('width', body.width, 80);
-    const rows = dimension('height', body.height, 24);
+  async execute({ name, request }: ExecInInstanceCommand): Promise<OperationView> {
+    const { command, environment, cwd, uid, gid, streaming, interactive, width: cols, height: rows } = request;
+    const argv = [...command];
     const instance = await this.instances.get(name);
     if (!instance.isRunning) throw new InstanceStateError(`Instance "${name}" is not running`);
     const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', ...this.instanceEnvironment(instance.expanded.config), ...environment };
-    const options = { env, cwd, uid: uid as number, gid: gid as number };
+    const options = { env, cwd, uid, gid };
     const resources = { instances: [`/1.0/instances/${name}`] };
 
     if (streaming) {
@@ -91,7 +63,7 @@ export class ExecInInstanceHandler implements ICommandHandler<ExecInInstanceComm
       });
     }
 
-    const record = body['record-output'] === true;
+    const record = request.recordOutput;
     return this.operations.start({
       description: 'Executing command',
       resources,
