@@ -4,6 +4,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { DeleteInstanceFileCommand, GetInstanceFileQuery, PushInstanceFileCommand } from '#instances';
 import { sync } from '../http/envelope.js';
+import { parsePushHeaders } from '../http/file-headers.js';
 
 /**
  * /1.0/instances/{name}/files?path= (LXD's instance files API), also as /1.0/containers/...
@@ -42,7 +43,7 @@ export class InstanceFilesController {
   @Post(':name/files')
   @HttpCode(200)
   async push(@Param('name') name: string, @Query('path') path: unknown, @Req() req: Request) {
-    await this.commands.execute(new PushInstanceFileCommand(name, path, req.headers, req));
+    await this.commands.execute(new PushInstanceFileCommand(name, path, parsePushHeaders(req.headers), req));
     return sync({});
   }
 

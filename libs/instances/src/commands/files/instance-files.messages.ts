@@ -9,9 +9,9 @@ export class GetInstanceFileQuery extends Query<GuestEntry> {
   }
 }
 
-/** POST /1.0/instances/{name}/files?path= with LXD's X-LXD-* headers; `body` is streamed. */
+/** POST /1.0/instances/{name}/files?path=: what to write (from LXD's X-LXD-* headers, parsed at the edge); `body` is streamed. */
 export class PushInstanceFileCommand extends Command<void> {
-  constructor(readonly name: string, readonly path: unknown, readonly headers: Record<string, string | string[] | undefined>, readonly body: Readable) {
+  constructor(readonly name: string, readonly path: unknown, readonly spec: PushSpec, readonly body: Readable) {
     super();
   }
 }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ValidationError } from '#core';
 import { GuestRoot } from '#runtime';
 import { InstanceFileNotFoundError, InstanceRoot, shiftOf, type GuestEntry } from './instance-root.js';
-import { parseGuestPath, parsePushHeaders } from './instance-files.handlers.js';
+import { parseGuestPath } from './instance-files.handlers.js';
 
 async function content(entry: GuestEntry): Promise<Buffer> {
   assert.equal(entry.type, 'file');
@@ -110,15 +110,6 @@ describe('InstanceRoot: the files API inside a hostile root', () => {
 });
 
 describe('files API input', () => {
-  it('parses LXD headers', () => {
-    assert.deepEqual(parsePushHeaders({ 'x-lxd-uid': '0', 'x-lxd-gid': '-1', 'x-lxd-mode': '0644', 'x-lxd-type': 'file', 'x-lxd-write': 'append' }), {
-      type: 'file', uid: 0, gid: undefined, mode: 0o644, append: true,
-    });
-    assert.throws(() => parsePushHeaders({ 'x-lxd-type': 'fifo' }), /X-LXD-type/);
-    assert.throws(() => parsePushHeaders({ 'x-lxd-mode': '999' }), /X-LXD-mode/);
-    assert.throws(() => parsePushHeaders({ 'x-lxd-uid': '70000' }), /X-LXD-uid/);
-  });
-
   it('takes paths from the root', () => {
     assert.equal(parseGuestPath('/a/../b'), '/a/../b');
     assert.equal(parseGuestPath('etc/passwd'), '/etc/passwd');
