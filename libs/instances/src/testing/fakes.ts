@@ -69,6 +69,21 @@ export function fakeRepository(journal: Journal, ...instances: Instance[]) {
       journal.note(`repository.saveState ${instance.state.status}`);
       stored.get(instance.name)!.state = { ...instance.state };
     },
+    /** As the real one: the change, then the host steps (afterWrite), all or nothing. */
+    async change(name: string, fn: (i: Instance) => Promise<'save' | 'delete'>, options: { afterWrite?: (i: Instance) => Promise<void> } = {}) {
+      const instance = await repo.get(name);
+      const outcome = await fn(instance);
+      await options.afterWrite?.(instance);
+      if (outcome === 'delete') {
+        journal.note('repository.delete');
+        stored.delete(name);
+      } else {
+        journal.note('repository.save');
+        stored.delete(name);
+        stored.set(instance.name, { state: { ...instance.state }, profiles: (instance as unknown as { resolved: ResolvedProfiles }).resolved });
+      }
+      return instance;
+    },
     async withLock<T>(_name: string, fn: () => Promise<T>) {
       return fn();
     },

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { InstanceNics } from '#network';
+import type { DefaultPool } from '#storage';
+import { InstanceStateError } from '../../domain/instance.errors.js';
+import { fakePublisher, fakeRepository, instanceOf, Journal } from '../../testing/fakes.js';
+import { DeleteInstanceCommand } from './delete-instance.command.js';
+import { DeleteInstanceHandler } from './delete-instance.handler.js';
+
+function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }) {
+  const journal = new Journal();
+  const repository = fakeRepository(journal, instanceOf('c1', { status, volatile: { 'volatile.eth0.hwaddr': '00:16:3e:00:00:01' } }));
+  const pool = {
+    get: async () => ({
+      deleteInstanceVolume: async (name: string) => {
+        journal.note(`pool.deleteInstanceVolume ${name}`);
+        if (volumeError) throw Object.assign(new Error(volumeError.code), volumeError);
+      },
+    }),
+  } as unknown as DefaultPool;
+  const nics = { forget: async (holder: { volatile: Record<string, string> }) => journal.note(`nics.forget ${holder.volatile['volatile.eth0.hwaddr']}`) } as unknown as InstanceNics;
+  return { handler: new DeleteInstanceHandler(repository, pool, nics, fakePublisher(journal)), journal, repository };
+}
+
+describe('DeleteInstanceHandler', () => {
+  it('refuses a running instance and changes nothing', async () => {
+    const { handler, journal, repository } = setup('Ready');
+    await assert.rejects(handler.execute(new DeleteInstanceCommand('c1')), InstanceStateError);
+    assert.deepEqual(journal.steps, []);
+    assert.ok(repository.stored.has('c1'));
+  });
+
+  it('deletes the volume, forgets the DHCP reservations, removes the record and announces it', async () => {
+    const { handler, journal, repository } = setup('Stopped');
+    await handler.execute(new DeleteInstanceCommand('c1'));
+    assert.deepEqual(journal.steps, ['pool.deleteInstanceVolume c1', 'nics.forget 00:16:3e:00:00:01', 'repository.delete']);
+    assert.equal(repository.stored.has('c1'), false);
+    assert.deepEqual(journal.events, ['InstanceDeletedEvent']);
+  });
+
+  it('deletes the record of an instance whose volume is already gone', async () => {
+    const { handler, repository } = setup('Stopped', { code: 'STORAGE.VOLUME_NOT_FOUND' });
+    await handler.execute(new DeleteInstanceCommand('c1'));
+    assert.equal(repository.stored.has('c1'), false);
+  });
+
+  it('keeps the record when the volume cannot be deleted', async () => {
+    const { handler, repository, journal } = setup('Stopped', { code: 'STORAGE.VOLUME_BUSY' });
+    await assert.rejects(handler.execute(new DeleteInstanceCommand('c1')), /VOLUME_BUSY/);
+    assert.ok(repository.stored.has('c1'));
+    assert.deepEqual(journal.events, []);
+  });
+});
