@@ -5,7 +5,7 @@
 export * from './sources/index.js';
 export * from './guest/index.js';
 export { MigrateModule } from './migrate.module.js';
-export { MigrationReportRecord } from './import/migration-report.entity.js';
+export { MigrationReportRecord } from './infrastructure/migration-report.entity.js';
 export { ImportVmCommand } from './import/import-vm.command.js';
 export { isImportSource, parseImportSource, type ImportSource } from './import/import-source.js';
 export { GetMigrationReportQuery, ListMigrationReportsQuery, type MigrationReportView } from './import/migration-reports.query.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { BERTH_CONFIG, DATABASE, LOGGER, NotFoundError, ValidationError, type BerthConfig, type Database, type Logger } from '#core';
+import { BERTH_CONFIG, LOGGER, NotFoundError, ValidationError, type BerthConfig, type Logger } from '#core';
 import { CreateInstanceCommand, GetInstanceQuery, InstanceAlreadyExistsError, type PopulateContext, type PopulateResult } from '#instances';
 import { GetNetworkQuery, formatSubnet, formatIpv4, parseInterfaceAddress } from '#network';
 import { OperationRunner, type OperationContext, type OperationView } from '#operations';
@@ -12,7 +12,7 @@ import { detectVmSource, extractGuest, extractGuestOverSsh, type ExtractedGuest,
 type SourceKind = VmSourceKind | 'ssh';
 import { fixUpGuest, renderReport, type FixUpOptions, type MigrationReport } from '../guest/index.js';
 import { parseImportSource, type ImportSource } from './import-source.js';
-import { MigrationReportRecord } from './migration-report.entity.js';
+import { MigrationReports } from '../infrastructure/migration-reports.repository.js';
 import { ImportVmCommand } from './import-vm.command.js';
 
 type Devices = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -45,7 +45,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly operations: OperationRunner,
-    @Inject(DATABASE) private readonly db: Database,
+    private readonly reports: MigrationReports,
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -89,11 +89,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
           report.network.reservation = undefined;
         }
         const stored = this.stored(report, source, kind, extracted, false);
-        await this.db.dataSource.manager.query(
-          `INSERT INTO migration_reports (instance_id, source, source_kind, report, duration_ms)
-           SELECT id, $2, $3, $4::jsonb, $5 FROM instances WHERE name = $1`,
-          [ctx.instance.name, label(source), kind, JSON.stringify(stored), Date.now() - started],
-        );
+        await this.reports.store({ instanceName: ctx.instance.name, source: label(source), sourceKind: kind, report: { ...stored }, durationMs: Date.now() - started });
         this.log.info({ instance: ctx.instance.name, source: label(source), kind, changes: report.changes.length, ms: Date.now() - started }, 'imported a VM');
         return { report: stored, rendered: stored.text };
       },
