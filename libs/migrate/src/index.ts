@@ -1,6 +1,7 @@
 /**
  * The migrate context: VM sources read into a root filesystem (sources/), guest inspection and
- * fix-ups with their report (guest/), and the import command that makes an instance of it.
+ * fix-ups with their report (guest/), and the import: a process of its own that makes an instance
+ * of it through the instances context's commands, and keeps its report under the instance's name.
  */
 export * from './sources/index.js';
 export * from './guest/index.js';
