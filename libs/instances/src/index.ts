@@ -12,6 +12,7 @@ export { ListInstancesQuery, type InstanceFullView } from './queries/list-instan
 export { GetInstanceStateQuery } from './queries/get-instance-state/get-instance-state.query.js';
 export type { InstanceStateView } from './domain/instance-state.js';
 export { GetInstanceQuery } from './queries/get-instance/get-instance.query.js';
+export { PreviewInstanceQuery } from './queries/preview-instance/preview-instance.query.js';
 export { GetResourcesQuery, type ResourcesView } from './queries/get-resources/get-resources.query.js';
 export { ChangeInstanceStateCommand, type StateAction } from './commands/change-instance-state/change-instance-state.command.js';
 export { ExecInInstanceCommand, type ExecRequest } from './commands/exec-in-instance/exec-in-instance.command.js';

@@ -31,6 +31,7 @@ import { GetResourcesHandler } from './queries/get-resources/get-resources.handl
 import { GetInstanceStateHandler, LiveState } from './queries/get-instance-state/get-instance-state.handler.js';
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
+import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
 
 @Module({
   exports: [ExecLogs, ConsoleLogs, OrphanVolumes],
@@ -56,6 +57,7 @@ import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js
     DeleteInstanceHandler,
     ListInstancesHandler,
     GetInstanceHandler,
+    PreviewInstanceHandler,
     GetResourcesHandler,
     GetInstanceStateHandler,
     ListProfileUsersHandler,

@@ -1,11 +1,12 @@
 /**
  * The migrate context: VM sources read into a root filesystem (sources/), guest inspection and
- * fix-ups with their report (guest/), and the import command that makes an instance of it.
+ * fix-ups with their report (guest/), and the import: a process of its own that makes an instance
+ * of it through the instances context's commands, and keeps its report under the instance's name.
  */
 export * from './sources/index.js';
 export * from './guest/index.js';
 export { MigrateModule } from './migrate.module.js';
-export { MigrationReportRecord } from './import/migration-report.entity.js';
+export { MigrationReportRecord } from './infrastructure/migration-report.entity.js';
 export { ImportVmCommand } from './import/import-vm.command.js';
 export { isImportSource, parseImportSource, type ImportSource } from './import/import-source.js';
 export { GetMigrationReportQuery, ListMigrationReportsQuery, type MigrationReportView } from './import/migration-reports.query.js';

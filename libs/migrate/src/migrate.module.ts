@@ -1,9 +1,22 @@
 import { Module } from '@nestjs/common';
+import { StorageModule } from '#storage';
+import { MigrationReportLifecycleHandler } from './events/migration-report-lifecycle.handler.js';
 import { ImportVmHandler } from './import/import-vm.handler.js';
+import { IMPORT_TOOLS } from './import/import-tools.js';
 import { GetMigrationReportHandler, ListMigrationReportsHandler } from './import/migration-reports.query.js';
+import { HostImportTools } from './infrastructure/host-import-tools.js';
+import { MigrationReports } from './infrastructure/migration-reports.repository.js';
 
-/** VM imports: the command, and the reports kept with the instances they made. */
+/** VM imports: the command that runs them, and the reports kept under the names of the instances they made. */
 @Module({
-  providers: [ImportVmHandler, GetMigrationReportHandler, ListMigrationReportsHandler],
+  imports: [StorageModule],
+  providers: [
+    ImportVmHandler,
+    GetMigrationReportHandler,
+    ListMigrationReportsHandler,
+    MigrationReports,
+    MigrationReportLifecycleHandler,
+    { provide: IMPORT_TOOLS, useClass: HostImportTools },
+  ],
 })
 export class MigrateModule {}

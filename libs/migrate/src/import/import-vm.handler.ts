@@ -1,18 +1,24 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { BERTH_CONFIG, DATABASE, LOGGER, NotFoundError, ValidationError, type BerthConfig, type Database, type Logger } from '#core';
-import { CreateInstanceCommand, GetInstanceQuery, InstanceAlreadyExistsError, type PopulateContext, type PopulateResult } from '#instances';
+import { LOGGER, NotFoundError, ValidationError, type Logger } from '#core';
+import {
+  CreateInstanceCommand,
+  DeleteInstanceCommand,
+  GetInstanceQuery,
+  InstanceAlreadyExistsError,
+  InstanceEtagMismatchError,
+  PreviewInstanceQuery,
+  UpdateInstanceCommand,
+} from '#instances';
 import { GetNetworkQuery, formatSubnet, formatIpv4, parseInterfaceAddress } from '#network';
-import { OperationRunner, type OperationContext, type OperationView } from '#operations';
-import { GetProfileQuery } from '#profiles';
-import { detectVmSource, extractGuest, extractGuestOverSsh, type ExtractedGuest, type VmSourceKind } from '../sources/index.js';
-
-type SourceKind = VmSourceKind | 'ssh';
-import { fixUpGuest, renderReport, type FixUpOptions, type MigrationReport } from '../guest/index.js';
+import { OperationRunner, OperationStatus, type OperationContext, type OperationView } from '#operations';
+import { DefaultPool } from '#storage';
+import type { ExtractGuestProgress, ExtractedGuest } from '../sources/index.js';
+import { renderReport, type FixUpOptions, type MigrationReport } from '../guest/index.js';
+import { MigrationReports } from '../infrastructure/migration-reports.repository.js';
 import { parseImportSource, type ImportSource } from './import-source.js';
-import { MigrationReportRecord } from './migration-report.entity.js';
+import { IMPORT_TOOLS, type ImportTools, type SourceKind } from './import-tools.js';
 import { ImportVmCommand } from './import-vm.command.js';
 
 type Devices = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -25,18 +31,28 @@ export interface StoredReport extends MigrationReport {
   text: string;
 }
 
+/** The managed network the guest's eth0 will be on: its nic device, and the facts the fix-ups need. */
+interface GuestNetwork {
+  device: string;
+  facts: NonNullable<FixUpOptions['network']>;
+}
+
 const LIVE_COPY =
   'copied from a running machine: files written during the copy (databases, logs) may be inconsistent; stop such services on the machine for the copy, or import again';
+
+/** How often a reservation is asked for again when the instance changed between reading and asking. */
+const RESERVATION_ATTEMPTS = 3;
 
 /** The source as reports name it: a path, or user@host:path. */
 const label = (source: ImportSource) => (source.ssh ? `${source.ssh.user}@${source.ssh.host}:${source.path}` : source.path);
 
 /**
- * Imports a VM as an instance: the request is validated and the instance recorded at once (a
- * taken name is a 409 before anything is read), then, in the create operation and under the
- * instance's lock, the source is read into the new volume, the guest is inspected and adapted,
- * the report is stored with the instance, and the guest's static address becomes a DHCP
- * reservation when it fits the network eth0 is on. Any failure removes the volume and the record.
+ * Imports a VM as an instance, a process of its own that drives the instances context by its
+ * commands. The request is validated and the instance created with an empty root volume at once
+ * (a taken name is a 409 before anything is read); the answer is the import's operation, which
+ * waits for the create, reads the source into the volume, inspects and adapts the guest, asks for
+ * the guest's static address as a DHCP reservation when it fits the network eth0 is on (a refusal
+ * becomes a warning), and stores the report. A failure or a cancellation deletes the instance.
  * A dry run reads the source into scratch space under BERTH_DIR, reports, and removes it.
  */
 @CommandHandler(ImportVmCommand)
@@ -45,101 +61,119 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly operations: OperationRunner,
-    @Inject(DATABASE) private readonly db: Database,
-    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    private readonly pool: DefaultPool,
+    private readonly reports: MigrationReports,
+    @Inject(IMPORT_TOOLS) private readonly tools: ImportTools,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   async execute({ body }: ImportVmCommand): Promise<OperationView> {
     const source = parseImportSource(body.source);
-    let kind: SourceKind;
-    if (source.ssh) kind = 'ssh';
-    else {
-      await this.checkReadable(source.path);
-      kind = source.kind ?? (await detectVmSource(source.path));
-    }
+    const kind: SourceKind = source.ssh ? 'ssh' : await this.tools.detect(source.path, source.kind);
     const { source: _ignored, ...instanceBody } = body;
     if (source.dryRun) return this.dryRun(source, kind, instanceBody);
     const started = Date.now();
-    return this.commands.execute(
-      new CreateInstanceCommand({ ...instanceBody, source: { type: 'none' } }, (ctx) => this.populate(ctx, source, kind, started)),
-    );
-  }
-
-  private async checkReadable(path: string): Promise<void> {
-    try {
-      await stat(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ValidationError('source.path', code === 'ENOENT' ? `${path} does not exist` : `${path} cannot be read (${code})`);
-    }
-  }
-
-  private async populate(ctx: PopulateContext, source: ImportSource, kind: SourceKind, started: number): Promise<PopulateResult> {
-    const network = await this.networkOf(ctx.instance.expandedDevices);
-    const extracted = await this.read(source, kind, ctx.rootfs, join(ctx.rootfs, '..'), ctx);
-    await ctx.progress({ import_progress: 'Adapting the guest' });
-    const report = await fixUpGuest(ctx.rootfs, { dryRun: false, network: network?.facts ?? null });
-    const nic = network?.device;
-    return {
-      devices: report.network.reservation && nic ? { [nic]: { 'ipv4.address': report.network.reservation } } : undefined,
-      finish: async ({ refused }) => {
-        if (refused && report.network.reservation) {
-          report.warnings.push(`${report.network.reservation} was not reserved (${refused}); eth0 takes an address by DHCP`);
-          report.network.reservation = undefined;
-        }
-        const stored = this.stored(report, source, kind, extracted, false);
-        await this.db.dataSource.manager.query(
-          `INSERT INTO migration_reports (instance_id, source, source_kind, report, duration_ms)
-           SELECT id, $2, $3, $4::jsonb, $5 FROM instances WHERE name = $1`,
-          [ctx.instance.name, label(source), kind, JSON.stringify(stored), Date.now() - started],
-        );
-        this.log.info({ instance: ctx.instance.name, source: label(source), kind, changes: report.changes.length, ms: Date.now() - started }, 'imported a VM');
-        return { report: stored, rendered: stored.text };
-      },
-    };
-  }
-
-  private async dryRun(source: ImportSource, kind: SourceKind, body: Record<string, unknown>): Promise<OperationView> {
-    const name = typeof body.name === 'string' ? body.name : '';
-    if (name === '') throw new ValidationError('name', 'is required');
-    if (await this.exists(name)) throw new InstanceAlreadyExistsError(name);
-    const network = await this.networkOf(await this.requestedDevices(body));
+    const created = await this.commands.execute(new CreateInstanceCommand({ ...instanceBody, source: { type: 'none' } }));
+    // The create validated the name.
+    const name = instanceBody.name as string;
     return this.operations.start({
-      description: 'Inspecting a VM for import (dry run)',
+      description: 'Importing a VM',
+      resources: { instances: [`/1.0/instances/${name}`], containers: [`/1.0/containers/${name}`] },
       cancellable: true,
       run: async (ctx) => {
-        const scratch = join(this.config.BERTH_DIR, 'migrate');
-        await mkdir(scratch, { recursive: true, mode: 0o700 });
-        const work = await mkdtemp(join(scratch, 'dry-run-'));
         try {
-          const rootfs = join(work, 'rootfs');
-          const extracted = await this.read(source, kind, rootfs, work, ctx);
-          const report = await fixUpGuest(rootfs, { dryRun: true, network: network?.facts ?? null });
-          const stored = this.stored(report, source, kind, extracted, true);
-          return { report: stored, rendered: stored.text };
-        } finally {
-          await rm(work, { recursive: true, force: true });
+          return await this.import(name, created.id, source, kind, started, ctx);
+        } catch (err) {
+          await this.removeInstance(name, err);
+          throw err;
         }
       },
     });
   }
 
-  private async read(source: ImportSource, kind: SourceKind, target: string, workDir: string, ctx: Pick<OperationContext, 'signal' | 'progress'>): Promise<ExtractedGuest> {
+  private async import(name: string, createOperation: string, source: ImportSource, kind: SourceKind, started: number, ctx: OperationContext): Promise<Record<string, unknown>> {
+    const create = await this.operations.wait(createOperation, -1);
+    if (create.status_code !== OperationStatus.Success) throw new Error(create.err);
+    ctx.signal.throwIfAborted();
+    const { instance } = await this.queries.execute(new GetInstanceQuery(name));
+    const network = await this.networkOf(instance.expanded_devices);
+    const volume = (await this.pool.get()).instanceVolumePath(name);
+    const rootfs = join(volume, 'rootfs');
+    const extracted = await this.read(source, kind, { target: rootfs, workDir: volume }, ctx);
+    await ctx.progress({ import_progress: 'Adapting the guest' });
+    const report = await this.tools.fixUp(rootfs, { dryRun: false, network: network?.facts ?? null });
+    if (report.network.reservation && network) await this.reserve(name, network.device, report);
+    ctx.signal.throwIfAborted();
+    const stored = this.stored(report, source, kind, extracted, false);
+    await this.reports.store({ instanceName: name, source: label(source), sourceKind: kind, report: { ...stored }, durationMs: Date.now() - started });
+    this.log.info({ instance: name, source: label(source), kind, changes: report.changes.length, ms: Date.now() - started }, 'imported a VM');
+    return { report: stored, rendered: stored.text };
+  }
+
+  /** Undoes the create: nothing of a failed or cancelled import is left, neither record nor volume. */
+  private async removeInstance(name: string, cause: unknown): Promise<void> {
+    this.log.warn({ instance: name, err: (cause as Error).message }, 'VM import failed; removing its instance');
+    try {
+      await this.commands.execute(new DeleteInstanceCommand(name));
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      this.log.error({ instance: name, err: (err as Error).message }, 'could not remove the instance of a failed VM import');
+    }
+  }
+
+  /**
+   * Asks instances for the guest's address as a reservation on its nic (the device as it stands,
+   * from the instance or its profile, with `ipv4.address` set). A refusal (the address is held by
+   * another instance, or outside the network) leaves eth0 on DHCP, with a warning in the report.
+   */
+  private async reserve(name: string, nic: string, report: MigrationReport): Promise<void> {
+    const address = report.network.reservation!;
+    for (let attempt = 1; ; attempt++) {
+      const { instance, etag } = await this.queries.execute(new GetInstanceQuery(name));
+      const device = { ...(instance.devices[nic] ?? instance.expanded_devices[nic]), 'ipv4.address': address };
+      try {
+        await this.commands.execute(new UpdateInstanceCommand(name, 'merge', { devices: { [nic]: device } }, etag));
+        return;
+      } catch (err) {
+        if (err instanceof InstanceEtagMismatchError && attempt < RESERVATION_ATTEMPTS) continue;
+        if (!(err instanceof ValidationError)) throw err;
+        report.warnings.push(`${address} was not reserved (${err.message}); eth0 takes an address by DHCP`);
+        report.network.reservation = undefined;
+        return;
+      }
+    }
+  }
+
+  private async dryRun(source: ImportSource, kind: SourceKind, body: Record<string, unknown>): Promise<OperationView> {
+    const { devices } = await this.queries.execute(new PreviewInstanceQuery({ ...body, name: body.name }));
+    const name = body.name as string;
+    if (await this.exists(name)) throw new InstanceAlreadyExistsError(name);
+    const network = await this.networkOf(devices);
+    return this.operations.start({
+      description: 'Inspecting a VM for import (dry run)',
+      cancellable: true,
+      run: (ctx) =>
+        this.tools.inScratch(async (work) => {
+          const rootfs = join(work, 'rootfs');
+          const extracted = await this.read(source, kind, { target: rootfs, workDir: work }, ctx);
+          const report = await this.tools.fixUp(rootfs, { dryRun: true, network: network?.facts ?? null });
+          const stored = this.stored(report, source, kind, extracted, true);
+          return { report: stored, rendered: stored.text };
+        }),
+    });
+  }
+
+  /** Reads the source, telling its progress as `import_progress` (and the numbers as `progress`) when the text changes. */
+  private read(source: ImportSource, kind: SourceKind, into: { target: string; workDir: string }, ctx: OperationContext): Promise<ExtractedGuest> {
     let last = '';
-    const common = {
-      target,
-      signal: ctx.signal,
-      onProgress: (p: { phase: string; bytesRead: number; totalBytes: number; entries: number }) => {
-        const percent = p.totalBytes > 0 ? Math.min(100, Math.floor((p.bytesRead * 100) / p.totalBytes)) : 0;
-        const text = `${p.phase[0]!.toUpperCase()}${p.phase.slice(1)}: ${percent}% (${p.entries} entries)`;
-        if (text === last) return;
-        last = text;
-        void ctx.progress({ import_progress: text, progress: { phase: p.phase, percent, entries: p.entries, bytes_read: p.bytesRead, total_bytes: p.totalBytes } }).catch(() => undefined);
-      },
+    const onProgress = (p: ExtractGuestProgress) => {
+      const percent = p.totalBytes > 0 ? Math.min(100, Math.floor((p.bytesRead * 100) / p.totalBytes)) : 0;
+      const text = `${p.phase[0]!.toUpperCase()}${p.phase.slice(1)}: ${percent}% (${p.entries} entries)`;
+      if (text === last) return;
+      last = text;
+      void ctx.progress({ import_progress: text, progress: { phase: p.phase, percent, entries: p.entries, bytes_read: p.bytesRead, total_bytes: p.totalBytes } }).catch(() => undefined);
     };
-    if (source.ssh) return extractGuestOverSsh({ ...common, ssh: source.ssh, knownHosts: join(this.config.BERTH_DIR, 'ssh', 'known_hosts') });
-    return extractGuest({ ...common, source: source.path, kind: kind as VmSourceKind, workDir });
+    return this.tools.read(source, kind, into, { signal: ctx.signal, onProgress });
   }
 
   private stored(report: MigrationReport, source: ImportSource, kind: SourceKind, extracted: ExtractedGuest, dryRun: boolean): StoredReport {
@@ -162,20 +196,8 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     }
   }
 
-  /** The devices an instance made from `body` would have: its profiles' in order, then its own. */
-  private async requestedDevices(body: Record<string, unknown>): Promise<Devices> {
-    const profiles = Array.isArray(body.profiles) ? (body.profiles as unknown[]).filter((p): p is string => typeof p === 'string') : ['default'];
-    let devices: Record<string, Record<string, string>> = {};
-    for (const name of profiles) {
-      const { profile } = await this.queries.execute(new GetProfileQuery(name));
-      devices = { ...devices, ...(profile.devices as Record<string, Record<string, string>>) };
-    }
-    if (typeof body.devices === 'object' && body.devices !== null) devices = { ...devices, ...(body.devices as Record<string, Record<string, string>>) };
-    return devices;
-  }
-
   /** The managed network the guest's eth0 will be on, with its subnet (for the reservation). */
-  private async networkOf(devices: Devices): Promise<{ device: string; facts: NonNullable<FixUpOptions['network']> } | undefined> {
+  private async networkOf(devices: Devices): Promise<GuestNetwork | undefined> {
     const entry = Object.entries(devices).find(([key, d]) => d.type === 'nic' && (d.name ?? key) === 'eth0');
     const name = entry?.[1].network ?? entry?.[1].parent;
     if (!entry || !name) return undefined;

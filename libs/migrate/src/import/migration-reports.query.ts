@@ -1,6 +1,7 @@
-import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { DATABASE, NotFoundError, type Database } from '#core';
+import { NotFoundError } from '#core';
+import type { MigrationReportRecord } from '../infrastructure/migration-report.entity.js';
+import { MigrationReports } from '../infrastructure/migration-reports.repository.js';
 
 /** A stored VM import report, as `GET /1.0/migrations/{instance}` answers it. */
 export interface MigrationReportView {
@@ -24,37 +25,32 @@ export class ListMigrationReportsQuery extends Query<string[] | MigrationReportV
   }
 }
 
-interface Row {
-  instance: string;
-  source: string;
-  source_kind: string;
-  created_at: Date;
-  duration_ms: number;
-  report: Record<string, unknown>;
-}
-
-const SELECT = `SELECT i.name AS instance, r.source, r.source_kind, r.created_at, r.duration_ms, r.report
-                  FROM migration_reports r JOIN instances i ON i.id = r.instance_id`;
-
-const view = (r: Row): MigrationReportView => ({ ...r, created_at: new Date(r.created_at).toISOString() });
+const view = (r: MigrationReportRecord): MigrationReportView => ({
+  instance: r.instanceName,
+  source: r.source,
+  source_kind: r.sourceKind,
+  created_at: new Date(r.createdAt).toISOString(),
+  duration_ms: r.durationMs,
+  report: r.report,
+});
 
 @QueryHandler(GetMigrationReportQuery)
 export class GetMigrationReportHandler implements IQueryHandler<GetMigrationReportQuery> {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(private readonly reports: MigrationReports) {}
 
   async execute({ instance }: GetMigrationReportQuery): Promise<MigrationReportView> {
-    const [row]: Row[] = await this.db.dataSource.manager.query(`${SELECT} WHERE i.name = $1`, [instance]);
-    if (!row) throw new NotFoundError(`No VM import report for instance "${instance}" (it was not imported, or does not exist)`);
-    return view(row);
+    const record = await this.reports.get(instance);
+    if (!record) throw new NotFoundError(`No VM import report for instance "${instance}" (it was not imported, or does not exist)`);
+    return view(record);
   }
 }
 
 @QueryHandler(ListMigrationReportsQuery)
 export class ListMigrationReportsHandler implements IQueryHandler<ListMigrationReportsQuery> {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(private readonly reports: MigrationReports) {}
 
   async execute({ recursion }: ListMigrationReportsQuery): Promise<string[] | MigrationReportView[]> {
-    const rows: Row[] = await this.db.dataSource.manager.query(`${SELECT} ORDER BY i.name`);
-    return recursion === 1 ? rows.map(view) : rows.map((r) => `/1.0/migrations/${encodeURIComponent(r.instance)}`);
+    const records = await this.reports.list();
+    return recursion === 1 ? records.map(view) : records.map((r) => `/1.0/migrations/${encodeURIComponent(r.instanceName)}`);
   }
 }
