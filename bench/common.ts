@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import type { Daemon } from '../test/support/daemon.js';
-import { ensureLxd, must, type Lxd } from './lxd.js';
+import { ensureLxd, must, run, type Lxd } from './lxd.js';
 
 /* ------------------------------------------------------------------------------------------- */
 /* command line                                                                                */
@@ -60,6 +61,34 @@ export function listArg<T extends string>(name: string, text: string | undefined
 }
 
 /* ------------------------------------------------------------------------------------------- */
+/* Debian packages                                                                             */
+
+/** The packages of a list in scripts/ (one a line, `#` starts a comment), read as scripts/setup.sh reads it. */
+export function packageList(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter((name) => name !== '');
+}
+
+/**
+ * Installs, when the host lacks them, the packages of scripts/apt-packages-test (LXD and its
+ * client among them): the list scripts/test.sh installs, so a benchmark runs on a host set up
+ * for Berth alone.
+ */
+export async function ensureTestPackages(log: (line: string) => void): Promise<void> {
+  const missing: string[] = [];
+  for (const name of packageList(fileURLToPath(new URL('../../scripts/apt-packages-test', import.meta.url)))) {
+    if (!(await run('dpkg-query', ['-W', '-f', '${Status}', name])).stdout.includes('install ok installed')) missing.push(name);
+  }
+  if (missing.length === 0) return;
+  log(`installing ${missing.join(' ')} from Debian (scripts/apt-packages-test)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await must('apt-get', ['update', '-qq'], { env, timeoutMs: 10 * 60_000 });
+  await must('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env, timeoutMs: 15 * 60_000 });
+}
+
+/* ------------------------------------------------------------------------------------------- */
 /* a session against LXD                                                                       */
 
 /**
@@ -80,8 +109,9 @@ export class LxdBenchSession {
     readonly versions: Readonly<Record<'lxd' | 'kernel' | 'berth', string>>,
   ) {}
 
-  /** Installs LXD when missing (bench/lxd.ts), makes the work directory, and logs the versions. */
+  /** Installs the test packages (LXD among them) when missing, makes the work directory, and logs the versions. */
   static async open(prefix: string, log: (line: string) => void): Promise<LxdBenchSession> {
+    await ensureTestPackages(log);
     const lxdVersion = await ensureLxd(log);
     const berth = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
     const work = await mkdtemp(path.join('/var/tmp', prefix));

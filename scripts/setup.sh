@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 host (as root) to build and run Berth: system packages, npm dependencies,
 # the native part and the TypeScript build. Safe to run again.
+#
+#   scripts/setup.sh [PACKAGE-LIST...]
+#
+# installs the Debian packages of each list (one name a line, `#` starts a comment); by default
+# scripts/apt-packages, what Berth needs. scripts/test.sh adds scripts/apt-packages-test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lists=("$@")
+[ ${#lists[@]} -gt 0 ] || lists=(scripts/apt-packages)
+for list in "${lists[@]}"; do
+  [ -r "$list" ] || { echo "setup: cannot read the package list $list" >&2; exit 1; }
+done
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: run as root (Berth manages namespaces, cgroups and a system user for Postgres)" >&2
@@ -13,7 +23,7 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
   exit 1
 fi
 
-mapfile -t packages < <(grep -v '^\s*#' scripts/apt-packages | grep -v '^\s*$')
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' "${lists[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -20,6 +20,7 @@ import { ProfilesController } from './api/profiles.controller.js';
 import { ResourcesController } from './api/resources.controller.js';
 import { ServerController } from './api/server.controller.js';
 import { TestingController } from './api/testing.controller.js';
+import { UnhandledExceptionsLog } from './events/unhandled-exceptions.js';
 import { ServerInfo } from './server-info.js';
 
 export interface Booted {
@@ -48,7 +49,7 @@ export class AppModule {
         MigrateModule,
       ],
       controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
-      providers: [{ provide: ServerInfo, useValue: booted.serverInfo }],
+      providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],
     };
   }
 }

@@ -1,14 +1,13 @@
-/** Base of every error the runtime raises; `code` is stable and mapped once to HTTP. */
-export abstract class RuntimeError extends Error {
-  abstract readonly code: string;
+import { DomainError } from '#core';
 
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+/** Base of every error the runtime raises: a domain error whose `code` the HTTP edge maps once. */
+export abstract class RuntimeError extends DomainError {}
 
-/** A system call failed in native code (the monitor, the exec helper or the addon). */
+/**
+ * A system call failed in native code (the monitor, the exec helper or the addon). The message
+ * always names the call and the errno (`pivot_root(2) failed: EINVAL`), so the one line an API
+ * client or a log reader sees says what the kernel refused.
+ */
 export class NativeCallError extends RuntimeError {
   readonly code = 'RUNTIME.SYSCALL_FAILED';
 
@@ -21,7 +20,7 @@ export class NativeCallError extends RuntimeError {
     /** The errno name, e.g. `EINVAL`. */
     readonly errnoCode: string,
   ) {
-    super(message);
+    super(message.includes(`${syscall}(2)`) ? message : `${message}: ${syscall}(2) failed: ${errnoCode}`, { syscall, errno, code: errnoCode });
   }
 }
 
@@ -29,7 +28,7 @@ export class ContainerAlreadyRunningError extends RuntimeError {
   readonly code = 'RUNTIME.ALREADY_RUNNING';
 
   constructor(readonly container: string) {
-    super(`container ${container} is already running`);
+    super(`container ${container} is already running`, { container });
   }
 }
 
@@ -37,7 +36,7 @@ export class ContainerNotRunningError extends RuntimeError {
   readonly code = 'RUNTIME.NOT_RUNNING';
 
   constructor(readonly container: string) {
-    super(`container ${container} is not running`);
+    super(`container ${container} is not running`, { container });
   }
 }
 
@@ -48,7 +47,7 @@ export class InvalidContainerSpecError extends RuntimeError {
     readonly field: string,
     message: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, { field });
   }
 }
 
@@ -72,7 +71,7 @@ export class CgroupLimitError extends RuntimeError {
     /** Its name, e.g. `EINVAL`. */
     readonly errnoCode: string,
   ) {
-    super(`container ${container}: the kernel refused ${file}=${JSON.stringify(value)} (${errnoCode})`);
+    super(`container ${container}: the kernel refused ${file}=${JSON.stringify(value)} (${errnoCode})`, { container, controller, file, value, errno, code: errnoCode });
   }
 }
 

@@ -3,23 +3,20 @@ import type { Request, Response } from 'express';
 import { DomainError, isDatabaseUnavailable, type Logger } from '#core';
 import { errorResponse } from './envelope.js';
 
-/** The one table from domain error codes to HTTP statuses. */
-const STATUS: Record<string, number> = {
+/**
+ * The one table from domain error codes to HTTP statuses, every code explicit (the spec beside
+ * this file fails when a DomainError declares a code that is not here). A 4xx says the client can
+ * change its request; a failure of the host (a command, a syscall, a helper) is a 500, whatever
+ * the request was.
+ */
+export const ERROR_STATUS: Readonly<Record<string, number>> = {
+  // The request itself: fix it and send it again.
   'REQUEST.INVALID': 400,
   'REQUEST.MALFORMED': 400,
   'REQUEST.TOO_LARGE': 413,
-  'RESOURCE.NOT_FOUND': 404,
-  'RESOURCE.ALREADY_EXISTS': 409,
-  'RESOURCE.PRECONDITION_FAILED': 412,
-  'RESOURCE.FORBIDDEN': 403,
-  'RESOURCE.IN_USE': 400,
-  'RESOURCE.BUSY': 409,
-  'OPERATION.NOT_CANCELLABLE': 403,
-  'INSTANCE.INVALID_STATE': 400,
-  'INSTANCE.IDMAP_EXHAUSTED': 507,
-  'INSTANCE.FREEZE_FAILED': 500,
-  'QUOTA.ADMISSION_REFUSED': 400,
-  'QUOTA.APPLY_FAILED': 500,
+  'STORAGE.INVALID_NAME': 400,
+  'STORAGE.INVALID_SIZE': 400,
+  'RUNTIME.INVALID_SPEC': 400,
   'IMAGE.UNSAFE_ARCHIVE': 400,
   'IMAGE.ARCHIVE_LIMIT_EXCEEDED': 400,
   'IMAGE.CORRUPT_ARCHIVE': 400,
@@ -27,21 +24,7 @@ const STATUS: Record<string, number> = {
   'IMAGE.MALFORMED': 400,
   'IMAGE.INVALID_METADATA': 400,
   'IMAGE.FINGERPRINT_MISMATCH': 400,
-  'IMAGE.EXTRACTION_FAILED': 500,
-  'STORAGE.VOLUME_NOT_FOUND': 404,
-  'STORAGE.POOL_NOT_FOUND': 404,
-  'STORAGE.VOLUME_EXISTS': 409,
-  'STORAGE.POOL_EXISTS': 409,
-  'STORAGE.POOL_IN_USE': 409,
-  'STORAGE.VOLUME_BUSY': 409,
-  'STORAGE.INVALID_NAME': 400,
-  'STORAGE.INVALID_SIZE': 400,
-  'STORAGE.NO_SPACE': 507,
-  'NETWORK.ALREADY_EXISTS': 409,
-  'NETWORK.NOT_FOUND': 404,
-  'NETWORK.SUBNET_IN_USE': 400,
-  'NETWORK.NO_FREE_SUBNET': 507,
-  'NETWORK.PROXY_FAILED': 400,
+  'IMAGE.INVALID_RECIPE': 400,
   'MIGRATE.SOURCE_NOT_FOUND': 400,
   'MIGRATE.SOURCE_UNREADABLE': 400,
   'MIGRATE.UNKNOWN_FORMAT': 400,
@@ -50,16 +33,61 @@ const STATUS: Record<string, number> = {
   'MIGRATE.NO_ROOT_PARTITION': 400,
   'MIGRATE.NOT_A_ROOT_FILESYSTEM': 400,
   'MIGRATE.SOURCE_DISAPPEARED': 400,
-  'MIGRATE.SOURCE_READ_FAILED': 500,
   'MIGRATE.NOT_LINUX': 400,
   'MIGRATE.UNSUPPORTED_INIT': 400,
   'MIGRATE.ARCHITECTURE_MISMATCH': 400,
+  // Not possible in the current state of the thing or the host; LXD answers 400.
+  'RESOURCE.IN_USE': 400,
+  'INSTANCE.INVALID_STATE': 400,
+  'RUNTIME.ALREADY_RUNNING': 400,
+  'RUNTIME.NOT_RUNNING': 400,
+  'IMAGE.PUBLISH_REFUSED': 400,
+  'QUOTA.ADMISSION_REFUSED': 400,
+  'NETWORK.SUBNET_IN_USE': 400,
+  'NETWORK.PROXY_FAILED': 400,
+  'RESOURCE.FORBIDDEN': 403,
+  'OPERATION.NOT_CANCELLABLE': 403,
+  'RESOURCE.NOT_FOUND': 404,
+  'STORAGE.POOL_NOT_FOUND': 404,
+  'STORAGE.VOLUME_NOT_FOUND': 404,
+  'NETWORK.NOT_FOUND': 404,
+  // Conflicts: the name is taken, or someone else holds the thing right now.
+  'RESOURCE.ALREADY_EXISTS': 409,
+  'RESOURCE.BUSY': 409,
+  'STORAGE.POOL_EXISTS': 409,
+  'STORAGE.VOLUME_EXISTS': 409,
+  'STORAGE.POOL_IN_USE': 409,
+  'STORAGE.VOLUME_BUSY': 409,
+  'NETWORK.ALREADY_EXISTS': 409,
+  'NETWORK.NIC_ALREADY_EXISTS': 409,
+  'RESOURCE.PRECONDITION_FAILED': 412,
+  // The host is out of something the request needs.
+  'STORAGE.NO_SPACE': 507,
+  'INSTANCE.IDMAP_EXHAUSTED': 507,
+  'NETWORK.NO_FREE_SUBNET': 507,
+  // Failures of the host: the request was fine.
+  'RUNTIME.SYSCALL_FAILED': 500,
+  'RUNTIME.LIMIT_REFUSED': 500,
+  'INSTANCE.FREEZE_FAILED': 500,
+  'QUOTA.APPLY_FAILED': 500,
+  'IMAGE.EXTRACTION_FAILED': 500,
+  'IMAGE.RECIPE_BUILD_FAILED': 500,
+  'STORAGE.POOL_UNAVAILABLE': 500,
+  'STORAGE.OPERATION_FAILED': 500,
+  'STORAGE.ROLLBACK_INCOMPLETE': 500,
+  'NETWORK.COMMAND_FAILED': 500,
+  'NETWORK.DNSMASQ_FAILED': 500,
+  'NETWORK.STATE_DIR_UNREADABLE': 500,
+  'MIGRATE.SOURCE_READ_FAILED': 500,
   'DATABASE.UNAVAILABLE': 503,
 };
 
 export function toErrorResponse(err: unknown, req: Request, log: Logger) {
   if (err instanceof DomainError) {
-    return { status: STATUS[err.code] ?? 400, body: errorResponse(STATUS[err.code] ?? 400, err.message, err.details ?? null) };
+    const status = ERROR_STATUS[err.code];
+    if (status === undefined) log.error({ reqId: req.id, code: err.code, err: err.message }, 'an error code without an HTTP status: answered 500');
+    else if (status >= 500) log.error({ reqId: req.id, code: err.code, err: { message: err.message, stack: err.stack }, details: err.details }, 'host failure');
+    return { status: status ?? 500, body: errorResponse(status ?? 500, err.message, err.details ?? null) };
   }
   if (isDatabaseUnavailable(err)) {
     log.warn({ reqId: req.id, err: (err as Error).message }, 'database unavailable');
