@@ -1,20 +1,11 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { CommandBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
-import { Inject } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { BERTH_CONFIG, DATABASE, LOGGER, type BerthConfig, type Database, type Logger } from '#core';
 import { UpdateProfileCommand } from '#profiles';
-import { EventHub } from '#operations';
+import { BridgeNetworks } from '../bridge-networks.js';
+import { CreateNetworkCommand } from '../commands/create-network/create-network.command.js';
 import { networkSpecOf } from '../domain/network-config.js';
-import { CreateNetworkCommand, NetworkChangedEvent, NetworkStore } from './network-commands.js';
-
-@EventsHandler(NetworkChangedEvent)
-export class NetworkLifecycleHandler implements IEventHandler<NetworkChangedEvent> {
-  constructor(private readonly hub: EventHub) {}
-
-  handle(e: NetworkChangedEvent): void {
-    this.hub.lifecycle(e.action, `/1.0/networks/${encodeURIComponent(e.name)}`, e.context);
-  }
-}
+import { NetworkRepository } from './network.repository.js';
 
 /**
  * At daemon start every recorded network is brought back (bridge, NAT, dnsmasq adopted or
@@ -24,7 +15,8 @@ export class NetworkLifecycleHandler implements IEventHandler<NetworkChangedEven
 @Injectable()
 export class NetworkRestorer implements OnApplicationBootstrap {
   constructor(
-    private readonly store: NetworkStore,
+    private readonly networks: NetworkRepository,
+    private readonly host: BridgeNetworks,
     private readonly commands: CommandBus,
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -42,8 +34,8 @@ export class NetworkRestorer implements OnApplicationBootstrap {
         this.log.error({ network: name, err: (err as Error).message }, 'could not create the default network; instances get no nic by default');
       }
     }
-    for (const row of await this.store.records().catch(() => [])) {
-      await this.store.host.ensure(networkSpecOf(row.name, row.config)).catch((err) => this.log.error({ network: row.name, err: (err as Error).message }, 'could not restore a network'));
+    for (const row of await this.networks.list().catch(() => [])) {
+      await this.host.ensure(networkSpecOf(row.name, row.config)).catch((err) => this.log.error({ network: row.name, err: (err as Error).message }, 'could not restore a network'));
     }
   }
 }
