@@ -6,6 +6,7 @@ import { DeleteNetworkHandler } from './commands/delete-network/delete-network.h
 import { RenameNetworkHandler } from './commands/rename-network/rename-network.handler.js';
 import { UpdateNetworkHandler } from './commands/update-network/update-network.handler.js';
 import { NetworkLifecycleHandler } from './events/network-lifecycle.handler.js';
+import { DefaultNetwork } from './infrastructure/default-network.js';
 import { NetworkRepository } from './infrastructure/network.repository.js';
 import { NetworkRestorer } from './infrastructure/network-restorer.js';
 import { NetworkStore } from './infrastructure/network-store.js';
@@ -33,6 +34,7 @@ import { NetworkViews } from './queries/network-views.js';
     GetNetworkStateHandler,
     ListNetworkLeasesHandler,
     NetworkLifecycleHandler,
+    DefaultNetwork,
     NetworkRestorer,
     InstanceNics,
     InstanceProxies,

@@ -67,14 +67,9 @@ describe('nic rules', () => {
     assert.deepEqual(changes, { 'volatile.eth0.hwaddr': '00:16:3e:00:00:0a', 'volatile.eth3.hwaddr': '00:16:3e:00:00:0b' });
   });
 
-  it("unsets every recorded host_name key when the nics are unplugged, and nothing else", () => {
-    const volatile = {
-      'volatile.uuid': 'u',
-      'volatile.eth0.hwaddr': '00:16:3e:00:00:01',
-      'volatile.eth0.host_name': 'bth0123456789ab',
-      'volatile.gone.host_name': 'bthba9876543210',
-      'volatile.last_state.power': 'RUNNING',
-    };
+  it('unsets every recorded host_name key when the nics are unplugged, and nothing else', () => {
+    const hwaddr = { 'volatile.uuid': 'u', 'volatile.eth0.hwaddr': '00:16:3e:00:00:01', 'volatile.last_state.power': 'RUNNING' };
+    const volatile = { ...hwaddr, 'volatile.eth0.host_name': 'bth0123456789ab', 'volatile.gone.host_name': 'bthba9876543210' };
     assert.deepEqual(forgetHostNames(volatile), { 'volatile.eth0.host_name': null, 'volatile.gone.host_name': null });
     assert.deepEqual(forgetHostNames({ 'volatile.uuid': 'u' }), {});
   });

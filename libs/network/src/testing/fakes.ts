@@ -151,3 +151,11 @@ export class RecordingEventBus {
     this.published.push(event);
   }
 }
+
+/** The ports of a network handler: rows, host, who uses each network, and the event bus. */
+export function networkFixture(
+  rows: ConstructorParameters<typeof FakeNetworkRepository>[0],
+  users: { instances?: Record<string, string[]>; profiles?: Record<string, string[]> } = {},
+) {
+  return { networks: new FakeNetworkRepository(rows), host: new FakeBridgeNetworks(), usage: fixedUsage(users.instances, users.profiles), events: new RecordingEventBus() };
+}

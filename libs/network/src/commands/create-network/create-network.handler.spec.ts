@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AlreadyExistsError, DomainError, ValidationError } from '#core';
 import { formatSubnet } from '../../domain/ipv4.js';
-import { FakeBridgeNetworks, FakeNetworkRepository, RecordingEventBus } from '../../testing/fakes.js';
+import { networkFixture } from '../../testing/fakes.js';
 import { CreateNetworkCommand } from './create-network.command.js';
 import { CreateNetworkHandler } from './create-network.handler.js';
 
-function setup(rows = [{ name: 'lan', config: { 'ipv4.address': '10.10.0.1/24' } }]) {
-  const networks = new FakeNetworkRepository(rows);
-  const host = new FakeBridgeNetworks();
-  const events = new RecordingEventBus();
-  return { networks, host, events, handler: new CreateNetworkHandler(networks.port, host.port, events.port) };
+function setup() {
+  const f = networkFixture([{ name: 'lan', config: { 'ipv4.address': '10.10.0.1/24' } }]);
+  return { ...f, handler: new CreateNetworkHandler(f.networks.port, f.host.port, f.events.port) };
 }
 
 describe('CreateNetworkHandler', () => {

@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NotFoundError } from '#core';
 import { NetworkInUseError } from '../../domain/network.errors.js';
-import { FakeBridgeNetworks, FakeNetworkRepository, fixedUsage, RecordingEventBus } from '../../testing/fakes.js';
+import { networkFixture } from '../../testing/fakes.js';
 import { DeleteNetworkCommand } from './delete-network.command.js';
 import { DeleteNetworkHandler } from './delete-network.handler.js';
 
 function setup(instances: Record<string, string[]> = {}, profiles: Record<string, string[]> = {}) {
-  const networks = new FakeNetworkRepository([{ name: 'lan', config: { 'ipv4.address': '10.10.0.1/24' } }]);
-  const host = new FakeBridgeNetworks();
-  const events = new RecordingEventBus();
-  return { networks, host, events, handler: new DeleteNetworkHandler(networks.port, host.port, fixedUsage(instances, profiles), events.port) };
+  const f = networkFixture([{ name: 'lan', config: { 'ipv4.address': '10.10.0.1/24' } }], { instances, profiles });
+  return { ...f, handler: new DeleteNetworkHandler(f.networks.port, f.host.port, f.usage, f.events.port) };
 }
 
 describe('DeleteNetworkHandler', () => {

@@ -2,18 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '#core';
 import { NetworkInUseError } from '../../domain/network.errors.js';
-import { FakeBridgeNetworks, FakeNetworkRepository, fixedUsage, RecordingEventBus } from '../../testing/fakes.js';
+import { networkFixture } from '../../testing/fakes.js';
 import { RenameNetworkCommand } from './rename-network.command.js';
 import { RenameNetworkHandler } from './rename-network.handler.js';
 
 function setup(instances: Record<string, string[]> = {}, profiles: Record<string, string[]> = {}) {
-  const networks = new FakeNetworkRepository([
+  const f = networkFixture([
     { name: 'lan', config: { 'ipv4.address': '10.10.0.1/24' } },
     { name: 'dmz', config: { 'ipv4.address': '10.20.0.1/24' } },
-  ]);
-  const host = new FakeBridgeNetworks();
-  const events = new RecordingEventBus();
-  return { networks, host, events, handler: new RenameNetworkHandler(networks.port, host.port, fixedUsage(instances, profiles), events.port) };
+  ], { instances, profiles });
+  return { ...f, handler: new RenameNetworkHandler(f.networks.port, f.host.port, f.usage, f.events.port) };
 }
 
 describe('RenameNetworkHandler', () => {

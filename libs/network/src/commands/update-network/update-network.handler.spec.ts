@@ -3,20 +3,18 @@ import { describe, it } from 'node:test';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '#core';
 import { formatSubnet } from '../../domain/ipv4.js';
 import { networkEtag } from '../../domain/network-etag.js';
-import { FakeBridgeNetworks, FakeNetworkRepository, RecordingEventBus } from '../../testing/fakes.js';
+import { networkFixture } from '../../testing/fakes.js';
 import { UpdateNetworkCommand } from './update-network.command.js';
 import { UpdateNetworkHandler } from './update-network.handler.js';
 
 const LAN = { 'ipv4.address': '10.10.0.1/24', 'ipv4.nat': 'true' };
 
 function setup() {
-  const networks = new FakeNetworkRepository([
+  const f = networkFixture([
     { name: 'lan', description: 'office', config: LAN },
     { name: 'dmz', config: { 'ipv4.address': '10.20.0.1/24' } },
   ]);
-  const host = new FakeBridgeNetworks();
-  const events = new RecordingEventBus();
-  return { networks, host, events, handler: new UpdateNetworkHandler(networks.port, host.port, events.port) };
+  return { ...f, handler: new UpdateNetworkHandler(f.networks.port, f.host.port, f.events.port) };
 }
 
 describe('UpdateNetworkHandler', () => {
