@@ -132,7 +132,7 @@ export class FakeBridgeNetworks {
 }
 
 /** Who uses each network: instances' and profiles' API paths, as the other contexts would answer. */
-export function fixedUsage(instances: Record<string, string[]> = {}, profiles: Record<string, string[]> = {}): NetworkUsage {
+function fixedUsage(instances: Record<string, string[]> = {}, profiles: Record<string, string[]> = {}): NetworkUsage {
   return {
     instances: async (network: string) => instances[network] ?? [],
     profiles: async (network: string) => profiles[network] ?? [],
@@ -140,7 +140,7 @@ export function fixedUsage(instances: Record<string, string[]> = {}, profiles: R
 }
 
 /** Keeps what was published. */
-export class RecordingEventBus {
+class RecordingEventBus {
   readonly published: NetworkChangedEvent[] = [];
 
   get port(): EventBus {
