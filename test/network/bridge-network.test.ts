@@ -6,30 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ValidationError } from '#core';
-import {
-  applyNicLimits,
-  attachVethNic,
-  BridgeNetworks,
-  chooseSubnet,
-  createVethNic,
-  deleteVethNic,
-  DnsmasqError,
-  formatInterfaceAddress,
-  formatIpv4,
-  formatSubnet,
-  generateMac,
-  hostVethName,
-  ifbNameFor,
-  natTableName,
-  NetworkAlreadyExistsError,
-  networkSpecOf,
-  parseIpv4,
-  readHostPrefixes,
-  readNicLimits,
-  StateDirectoryError,
-  SubnetInUseError,
-  type NetworkSpec,
-} from '../../libs/network/src/index.js';
+import { BridgeNetworks } from '../../libs/network/src/bridge-networks.js';
+import { formatInterfaceAddress, formatIpv4, formatSubnet, parseIpv4 } from '../../libs/network/src/domain/ipv4.js';
+import { generateMac } from '../../libs/network/src/domain/mac.js';
+import { hostVethName } from '../../libs/network/src/domain/names.js';
+import { natTableName } from '../../libs/network/src/domain/nat-rules.js';
+import { networkSpecOf, type NetworkSpec } from '../../libs/network/src/domain/network-config.js';
+import { DnsmasqError, NetworkAlreadyExistsError, StateDirectoryError, SubnetInUseError } from '../../libs/network/src/domain/network.errors.js';
+import { ifbNameFor } from '../../libs/network/src/domain/shaping.js';
+import { chooseSubnet } from '../../libs/network/src/domain/subnet-choice.js';
+import { readHostPrefixes } from '../../libs/network/src/infrastructure/iproute.js';
+import { applyNicLimits, readNicLimits } from '../../libs/network/src/infrastructure/traffic-shaper.js';
+import { attachVethNic, createVethNic, deleteVethNic } from '../../libs/network/src/infrastructure/veth.js';
 import { hostSnapshot, inNs, nsAddress, sh, spawnInNs, stop, waitFor, type HostSnapshot } from './support.js';
 
 const tag = process.pid.toString(36);

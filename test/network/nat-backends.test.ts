@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  chooseSubnet,
-  detectNatBackend,
-  formatSubnet,
-  IptablesNat,
-  natTableName,
-  NftablesNat,
-  readHostPrefixes,
-  type NatBackend,
-} from '../../libs/network/src/index.js';
+import { formatSubnet } from '../../libs/network/src/domain/ipv4.js';
+import { natTableName } from '../../libs/network/src/domain/nat-rules.js';
+import { chooseSubnet } from '../../libs/network/src/domain/subnet-choice.js';
+import { readHostPrefixes } from '../../libs/network/src/infrastructure/iproute.js';
+import { IptablesNat } from '../../libs/network/src/infrastructure/iptables-nat.js';
+import { type NatBackend } from '../../libs/network/src/infrastructure/nat-backend.js';
+import { detectNatBackend, NftablesNat } from '../../libs/network/src/infrastructure/nftables-nat.js';
 import { sh } from './support.js';
 
 const name = `bnat${process.pid.toString(36)}`;

@@ -5,22 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ValidationError } from '#core';
-import {
-  BridgeNetworks,
-  chooseSubnet,
-  createVethNic,
-  DnsmasqError,
-  formatInterfaceAddress,
-  formatIpv4,
-  formatSubnet,
-  generateMac,
-  natTableName,
-  NetworkAlreadyExistsError,
-  NetworkNotFoundError,
-  networkSpecOf,
-  readHostPrefixes,
-  type NetworkSpec,
-} from '../../libs/network/src/index.js';
+import { BridgeNetworks } from '../../libs/network/src/bridge-networks.js';
+import { formatInterfaceAddress, formatIpv4, formatSubnet } from '../../libs/network/src/domain/ipv4.js';
+import { generateMac } from '../../libs/network/src/domain/mac.js';
+import { natTableName } from '../../libs/network/src/domain/nat-rules.js';
+import { networkSpecOf, type NetworkSpec } from '../../libs/network/src/domain/network-config.js';
+import { DnsmasqError, NetworkAlreadyExistsError, NetworkNotFoundError } from '../../libs/network/src/domain/network.errors.js';
+import { chooseSubnet } from '../../libs/network/src/domain/subnet-choice.js';
+import { readHostPrefixes } from '../../libs/network/src/infrastructure/iproute.js';
+import { createVethNic } from '../../libs/network/src/infrastructure/veth.js';
 import { hostSnapshot, inNs, sh, stop, waitFor } from './support.js';
 
 const tag = process.pid.toString(36);

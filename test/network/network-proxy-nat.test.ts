@@ -6,22 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ValidationError } from '#core';
-import {
-  BridgeNetworks,
-  createVethNic,
-  forwardTableName,
-  formatIpv4,
-  generateMac,
-  IptablesNat,
-  natTableName,
-  networkSpecOf,
-  NftablesNat,
-  portForwardId,
-  proxyDeviceOf,
-  stopProxies,
-  syncProxies,
-  type NatBackend,
-} from '../../libs/network/src/index.js';
+import { BridgeNetworks } from '../../libs/network/src/bridge-networks.js';
+import { formatIpv4 } from '../../libs/network/src/domain/ipv4.js';
+import { generateMac } from '../../libs/network/src/domain/mac.js';
+import { natTableName } from '../../libs/network/src/domain/nat-rules.js';
+import { networkSpecOf } from '../../libs/network/src/domain/network-config.js';
+import { forwardTableName, portForwardId } from '../../libs/network/src/domain/port-forward.js';
+import { IptablesNat } from '../../libs/network/src/infrastructure/iptables-nat.js';
+import { type NatBackend } from '../../libs/network/src/infrastructure/nat-backend.js';
+import { NftablesNat } from '../../libs/network/src/infrastructure/nftables-nat.js';
+import { proxyDeviceOf, stopProxies, syncProxies } from '../../libs/network/src/infrastructure/proxy.js';
+import { createVethNic } from '../../libs/network/src/infrastructure/veth.js';
 import { sh, spawnInNs, stop } from './support.js';
 
 const tag = process.pid.toString(36);

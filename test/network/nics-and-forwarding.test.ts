@@ -5,18 +5,13 @@ import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  applyNicLimits,
-  createVethNic,
-  deleteVethNic,
-  generateMac,
-  hostVethName,
-  ifbNameFor,
-  IpForwarding,
-  NetworkCommandError,
-  NicAlreadyExistsError,
-  readNicLimits,
-} from '../../libs/network/src/index.js';
+import { generateMac } from '../../libs/network/src/domain/mac.js';
+import { hostVethName } from '../../libs/network/src/domain/names.js';
+import { NetworkCommandError, NicAlreadyExistsError } from '../../libs/network/src/domain/network.errors.js';
+import { ifbNameFor } from '../../libs/network/src/domain/shaping.js';
+import { IpForwarding } from '../../libs/network/src/infrastructure/ip-forwarding.js';
+import { applyNicLimits, readNicLimits } from '../../libs/network/src/infrastructure/traffic-shaper.js';
+import { createVethNic, deleteVethNic } from '../../libs/network/src/infrastructure/veth.js';
 import { hostSnapshot, sh, stop, waitFor, type HostSnapshot } from './support.js';
 
 const SYSCTL = '/proc/sys/net/ipv4/ip_forward';

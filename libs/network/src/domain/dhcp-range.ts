@@ -48,7 +48,3 @@ export function defaultDhcpRanges(gateway: InterfaceAddress): DhcpRange[] {
   if (gateway.address < last) ranges.push({ start: gateway.address + 1, end: last });
   return ranges;
 }
-
-export function rangesContain(ranges: readonly DhcpRange[], address: Ipv4): boolean {
-  return ranges.some((r) => address >= r.start && address <= r.end);
-}

@@ -35,8 +35,6 @@ const KEYS: Record<string, Check> = {
   'bridge.mtu': mtu,
 };
 
-export const NETWORK_CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
-
 const isTrue = (v: string | undefined, otherwise: boolean) => (v === undefined ? otherwise : /^(true|1|yes|on)$/i.test(v));
 
 /**

@@ -1,4 +1,4 @@
-import { DomainError } from '#core';
+import { DomainError, InUseError } from '#core';
 
 /** A host command (ip, tc, nft, dnsmasq, sysctl) failed; carries the command line and its stderr. */
 export class NetworkCommandError extends DomainError {
@@ -67,5 +67,12 @@ export class NicAlreadyExistsError extends DomainError {
   readonly code = 'NETWORK.NIC_ALREADY_EXISTS';
   constructor(readonly device: string) {
     super(`Interface ${device} already exists`, { device });
+  }
+}
+
+/** An instance or a profile uses the network (400, as LXD): it cannot be deleted or renamed. */
+export class NetworkInUseError extends InUseError {
+  constructor(readonly network: string, readonly usedBy: readonly string[]) {
+    super(`Network "${network}" is currently in use by: ${usedBy.join(', ')}`, { used_by: [...usedBy] });
   }
 }

@@ -46,18 +46,6 @@ export interface LinkInfo {
   readonly up: boolean;
 }
 
-export async function listLinks(netns?: NetnsRef): Promise<LinkInfo[]> {
-  const { stdout } = await ip(['-j', '-d', 'link', 'show'], netns);
-  return (JSON.parse(stdout) as IpLink[]).map((l) => ({
-    name: l.ifname,
-    kind: l.linkinfo?.info_kind,
-    master: l.master,
-    mtu: l.mtu,
-    mac: l.address,
-    up: l.flags?.includes('UP') ?? false,
-  }));
-}
-
 /** The link, or undefined when there is no interface of that name. */
 export async function findLink(name: string, netns?: NetnsRef): Promise<LinkInfo | undefined> {
   try {

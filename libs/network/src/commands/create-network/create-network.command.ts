@@ -1,0 +1,8 @@
+import { Command } from '@nestjs/cqrs';
+
+/** Unset keys take LXD's defaults: `ipv4.address=auto` (a free private /24) and `ipv4.nat=true`. */
+export class CreateNetworkCommand extends Command<void> {
+  constructor(readonly name: unknown, readonly description: unknown, readonly config: unknown) {
+    super();
+  }
+}
