@@ -32,6 +32,7 @@ import { GetInstanceStateHandler, LiveState } from './queries/get-instance-state
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
+import { ListNetworkUsersHandler } from './queries/list-network-users/list-network-users.handler.js';
 
 @Module({
   exports: [ExecLogs, ConsoleLogs, OrphanVolumes],
@@ -58,6 +59,7 @@ import { PreviewInstanceHandler } from './queries/preview-instance/preview-insta
     ListInstancesHandler,
     GetInstanceHandler,
     PreviewInstanceHandler,
+    ListNetworkUsersHandler,
     GetResourcesHandler,
     GetInstanceStateHandler,
     ListProfileUsersHandler,

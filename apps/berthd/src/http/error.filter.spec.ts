@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { Request } from 'express';
 import { pino } from 'pino';
 import { createLogger, DatabaseUnavailableError, DomainError, ValidationError } from '#core';
-import { DnsmasqError } from '#network';
+import { DnsmasqError } from '../../../../libs/network/src/domain/network.errors.js';
 import { ProfileInUseError } from '#profiles';
 import { ContainerNotRunningError, InvalidContainerSpecError, NativeCallError } from '#runtime';
 import { StorageRollbackIncompleteError } from '#storage';
