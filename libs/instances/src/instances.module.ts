@@ -31,6 +31,7 @@ import { GetResourcesHandler } from './queries/get-resources/get-resources.handl
 import { GetInstanceStateHandler, LiveState } from './queries/get-instance-state/get-instance-state.handler.js';
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
+import { HoldInstanceHandler, ReleaseInstanceHandler } from './commands/hold-instance/hold-instance.handler.js';
 import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
 import { ListNetworkUsersHandler } from './queries/list-network-users/list-network-users.handler.js';
 
@@ -59,6 +60,8 @@ import { ListNetworkUsersHandler } from './queries/list-network-users/list-netwo
     ListInstancesHandler,
     GetInstanceHandler,
     PreviewInstanceHandler,
+    HoldInstanceHandler,
+    ReleaseInstanceHandler,
     ListNetworkUsersHandler,
     GetResourcesHandler,
     GetInstanceStateHandler,

@@ -18,6 +18,13 @@ export class InstanceBusyError extends BusyError {
   }
 }
 
+/** A process that owns the instance for now (a VM import filling its volume) holds it: it cannot be started, renamed or changed. */
+export class InstanceHeldError extends BusyError {
+  constructor(name: string, reason: string) {
+    super(`Instance "${name}" is held: ${reason}`);
+  }
+}
+
 export class InstanceEtagMismatchError extends PreconditionFailedError {
   constructor(name: string) {
     super(`Instance "${name}" was changed since it was read (If-Match does not match the current ETag)`);

@@ -15,7 +15,7 @@ import {
   InstanceUpdatedEvent,
 } from '../events/instance-events.js';
 import { checkDevices, expand, type ConfigLayer, type Devices } from './expanded.js';
-import { InstanceEtagMismatchError, InstanceStateError } from './instance.errors.js';
+import { InstanceEtagMismatchError, InstanceHeldError, InstanceStateError } from './instance.errors.js';
 import { InstanceStatus, type InstanceStatusName } from './instance-status.js';
 
 export interface InstanceState {
@@ -72,6 +72,9 @@ const HOST_NAME_KEY = /^volatile\..+\.host_name$/;
 /** The keys that describe a running container: readiness and its nics' host ends. */
 const withoutRunningKeys = (volatile: Record<string, string>) =>
   Object.fromEntries(Object.entries(volatile).filter(([key]) => key !== 'volatile.last_state.ready' && !HOST_NAME_KEY.test(key)));
+
+/** Set while a process owns the instance (see Instance.hold). */
+const HOLD_KEY = 'volatile.hold';
 
 /** What PUT /1.0/instances/{name}/state asks for (LXD's InstanceStatePut action). */
 export type StateAction = 'start' | 'stop' | 'restart' | 'freeze' | 'unfreeze';
@@ -168,6 +171,7 @@ export class Instance extends AggregateRoot {
 
   /** PUT replaces, PATCH merges; either way the expanded result must be valid before anything changes. */
   update(mode: 'replace' | 'merge', input: InstanceChanges, resolve: (names: string[]) => ResolvedProfiles, host: HostCapacity): void {
+    this.assertNotHeld();
     const s = this.props;
     const changes = { ...input, config: this.withoutEchoedVolatile(input.config) };
     const next: InstanceState =
@@ -211,6 +215,7 @@ export class Instance extends AggregateRoot {
   }
 
   rename(newName: unknown): void {
+    this.assertNotHeld();
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" must be stopped to be renamed`);
     const oldName = this.name;
     this.props = { ...this.props, name: validateName('name', newName) };
@@ -228,6 +233,7 @@ export class Instance extends AggregateRoot {
    * each transition, under the instance's lock.
    */
   assertCan(action: StateAction): void {
+    if (action === 'start' || action === 'restart') this.assertNotHeld();
     const { status } = this.props;
     const running = this.isRunning;
     if (action === 'start' && running) throw new InstanceStateError('The instance is already running');
@@ -281,6 +287,26 @@ export class Instance extends AggregateRoot {
   setVolatile(key: `volatile.${string}`, value: string): void {
     if (this.props.volatile[key] === value) return;
     this.props = { ...this.props, volatile: { ...this.props.volatile, [key]: value } };
+  }
+
+  /**
+   * Held by a process that owns the stopped instance for now (a VM import filling its volume,
+   * `reason` saying which): until it is released, the instance cannot be started, renamed or
+   * changed; it can be deleted (which is how such a process undoes its work). The hold is a
+   * server-owned key, `volatile.hold`, so it survives a daemon restart and says why.
+   */
+  hold(reason: string): void {
+    if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" is running`);
+    this.setVolatile(HOLD_KEY, reason);
+  }
+
+  release(): void {
+    this.unsetVolatile(HOLD_KEY);
+  }
+
+  private assertNotHeld(): void {
+    const reason = this.props.volatile[HOLD_KEY];
+    if (reason !== undefined) throw new InstanceHeldError(this.name, reason);
   }
 
   /** Server-owned keys reported by a port (a nic's MAC and host end): a string sets, null unsets. */

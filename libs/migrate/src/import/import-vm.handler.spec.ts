@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { createLogger, NotFoundError, ValidationError } from '#core';
-import { CreateInstanceCommand, DeleteInstanceCommand, GetInstanceQuery, InstanceAlreadyExistsError, InstanceEtagMismatchError, PreviewInstanceQuery, UpdateInstanceCommand } from '#instances';
+import { CreateInstanceCommand, DeleteInstanceCommand, GetInstanceQuery, HoldInstanceCommand, InstanceAlreadyExistsError, InstanceEtagMismatchError, PreviewInstanceQuery, ReleaseInstanceCommand, UpdateInstanceCommand } from '#instances';
 import { GetNetworkQuery } from '#network';
 import { OperationCancelledError, OperationStatus, type OperationContext, type OperationRunner, type OperationView, type StartOperation } from '#operations';
 import type { DefaultPool } from '#storage';
@@ -79,6 +79,10 @@ function harness(options: Options = {}) {
         if (mismatches-- > 0) throw new InstanceEtagMismatchError(command.name);
         if (options.refuseReservation) throw new ValidationError('devices["eth0"]["ipv4.address"]', options.refuseReservation);
         return [];
+      }
+      if (command instanceof HoldInstanceCommand || command instanceof ReleaseInstanceCommand) {
+        steps.push(command instanceof HoldInstanceCommand ? 'hold' : 'release');
+        return undefined;
       }
       if (command instanceof DeleteInstanceCommand) {
         steps.push('delete');
@@ -187,10 +191,12 @@ describe('ImportVmHandler', () => {
       'create',
       'start: Importing a VM',
       'wait create-op',
+      'hold',
       'get-instance',
       'get-network',
       'read',
       'fix-up',
+      'release',
       'get-instance',
       'reserve',
       'store',
@@ -207,7 +213,7 @@ describe('ImportVmHandler', () => {
     ]);
 
     // PATCH of the nic as it stands (here from the profile), with the address, against the instance as read.
-    const update = h.sent[1] as UpdateInstanceCommand;
+    const update = h.sent.find((c) => c instanceof UpdateInstanceCommand) as UpdateInstanceCommand;
     assert.ok(update instanceof UpdateInstanceCommand);
     assert.equal(update.name, 'web');
     assert.equal(update.mode, 'merge');

@@ -6,9 +6,11 @@ import {
   CreateInstanceCommand,
   DeleteInstanceCommand,
   GetInstanceQuery,
+  HoldInstanceCommand,
   InstanceAlreadyExistsError,
   InstanceEtagMismatchError,
   PreviewInstanceQuery,
+  ReleaseInstanceCommand,
   UpdateInstanceCommand,
 } from '#instances';
 import { GetNetworkQuery, formatSubnet, formatIpv4, parseInterfaceAddress } from '#network';
@@ -95,6 +97,8 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     const create = await this.operations.wait(createOperation, -1);
     if (create.status_code !== OperationStatus.Success) throw new Error(create.err);
     ctx.signal.throwIfAborted();
+    // Until the guest is in place, the instance is this import's: no start, rename or change.
+    await this.commands.execute(new HoldInstanceCommand(name, 'a VM is being imported into it'));
     const { instance } = await this.queries.execute(new GetInstanceQuery(name));
     const network = await this.networkOf(instance.expanded_devices);
     const volume = (await this.pool.get()).instanceVolumePath(name);
@@ -102,6 +106,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     const extracted = await this.read(source, kind, { target: rootfs, workDir: volume }, ctx);
     await ctx.progress({ import_progress: 'Adapting the guest' });
     const report = await this.tools.fixUp(rootfs, { dryRun: false, network: network?.facts ?? null });
+    await this.commands.execute(new ReleaseInstanceCommand(name));
     if (report.network.reservation && network) await this.reserve(name, network.device, report);
     ctx.signal.throwIfAborted();
     const stored = this.stored(report, source, kind, extracted, false);
