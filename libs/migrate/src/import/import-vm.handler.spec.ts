@@ -219,7 +219,7 @@ describe('ImportVmHandler', () => {
     assert.equal(update.mode, 'merge');
     assert.deepEqual(update.changes, { devices: { eth0: { ...LAN, 'ipv4.address': '192.168.122.50' } } });
     assert.equal(update.ifMatch, 'etag-2');
-    assert.equal(h.sent.length, 2);
+    assert.equal(h.sent.length, 4); // create, hold, release, update
 
     assert.equal(h.stored.length, 1);
     const [record] = h.stored;
