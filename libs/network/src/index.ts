@@ -28,16 +28,3 @@ export type { Devices as NicDevices, Nic, NicHolder, NicState, VolatileChanges }
 
 // Addresses, for migrate's guest fix-ups.
 export { formatIpv4, formatSubnet, parseInterfaceAddress } from './domain/ipv4.js';
-
-// Transitional: what instances' ContainerHost imports until InstanceNics and InstanceProxies
-// replace its nic and proxy code; this block goes with it.
-export { applyNicLimits } from './infrastructure/traffic-shaper.js';
-export { attachVethNic, createVethNic, deleteVethNic } from './infrastructure/veth.js';
-export { findLink } from './infrastructure/iproute.js';
-export { generateMac, parseMac } from './domain/mac.js';
-export { hostVethName } from './domain/names.js';
-export { networkSpecOf } from './domain/network-config.js';
-export { parseIpv4, subnetContains } from './domain/ipv4.js';
-export { parseNicLimits } from './domain/bit-rate.js';
-export { proxyDeviceOf, stopProxies, syncProxies, type ProxyDevice } from './infrastructure/proxy.js';
-export { NetworkStore } from './infrastructure/network-store.js';

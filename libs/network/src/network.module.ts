@@ -9,7 +9,6 @@ import { NetworkLifecycleHandler } from './events/network-lifecycle.handler.js';
 import { DefaultNetwork } from './infrastructure/default-network.js';
 import { NetworkRepository } from './infrastructure/network.repository.js';
 import { NetworkRestorer } from './infrastructure/network-restorer.js';
-import { NetworkStore } from './infrastructure/network-store.js';
 import { NetworkUsage } from './infrastructure/network-usage.js';
 import { InstanceNics } from './nics/instance-nics.js';
 import { InstanceProxies } from './nics/instance-proxies.js';
@@ -38,8 +37,7 @@ import { NetworkViews } from './queries/network-views.js';
     NetworkRestorer,
     InstanceNics,
     InstanceProxies,
-    NetworkStore,
   ],
-  exports: [InstanceNics, InstanceProxies, NetworkStore],
+  exports: [InstanceNics, InstanceProxies],
 })
 export class NetworkModule {}

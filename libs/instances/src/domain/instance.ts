@@ -332,9 +332,12 @@ export class Instance extends AggregateRoot {
     return this.expanded.config['security.idmap.isolated'] === 'false';
   }
 
-  /** What the network's nic services need of it: primitives only (its uuid is given at the first start). */
+  /**
+   * What the network's nic services need of it: primitives only. Its uuid (the host ends of its
+   * nics are named after it) is given at the first start; '' for one never started.
+   */
   nicHolder(): { name: string; uuid: string; devices: Devices; volatile: Readonly<Record<string, string>> } {
-    return { name: this.name, uuid: this.ensureUuid(), devices: this.expanded.devices, volatile: this.props.volatile };
+    return { name: this.name, uuid: this.props.volatile['volatile.uuid'] ?? '', devices: this.expanded.devices, volatile: this.props.volatile };
   }
 
   /** What an image's templates see of it (LXD's template context). */

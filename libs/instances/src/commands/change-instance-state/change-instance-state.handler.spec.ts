@@ -52,6 +52,7 @@ function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial
     freeze: async (_n: string, _c: ContainerState, frozen: boolean) => step(`limits.freeze ${frozen}`),
   } as unknown as CgroupLimits;
   const nics = {
+    assignMacs: () => ({ 'volatile.eth0.hwaddr': '00:16:3e:00:00:01' }),
     plug: async () => (step('nics.plug'), { 'volatile.eth0.hwaddr': '00:16:3e:00:00:01', 'volatile.eth0.host_name': 'vethabc' }),
     unplug: async () => (step('nics.unplug'), { 'volatile.eth0.host_name': null }),
   } as unknown as InstanceNics;
@@ -91,6 +92,7 @@ describe('ChangeInstanceStateHandler', () => {
     const saved = repository.stored.get('c1')!.state;
     assert.equal(saved.volatile['volatile.idmap.base'], '1065536');
     assert.equal(saved.volatile['volatile.eth0.host_name'], 'vethabc');
+    assert.equal(saved.volatile['volatile.eth0.hwaddr'], '00:16:3e:00:00:01');
     assert.match(saved.volatile['volatile.uuid'] ?? '', /^[0-9a-f-]{36}$/);
     assert.deepEqual(journal.events, ['InstanceStartingEvent', 'InstanceStartedEvent', 'InstanceReadyEvent']);
     assert.equal(inits.of('c1'), 4242);
@@ -104,6 +106,7 @@ describe('ChangeInstanceStateHandler', () => {
     const saved = repository.stored.get('c1')!.state;
     assert.equal(saved.status, 'Stopped');
     assert.equal(saved.volatile['volatile.eth0.host_name'], undefined);
+    assert.equal(saved.volatile['volatile.eth0.hwaddr'], '00:16:3e:00:00:01', 'the MAC given is kept for the next start');
     assert.deepEqual(journal.events, []);
     assert.equal(inits.of('c1'), undefined);
   });

@@ -72,6 +72,8 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
   private async start(name: string): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
     instance.beginStart();
+    // MACs are given (and kept) before anything is plugged: a failed plug must not lose them.
+    instance.applyVolatile(this.nics.assignMacs(instance.expanded.devices, instance.state.volatile));
     await this.instances.saveState(instance);
     try {
       const pool = await this.pool.get();

@@ -57,6 +57,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
           if (!i.isRunning) return;
           const state = await this.runtime.state(i.name);
           if (state.state === 'Stopped') return;
+          i.ensureUuid(); // an instance started before uuids were given gets one: its nics' host ends are named after it
           const nics = await this.nics.sync(i.nicHolder(), state.pid, previousDevices);
           try {
             i.applyVolatile(nics.volatile);
