@@ -9,7 +9,7 @@ import type { AdmissionCheck } from './instance.repository.js';
 /** Applies the server's memory admission ratio to instance writes. */
 @Injectable()
 export class Admission {
-  constructor(private readonly queries: QueryBus, @Inject(HOST_CAPACITY) private readonly host: HostCapacity) {}
+  constructor(private readonly queries: QueryBus, @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity) {}
 
   async ratio(): Promise<number | undefined> {
     return overcommitRatio(await this.queries.execute(new GetServerConfigQuery()));
@@ -22,17 +22,17 @@ export class Admission {
   }
 
   check(instance: Instance, others: Array<Record<string, string>>, ratio: number | undefined): void {
-    checkAdmission(instance.name, parseQuota(instance.expanded.config, this.host), others.map((c) => this.quotaOf(c)), this.host, ratio);
+    checkAdmission(instance.name, parseQuota(instance.expanded.config, this.capacity), others.map((c) => this.quotaOf(c)), this.capacity, ratio);
   }
 
   /** An instance whose limits no longer fit this host (fewer CPUs after a move) still counts its memory. */
   quotaOf(config: Record<string, string>): Quota {
     try {
-      return parseQuota(config, this.host);
+      return parseQuota(config, this.capacity);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       try {
-        return config['limits.memory'] === undefined ? {} : parseQuota({ 'limits.memory': config['limits.memory'] }, this.host);
+        return config['limits.memory'] === undefined ? {} : parseQuota({ 'limits.memory': config['limits.memory'] }, this.capacity);
       } catch {
         return {};
       }

@@ -62,7 +62,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly proxies: InstanceProxies,
     private readonly limits: CgroupLimits,
     private readonly pool: DefaultPool,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     private readonly publisher: EventPublisher,
     private readonly events: EventBus,
     @Inject(LOGGER) private readonly log: Logger,
@@ -157,7 +157,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async applyLimits(instance: Instance, state: ContainerState): Promise<void> {
     const pool = await this.pool.get();
-    const plan = await this.limits.plan({ instance: instance.name, quota: instance.limits(this.host), backing: () => pool.blockDevice(), running: state });
+    const plan = await this.limits.plan({ instance: instance.name, quota: instance.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
     await this.limits.apply(state, plan);
   }
 

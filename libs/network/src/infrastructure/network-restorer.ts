@@ -13,7 +13,7 @@ import { NetworkRepository } from './network.repository.js';
 export class NetworkRestorer implements OnApplicationBootstrap {
   constructor(
     private readonly networks: NetworkRepository,
-    private readonly host: BridgeNetworks,
+    private readonly bridges: BridgeNetworks,
     private readonly defaultNetwork: DefaultNetwork,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -21,7 +21,7 @@ export class NetworkRestorer implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.defaultNetwork.createOnFirstStart();
     for (const row of await this.networks.list().catch(() => [])) {
-      await this.host.ensure(networkSpecOf(row.name, row.config)).catch((err) => this.log.error({ network: row.name, err: (err as Error).message }, 'could not restore a network'));
+      await this.bridges.ensure(networkSpecOf(row.name, row.config)).catch((err) => this.log.error({ network: row.name, err: (err as Error).message }, 'could not restore a network'));
     }
   }
 }

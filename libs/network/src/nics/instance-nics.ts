@@ -39,7 +39,7 @@ import { attachVethNic, createVethNic, deleteVethNic } from '../infrastructure/v
 export class InstanceNics {
   constructor(
     private readonly networks: NetworkRepository,
-    private readonly host: BridgeNetworks,
+    private readonly bridges: BridgeNetworks,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -141,7 +141,7 @@ export class InstanceNics {
       await deleteVethNic(hostName(nic.device));
       draft.unset(hostNameKey(nic.device));
       const mac = macOf(nic, draft.values);
-      if (mac) await this.host.removeHost(nic.network, mac);
+      if (mac) await this.bridges.removeHost(nic.network, mac);
     };
     const unplug = async (nic: Nic) => {
       await removeNic(nic);
@@ -206,7 +206,7 @@ export class InstanceNics {
   async forget(holder: NicHolder): Promise<void> {
     for (const nic of nicsOf(holder.devices)) {
       const mac = macOf(nic, holder.volatile);
-      if (mac) await this.host.removeHost(nic.network, mac).catch(() => undefined);
+      if (mac) await this.bridges.removeHost(nic.network, mac).catch(() => undefined);
     }
   }
 
@@ -216,7 +216,7 @@ export class InstanceNics {
     for (const nic of nicsOf(holder.devices)) {
       const mac = macOf(nic, holder.volatile);
       if (!mac) continue;
-      const leases = await this.host.leases(nic.network).catch(() => []);
+      const leases = await this.bridges.leases(nic.network).catch(() => []);
       const lease = leases.find((l) => l.mac.toLowerCase() === mac.toLowerCase());
       const hostName = holder.volatile[hostNameKey(nic.device)];
       out[nic.spec.name ?? nic.device] = {
@@ -237,7 +237,7 @@ export class InstanceNics {
     const mac = macOf(nic, draft.values) ?? generateMac();
     if (!spec.hwaddr) draft.set(hwaddrKey(device), mac);
     const hostName = hostVethName(holder.uuid, device);
-    await this.host.setHost(network, { mac, name: holder.name, ipv4: spec['ipv4.address'] });
+    await this.bridges.setHost(network, { mac, name: holder.name, ipv4: spec['ipv4.address'] });
     await createVethNic({
       hostName,
       bridge: network,
@@ -261,7 +261,7 @@ export class InstanceNics {
     } catch (err) {
       for (const nic of nicsOf(holder.devices)) {
         const given = draft.values[hwaddrKey(nic.device)];
-        if (given !== undefined && holder.volatile[hwaddrKey(nic.device)] === undefined) await this.host.removeHost(nic.network, given).catch(() => undefined);
+        if (given !== undefined && holder.volatile[hwaddrKey(nic.device)] === undefined) await this.bridges.removeHost(nic.network, given).catch(() => undefined);
       }
       throw err;
     }

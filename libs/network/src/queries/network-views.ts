@@ -18,10 +18,10 @@ export interface NetworkView {
 /** A network's row as the API shows it: its status on the host and the instances that use it. */
 @Injectable()
 export class NetworkViews {
-  constructor(private readonly host: BridgeNetworks, private readonly usage: NetworkUsage) {}
+  constructor(private readonly bridges: BridgeNetworks, private readonly usage: NetworkUsage) {}
 
   async view(row: NetworkRecord): Promise<NetworkView> {
-    const state = await this.host.inspect(row.name).catch(() => undefined);
+    const state = await this.bridges.inspect(row.name).catch(() => undefined);
     return {
       name: row.name,
       description: row.description,

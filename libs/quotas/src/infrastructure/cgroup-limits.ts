@@ -50,7 +50,7 @@ export interface PlanRequest {
 @Injectable()
 export class CgroupLimits {
   constructor(
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -60,7 +60,7 @@ export class CgroupLimits {
    * as not applicable, not silently dropped.
    */
   async plan({ instance, quota, backing, running }: PlanRequest): Promise<CgroupPlan> {
-    const cpus = quota.cpu?.kind === 'set' ? quota.cpu.cpus : quota.cpu?.kind === 'count' ? this.host.cpus.slice(0, quota.cpu.count) : undefined;
+    const cpus = quota.cpu?.kind === 'set' ? quota.cpu.cpus : quota.cpu?.kind === 'count' ? this.capacity.cpus.slice(0, quota.cpu.count) : undefined;
     const version = cgroupVersion();
     const io: DiskIoTarget = { weightFile: existsSync(join(CGROUP_ROOT, 'blkio', 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight' };
     const notApplicable: AppliedSetting[] = [];

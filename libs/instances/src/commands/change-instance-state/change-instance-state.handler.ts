@@ -44,7 +44,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     private readonly proxies: InstanceProxies,
     private readonly idmaps: IdMaps,
     private readonly inits: PluggedInits,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -79,7 +79,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
       const pool = await this.pool.get();
       const volume = pool.instanceVolumePath(name);
       await this.templates.render(volume, 'start', instance.templateContext());
-      const plan = await this.limits.plan({ instance: name, quota: instance.limits(this.host), backing: () => pool.blockDevice() });
+      const plan = await this.limits.plan({ instance: name, quota: instance.limits(this.capacity), backing: () => pool.blockDevice() });
       let idmap: { hostId: number; count: number } | null = null;
       if (!instance.privileged) {
         idmap = await this.idmaps.reserve(name, instance.sharesIdmap);

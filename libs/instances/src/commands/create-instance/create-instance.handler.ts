@@ -36,7 +36,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     private readonly templates: InstanceTemplates,
     private readonly nics: InstanceNics,
     private readonly proxies: InstanceProxies,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
   ) {}
 
   async execute({ body, populate }: CreateInstanceCommand): Promise<OperationView> {
@@ -57,7 +57,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
           ephemeral: body.ephemeral,
         },
         resolve,
-        this.host,
+        this.capacity,
       ),
     );
     await this.nics.check(instance.name, instance.expanded.devices, await this.instances.othersDevices(instance.name));
@@ -110,11 +110,11 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     const devices = { ...own };
     for (const [name, keys] of Object.entries(filled.devices)) devices[name] = { ...(own[name] ?? instance.expanded.devices[name] ?? {}), ...keys };
     try {
-      instance.update('merge', { devices }, resolve, this.host);
+      instance.update('merge', { devices }, resolve, this.capacity);
       await this.nics.check(instance.name, instance.expanded.devices, await this.instances.othersDevices(instance.name));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      instance.update('replace', { ...instance.state, devices: own }, resolve, this.host);
+      instance.update('replace', { ...instance.state, devices: own }, resolve, this.capacity);
       return filled.finish({ refused: err.message });
     }
     await this.instances.saveDefinition(instance);

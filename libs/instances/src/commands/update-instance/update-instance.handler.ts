@@ -23,7 +23,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     private readonly proxies: InstanceProxies,
     private readonly limits: CgroupLimits,
     private readonly pool: DefaultPool,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
   ) {}
 
   /**
@@ -44,7 +44,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
       async (i) => {
         i.assertEtag(ifMatch);
         previousDevices = i.expanded.devices;
-        i.update(mode, changes, resolve, this.host);
+        i.update(mode, changes, resolve, this.capacity);
         await this.nics.check(i.name, i.expanded.devices, await this.instances.othersDevices(i.name));
         i.applyVolatile(this.nics.assignMacs(i.expanded.devices, i.state.volatile));
         this.proxies.check(i.expanded.devices);
@@ -63,7 +63,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
             i.applyVolatile(nics.volatile);
             await this.proxies.sync(i.name, state.pid, i.expanded.devices);
             const pool = await this.pool.get();
-            const plan = await this.limits.plan({ instance: i.name, quota: i.limits(this.host), backing: () => pool.blockDevice(), running: state });
+            const plan = await this.limits.plan({ instance: i.name, quota: i.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
             applied = await this.limits.apply(state, plan);
           } catch (err) {
             await nics.undo();

@@ -16,17 +16,17 @@ function memoryUsed(): number {
 /** Host capacity beside the committed totals of every instance's expanded limits. */
 @QueryHandler(GetResourcesQuery)
 export class GetResourcesHandler implements IQueryHandler<GetResourcesQuery> {
-  constructor(private readonly instances: InstanceRepository, private readonly admission: Admission, @Inject(HOST_CAPACITY) private readonly host: HostCapacity) {}
+  constructor(private readonly instances: InstanceRepository, private readonly admission: Admission, @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity) {}
 
   async execute(): Promise<ResourcesView> {
     const all = await this.instances.list();
     const totals = committedTotals(all.map((i) => this.admission.quotaOf(i.expanded.config)));
     const ratio = await this.admission.ratio();
     return {
-      cpu: { architecture: machine(), total: this.host.cpus.length, online: this.host.cpus.join(',') },
-      memory: { total: Number(this.host.memoryBytes), used: memoryUsed() },
+      cpu: { architecture: machine(), total: this.capacity.cpus.length, online: this.capacity.cpus.join(',') },
+      memory: { total: Number(this.capacity.memoryBytes), used: memoryUsed() },
       committed: { ...totals, memory_bytes: Number(totals.memory_bytes) },
-      admission: { memory_overcommit: ratio ?? null, memory_allowed: ratio === undefined ? null : Math.floor(Number(this.host.memoryBytes) * ratio) },
+      admission: { memory_overcommit: ratio ?? null, memory_allowed: ratio === undefined ? null : Math.floor(Number(this.capacity.memoryBytes) * ratio) },
     };
   }
 }

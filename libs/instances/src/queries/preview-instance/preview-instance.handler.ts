@@ -11,11 +11,11 @@ import { PreviewInstanceQuery } from './preview-instance.query.js';
 export class PreviewInstanceHandler implements IQueryHandler<PreviewInstanceQuery> {
   constructor(
     private readonly profiles: ProfileResolver,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
   ) {}
 
   async execute({ request }: PreviewInstanceQuery): Promise<ConfigLayer> {
-    const instance = Instance.create({ ...request, architecture: arch(), imageFingerprint: null }, await this.profiles.load(), this.host);
+    const instance = Instance.create({ ...request, architecture: arch(), imageFingerprint: null }, await this.profiles.load(), this.capacity);
     return instance.expanded;
   }
 }

@@ -13,7 +13,7 @@ import { CreateNetworkCommand } from './create-network.command.js';
  */
 @CommandHandler(CreateNetworkCommand)
 export class CreateNetworkHandler implements ICommandHandler<CreateNetworkCommand> {
-  constructor(private readonly networks: NetworkRepository, private readonly host: BridgeNetworks, private readonly events: EventBus) {}
+  constructor(private readonly networks: NetworkRepository, private readonly bridges: BridgeNetworks, private readonly events: EventBus) {}
 
   async execute(cmd: CreateNetworkCommand): Promise<void> {
     const name = validateNetworkName('name', cmd.name);
@@ -21,12 +21,12 @@ export class CreateNetworkHandler implements ICommandHandler<CreateNetworkComman
     validateNetworkConfig(cmd.config);
     if (await this.networks.exists(name)) throw new AlreadyExistsError(`Network "${name}" already exists`);
     const reserved = (await this.networks.list()).map((r) => networkSpecOf(r.name, r.config).gateway.subnet);
-    const config = await this.host.resolveConfig(name, { 'ipv4.address': 'auto', 'ipv4.nat': 'true', ...(cmd.config as object) }, reserved);
-    await this.host.create(networkSpecOf(name, config));
+    const config = await this.bridges.resolveConfig(name, { 'ipv4.address': 'auto', 'ipv4.nat': 'true', ...(cmd.config as object) }, reserved);
+    await this.bridges.create(networkSpecOf(name, config));
     try {
       await this.networks.insert({ name, description, config });
     } catch (err) {
-      await this.host.delete(name);
+      await this.bridges.delete(name);
       throw err;
     }
     this.events.publish(new NetworkChangedEvent('network-created', name));

@@ -11,7 +11,7 @@ import { DeleteNetworkCommand } from './delete-network.command.js';
 export class DeleteNetworkHandler implements ICommandHandler<DeleteNetworkCommand> {
   constructor(
     private readonly networks: NetworkRepository,
-    private readonly host: BridgeNetworks,
+    private readonly bridges: BridgeNetworks,
     private readonly usage: NetworkUsage,
     private readonly events: EventBus,
   ) {}
@@ -20,7 +20,7 @@ export class DeleteNetworkHandler implements ICommandHandler<DeleteNetworkComman
     await this.networks.get(name);
     const users = await this.usage.instances(name);
     if (users.length > 0) throw new NetworkInUseError(name, users);
-    await this.host.delete(name);
+    await this.bridges.delete(name);
     await this.networks.delete(name);
     this.events.publish(new NetworkChangedEvent('network-deleted', name));
   }

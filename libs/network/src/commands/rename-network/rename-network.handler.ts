@@ -17,7 +17,7 @@ import { RenameNetworkCommand } from './rename-network.command.js';
 export class RenameNetworkHandler implements ICommandHandler<RenameNetworkCommand> {
   constructor(
     private readonly networks: NetworkRepository,
-    private readonly host: BridgeNetworks,
+    private readonly bridges: BridgeNetworks,
     private readonly usage: NetworkUsage,
     private readonly events: EventBus,
   ) {}
@@ -31,12 +31,12 @@ export class RenameNetworkHandler implements ICommandHandler<RenameNetworkComman
         const users = [...(await this.usage.instances(name)), ...(await this.usage.profiles(name))];
         if (users.length > 0) throw new NetworkInUseError(name, users);
         if (to === name || others.some((o) => o.name === to)) throw new AlreadyExistsError(`Network "${to}" already exists`);
-        await this.host.rename(name, to);
+        await this.bridges.rename(name, to);
         renamedOnHost = true;
         return { name: to };
       });
     } catch (err) {
-      if (renamedOnHost) await this.host.rename(to, name).catch(() => undefined);
+      if (renamedOnHost) await this.bridges.rename(to, name).catch(() => undefined);
       throw err;
     }
     this.events.publish(new NetworkChangedEvent('network-renamed', to, { old_name: name }));

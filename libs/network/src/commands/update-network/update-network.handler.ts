@@ -14,7 +14,7 @@ import { UpdateNetworkCommand } from './update-network.command.js';
  */
 @CommandHandler(UpdateNetworkCommand)
 export class UpdateNetworkHandler implements ICommandHandler<UpdateNetworkCommand> {
-  constructor(private readonly networks: NetworkRepository, private readonly host: BridgeNetworks, private readonly events: EventBus) {}
+  constructor(private readonly networks: NetworkRepository, private readonly bridges: BridgeNetworks, private readonly events: EventBus) {}
 
   async execute({ name, mode, changes, ifMatch }: UpdateNetworkCommand): Promise<void> {
     let restore: (() => Promise<unknown>) | undefined;
@@ -28,11 +28,11 @@ export class UpdateNetworkHandler implements ICommandHandler<UpdateNetworkComman
         if (config['ipv4.address'] === undefined) {
           throw new ValidationError('config["ipv4.address"]', 'is required: a managed bridge has an IPv4 address (an address with its prefix, or auto for a new subnet)');
         }
-        if (config['ipv4.address'] === 'auto') config = await this.host.resolveConfig(name, config, reserved);
+        if (config['ipv4.address'] === 'auto') config = await this.bridges.resolveConfig(name, config, reserved);
         if (!sameConfig(config, row.config)) {
-          await this.host.update(networkSpecOf(name, config), reserved);
+          await this.bridges.update(networkSpecOf(name, config), reserved);
           const previous = networkSpecOf(row.name, row.config);
-          restore = () => this.host.update(previous);
+          restore = () => this.bridges.update(previous);
         }
         return { description, config };
       });

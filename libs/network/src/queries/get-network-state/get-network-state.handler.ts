@@ -6,10 +6,10 @@ import { GetNetworkStateQuery } from './get-network-state.query.js';
 
 @QueryHandler(GetNetworkStateQuery)
 export class GetNetworkStateHandler implements IQueryHandler<GetNetworkStateQuery> {
-  constructor(private readonly networks: NetworkRepository, private readonly host: BridgeNetworks) {}
+  constructor(private readonly networks: NetworkRepository, private readonly bridges: BridgeNetworks) {}
 
   async execute({ name }: GetNetworkStateQuery): Promise<BridgeState> {
     await this.networks.get(name);
-    return this.host.state(name);
+    return this.bridges.state(name);
   }
 }

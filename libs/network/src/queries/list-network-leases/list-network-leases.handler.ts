@@ -5,11 +5,11 @@ import { ListNetworkLeasesQuery, type LeaseView } from './list-network-leases.qu
 
 @QueryHandler(ListNetworkLeasesQuery)
 export class ListNetworkLeasesHandler implements IQueryHandler<ListNetworkLeasesQuery> {
-  constructor(private readonly networks: NetworkRepository, private readonly host: BridgeNetworks) {}
+  constructor(private readonly networks: NetworkRepository, private readonly bridges: BridgeNetworks) {}
 
   async execute({ name }: ListNetworkLeasesQuery): Promise<LeaseView[]> {
     await this.networks.get(name);
-    const leases = await this.host.leases(name);
+    const leases = await this.bridges.leases(name);
     return leases.map((l) => ({ hostname: l.hostname ?? '', hwaddr: l.mac, address: l.ipv4, type: 'dynamic', location: 'none' }));
   }
 }
