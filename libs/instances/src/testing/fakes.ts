@@ -2,9 +2,11 @@
  * Fakes of the ports instances' handlers are given, for their specs: each records what it was
  * asked, in one shared journal, so a spec can assert the order of the steps.
  */
-import type { EventPublisher, IEvent } from '@nestjs/cqrs';
+import { EventEmitter } from 'node:events';
+import type { EventBus, EventPublisher, IEvent } from '@nestjs/cqrs';
+import type { WebSocket } from 'ws';
 import type { Logger } from '#core';
-import type { OperationContext, OperationRunner, OperationView, StartOperation } from '#operations';
+import { WebsocketOperations, type OperationContext, type OperationRunner, type OperationView, type StartOperation } from '#operations';
 import type { HostCapacity } from '#quotas';
 import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
 import { InstanceNotFoundError } from '../domain/instance.errors.js';
@@ -87,8 +89,9 @@ export function fakeRepository(journal: Journal, ...instances: Instance[]) {
     async withLock<T>(_name: string, fn: () => Promise<T>) {
       return fn();
     },
+    /** By name, as the real one orders them. */
     async list() {
-      return Promise.all([...stored.keys()].map((n) => repo.get(n)));
+      return Promise.all([...stored.keys()].sort().map((n) => repo.get(n)));
     },
     async othersDevices(name: string) {
       return (await repo.list()).filter((i) => i.name !== name).map((i) => ({ name: i.name, devices: i.expanded.devices }));
@@ -118,6 +121,66 @@ export class FakeOperations {
   outcome(): Promise<unknown> {
     return this.last ?? Promise.reject(new Error('no operation was started'));
   }
+
+  /** The real websocket operations, started on this runner. */
+  websockets(): WebsocketOperations {
+    return new WebsocketOperations(this.asRunner());
+  }
+}
+
+/** A client's end of a session socket: what berthd sent, and how it was closed. */
+export class FakeSocket extends EventEmitter {
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSED = 3;
+  readyState = this.OPEN;
+  closeCode?: number;
+  readonly sent: Buffer[] = [];
+
+  send(data: Buffer, _options: { binary: boolean }, done?: (err?: Error) => void): void {
+    this.sent.push(Buffer.from(data));
+    done?.();
+  }
+
+  close(code?: number): void {
+    if (this.readyState === this.CLOSED) return;
+    this.readyState = this.CLOSED;
+    this.closeCode = code;
+    this.emit('close', code);
+  }
+
+  pause(): void {}
+
+  resume(): void {}
+
+  /** A frame from the client: a Buffer is binary, a string text. */
+  receive(frame: Buffer | string): void {
+    this.emit('message', Buffer.from(frame), typeof frame !== 'string');
+  }
+
+  /** Everything sent, as text. */
+  get text(): string {
+    return Buffer.concat(this.sent).toString('utf8');
+  }
+}
+
+/** Connects a client socket to each of `fds` with the secrets `view` hands out. */
+export function connectSockets(sessions: WebsocketOperations, view: OperationView, ...fds: string[]): Record<string, FakeSocket> {
+  const secrets = view.metadata.fds as Record<string, string>;
+  return Object.fromEntries(
+    fds.map((fd) => {
+      const socket = new FakeSocket();
+      const accept = sessions.claim(view.id, secrets[fd] ?? '');
+      if (!accept) throw new Error(`no secret for fd "${fd}"`);
+      accept(socket as unknown as WebSocket);
+      return [fd, socket];
+    }),
+  );
+}
+
+/** Published events go to the journal. */
+export function fakeEventBus(journal: Journal): EventBus {
+  return { publish: (event: IEvent) => journal.published.push(event) } as unknown as EventBus;
 }
 
 /** Commits go to the journal's published events. */
