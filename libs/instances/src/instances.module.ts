@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ImagesModule } from '#images';
+import { ProfilesModule } from '#profiles';
 import { QuotasModule } from '#quotas';
 import { RuntimeModule } from '#runtime';
 import { ServerModule } from '#server';
@@ -37,7 +38,7 @@ import { ListNetworkUsersHandler } from './queries/list-network-users/list-netwo
 
 @Module({
   exports: [ExecLogs, ConsoleLogs, OrphanVolumes],
-  imports: [QuotasModule, ServerModule, StorageModule, NetworkModule, ImagesModule, RuntimeModule],
+  imports: [QuotasModule, ServerModule, StorageModule, NetworkModule, ImagesModule, RuntimeModule, ProfilesModule],
   providers: [
     InstanceRepository,
     ProfileResolver,

@@ -10,3 +10,4 @@ export { RenameProfileCommand } from './commands/rename-profile/rename-profile.c
 export { DeleteProfileCommand } from './commands/delete-profile/delete-profile.command.js';
 export { ListProfilesQuery } from './queries/list-profiles/list-profiles.query.js';
 export { GetProfileQuery } from './queries/get-profile/get-profile.query.js';
+export { ProfileLayers, type ProfileLayer } from './infrastructure/profile-layers.js';

@@ -6,6 +6,7 @@ import { RenameProfileHandler } from './commands/rename-profile/rename-profile.h
 import { UpdateProfileHandler } from './commands/update-profile/update-profile.handler.js';
 import { ProfileUsage } from './domain/profile-usage.js';
 import { ProfileLifecycleHandler } from './events/profile-lifecycle.handler.js';
+import { ProfileLayers } from './infrastructure/profile-layers.js';
 import { ProfileRepository } from './infrastructure/profile.repository.js';
 import { GetProfileHandler } from './queries/get-profile/get-profile.handler.js';
 import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handler.js';
@@ -22,6 +23,8 @@ import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handl
     ListProfilesHandler,
     GetProfileHandler,
     ProfileLifecycleHandler,
+    ProfileLayers,
   ],
+  exports: [ProfileLayers],
 })
 export class ProfilesModule {}

@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { QueryBus } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
-import { ListProfilesQuery, type ProfileView } from '#profiles';
+import { ProfileLayers } from '#profiles';
 import type { ResolvedProfiles } from '../domain/instance.js';
 
-/** Reads the current profiles through the profiles context, to resolve an instance's profile list. */
+/** Reads the current profiles from the profiles context, to resolve an instance's profile list. */
 @Injectable()
 export class ProfileResolver {
-  constructor(private readonly queries: QueryBus) {}
+  constructor(private readonly layers: ProfileLayers) {}
 
   async load(): Promise<(names: string[]) => ResolvedProfiles> {
-    const profiles = (await this.queries.execute(new ListProfilesQuery(1))) as ProfileView[];
-    const byName = new Map(profiles.map((p) => [p.name, p]));
+    const byName = new Map((await this.layers.all()).map((p) => [p.name, p]));
     return (names) =>
       names.map((name, i) => {
         const p = byName.get(name);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { QueryBus } from '@nestjs/cqrs';
 import { ValidationError } from '#core';
-import { ListProfilesQuery, type ProfileView } from '#profiles';
+import type { ProfileLayers, ProfileView } from '#profiles';
 import type { HostCapacity } from '#quotas';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { PreviewInstanceHandler } from './preview-instance.handler.js';
@@ -15,15 +14,10 @@ const profiles = [
   profile('lan', { 'user.role': 'web' }, { eth0: { type: 'nic', network: 'lan', name: 'eth0' } }),
 ];
 
-/** The real resolver, over a query bus that answers the profiles context's list. */
+/** The real resolver, over the profiles context's layers. */
 function handler(): PreviewInstanceHandler {
-  const queries = {
-    execute: async (query: unknown) => {
-      assert.ok(query instanceof ListProfilesQuery);
-      return profiles;
-    },
-  } as unknown as QueryBus;
-  return new PreviewInstanceHandler(new ProfileResolver(queries), host);
+  const layers = { all: async () => profiles } as unknown as ProfileLayers;
+  return new PreviewInstanceHandler(new ProfileResolver(layers), host);
 }
 
 describe('PreviewInstanceHandler', () => {
