@@ -10,31 +10,39 @@ export class InstanceProfilesByName1765100000000 implements MigrationInterface {
   name = 'InstanceProfilesByName1765100000000';
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE instance_profiles ADD COLUMN profile_name text`);
-    await db.query(`UPDATE instance_profiles ip SET profile_name = p.name FROM profiles p WHERE p.id = ip.profile_id`);
-    await db.query(`ALTER TABLE instance_profiles ALTER COLUMN profile_name SET NOT NULL`);
-    await db.query(`ALTER TABLE instance_profiles DROP CONSTRAINT instance_profiles_pkey`);
-    await db.query(`ALTER TABLE instance_profiles DROP CONSTRAINT instance_profiles_profile_id_fkey`);
-    await db.query(`DROP INDEX instance_profiles_profile_id_idx`);
-    await db.query(`ALTER TABLE instance_profiles DROP COLUMN profile_id`);
-    await db.query(`ALTER TABLE instance_profiles ADD CONSTRAINT instance_profiles_pkey PRIMARY KEY (instance_id, profile_name)`);
-    await db.query(
-      `ALTER TABLE instance_profiles ADD CONSTRAINT instance_profiles_profile_name_fkey
-         FOREIGN KEY (profile_name) REFERENCES profiles (name) ON UPDATE CASCADE ON DELETE RESTRICT`,
-    );
-    await db.query(`CREATE INDEX instance_profiles_profile_name_idx ON instance_profiles (profile_name)`);
+    await rekey(db, BY_ID, BY_NAME);
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE instance_profiles ADD COLUMN profile_id bigint`);
-    await db.query(`UPDATE instance_profiles ip SET profile_id = p.id FROM profiles p WHERE p.name = ip.profile_name`);
-    await db.query(`ALTER TABLE instance_profiles ALTER COLUMN profile_id SET NOT NULL`);
-    await db.query(`ALTER TABLE instance_profiles DROP CONSTRAINT instance_profiles_pkey`);
-    await db.query(`ALTER TABLE instance_profiles DROP CONSTRAINT instance_profiles_profile_name_fkey`);
-    await db.query(`DROP INDEX instance_profiles_profile_name_idx`);
-    await db.query(`ALTER TABLE instance_profiles DROP COLUMN profile_name`);
-    await db.query(`ALTER TABLE instance_profiles ADD CONSTRAINT instance_profiles_pkey PRIMARY KEY (instance_id, profile_id)`);
-    await db.query(`ALTER TABLE instance_profiles ADD CONSTRAINT instance_profiles_profile_id_fkey FOREIGN KEY (profile_id) REFERENCES profiles (id) ON DELETE RESTRICT`);
-    await db.query(`CREATE INDEX instance_profiles_profile_id_idx ON instance_profiles (profile_id)`);
+    await rekey(db, BY_NAME, BY_ID);
   }
+}
+
+/** How instance_profiles refers to a profile. */
+interface ProfileKey {
+  readonly column: string;
+  readonly type: string;
+  /** The profiles column it holds. */
+  readonly target: string;
+  readonly onUpdate: string;
+}
+
+const BY_ID: ProfileKey = { column: 'profile_id', type: 'bigint', target: 'id', onUpdate: '' };
+const BY_NAME: ProfileKey = { column: 'profile_name', type: 'text', target: 'name', onUpdate: ' ON UPDATE CASCADE' };
+
+/** Replaces instance_profiles' key `from` by `to`, carrying every row over, with the same constraints. */
+async function rekey(db: QueryRunner, from: ProfileKey, to: ProfileKey): Promise<void> {
+  await db.query(`ALTER TABLE instance_profiles ADD COLUMN ${to.column} ${to.type}`);
+  await db.query(`UPDATE instance_profiles ip SET ${to.column} = p.${to.target} FROM profiles p WHERE p.${from.target} = ip.${from.column}`);
+  await db.query(`ALTER TABLE instance_profiles ALTER COLUMN ${to.column} SET NOT NULL`);
+  await db.query(`ALTER TABLE instance_profiles DROP CONSTRAINT instance_profiles_pkey`);
+  await db.query(`ALTER TABLE instance_profiles DROP CONSTRAINT instance_profiles_${from.column}_fkey`);
+  await db.query(`DROP INDEX instance_profiles_${from.column}_idx`);
+  await db.query(`ALTER TABLE instance_profiles DROP COLUMN ${from.column}`);
+  await db.query(`ALTER TABLE instance_profiles ADD CONSTRAINT instance_profiles_pkey PRIMARY KEY (instance_id, ${to.column})`);
+  await db.query(
+    `ALTER TABLE instance_profiles ADD CONSTRAINT instance_profiles_${to.column}_fkey
+       FOREIGN KEY (${to.column}) REFERENCES profiles (${to.target})${to.onUpdate} ON DELETE RESTRICT`,
+  );
+  await db.query(`CREATE INDEX instance_profiles_${to.column}_idx ON instance_profiles (${to.column})`);
 }
