@@ -39,7 +39,7 @@ export type ResolvedProfiles = Array<{ name: string } & ConfigLayer>;
 
 /**
  * What PUT sends; PATCH sends any subset of it. Typed as LXD's InstancePut, yet every rule on
- * the values (and null, which PATCH reads as "back to the default") is the aggregate's.
+ * the values, and what a null means, is the aggregate's.
  */
 export interface InstanceChanges {
   description?: string | null;

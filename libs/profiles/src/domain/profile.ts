@@ -16,7 +16,7 @@ export interface ProfileState {
 
 /**
  * What PUT sends; PATCH sends any subset of it. Typed as LXD's ProfilePut, yet every rule on the
- * values (and null, which PATCH reads as "back to the default") is the aggregate's.
+ * values, and what a null means, is the aggregate's.
  */
 export interface ProfileChanges {
   description?: string | null;
