@@ -1,10 +1,11 @@
 export { InstancesModule } from './instances.module.js';
 export { InstanceRecord } from './infrastructure/instance.entity.js';
-export { Instance, type InstanceView, type InstanceChanges } from './domain/instance.js';
+export { Instance, type InstanceView, type InstanceChanges, type InstanceDefinition } from './domain/instance.js';
+export { parseSource } from './domain/source.js';
 export { InstanceStatus } from './domain/instance-status.js';
 export * from './domain/instance.errors.js';
 export * from './events/instance-events.js';
-export { CreateInstanceCommand, type PopulateVolume, type PopulateContext, type PopulateResult } from './commands/create-instance/create-instance.command.js';
+export { CreateInstanceCommand } from './commands/create-instance/create-instance.command.js';
 export { HoldInstanceCommand, ReleaseInstanceCommand } from './commands/hold-instance/hold-instance.command.js';
 export { UpdateInstanceCommand } from './commands/update-instance/update-instance.command.js';
 export { RenameInstanceCommand } from './commands/rename-instance/rename-instance.command.js';

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { DeleteInstanceFileCommand, GetInstanceFileQuery, PushInstanceFileCommand } from '#instances';
 import { sync } from '../http/envelope.js';
 import { parsePushHeaders } from '../http/file-headers.js';
+import { queryText } from '../http/params.js';
 
 /**
  * /1.0/instances/{name}/files?path= (LXD's instance files API), also as /1.0/containers/...
@@ -23,7 +24,7 @@ export class InstanceFilesController {
   /** A file's bytes (streamed), a directory's names (sync JSON) or a symlink's target, with X-LXD-* headers. */
   @Get(':name/files')
   async pull(@Param('name') name: string, @Query('path') path: unknown, @Res() res: Response): Promise<void> {
-    const entry = await this.queries.execute(new GetInstanceFileQuery(name, path));
+    const entry = await this.queries.execute(new GetInstanceFileQuery(name, queryText(path)));
     res.setHeader('X-LXD-uid', String(entry.uid));
     res.setHeader('X-LXD-gid', String(entry.gid));
     res.setHeader('X-LXD-mode', entry.mode.toString(8).padStart(4, '0'));
@@ -43,13 +44,13 @@ export class InstanceFilesController {
   @Post(':name/files')
   @HttpCode(200)
   async push(@Param('name') name: string, @Query('path') path: unknown, @Req() req: Request) {
-    await this.commands.execute(new PushInstanceFileCommand(name, path, parsePushHeaders(req.headers), req));
+    await this.commands.execute(new PushInstanceFileCommand(name, queryText(path), parsePushHeaders(req.headers), req));
     return sync({});
   }
 
   @Delete(':name/files')
   async remove(@Param('name') name: string, @Query('path') path: unknown) {
-    await this.commands.execute(new DeleteInstanceFileCommand(name, path));
+    await this.commands.execute(new DeleteInstanceFileCommand(name, queryText(path)));
     return sync({});
   }
 }

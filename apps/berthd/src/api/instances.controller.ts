@@ -15,19 +15,17 @@ import {
   ListInstancesQuery,
   RenameInstanceCommand,
   UpdateInstanceCommand,
+  parseSource,
 } from '#instances';
 import { parseFilter } from '#core';
-import { ImportVmCommand, isImportSource } from '#migrate';
+import { ImportVmCommand, isImportSource, parseImportSource } from '#migrate';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
 import { parseBody } from '../http/dto.js';
-import { body, fields, recursion } from '../http/params.js';
+import { recursion } from '../http/params.js';
 import { InstanceConsolePostDto, InstanceExecPostDto } from './dto/instance-exec.dto.js';
 import { InstanceStatePutDto } from './dto/instance-state.dto.js';
-
-const EDITABLE = ['description', 'config', 'devices', 'profiles', 'ephemeral'];
-/** Fields a client may send back unchanged from a GET. */
-const ECHOED = ['name', 'architecture', 'type', 'stateful', 'status', 'status_code', 'created_at', 'last_used_at', 'location', 'project', 'expanded_config', 'expanded_devices'];
+import { InstancePostDto, InstancePutDto, InstancesPostDto } from './dto/instance.dto.js';
 
 /** /1.0/instances, also answered as /1.0/containers for LXD's older clients. */
 @Controller(['1.0/instances', '1.0/containers'])
@@ -59,9 +57,11 @@ export class InstancesController {
 
   @Post()
   async create(@Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
-    const input = fields(body(raw), ['name', 'type', 'source', 'start', 'instance_type', 'architecture', 'stateful', ...EDITABLE]);
+    const { source, start = false, ...definition } = parseBody(InstancesPostDto, raw);
     // A VM import (source.type "migration", mode "import") belongs to the migrate context.
-    const command = isImportSource(input.source) ? new ImportVmCommand(input) : new CreateInstanceCommand(input);
+    const command = isImportSource(source)
+      ? new ImportVmCommand(parseImportSource(source), definition, start)
+      : new CreateInstanceCommand(definition, parseSource(source), start);
     return this.accepted(res, await this.commands.execute(command));
   }
 
@@ -141,24 +141,24 @@ export class InstancesController {
 
   @Put(':name')
   async replace(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
-    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
-    const applied = await this.commands.execute(new UpdateInstanceCommand(name, 'replace', input, ifMatch));
+    const changes = parseBody(InstancePutDto, raw);
+    const applied = await this.commands.execute(new UpdateInstanceCommand(name, 'replace', changes, ifMatch));
     return this.done(res, 'Updating instance', name, applied.length > 0 ? { applied } : undefined);
   }
 
   @Patch(':name')
   async merge(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
-    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
-    const applied = await this.commands.execute(new UpdateInstanceCommand(name, 'merge', input, ifMatch));
+    const changes = parseBody(InstancePutDto, raw);
+    const applied = await this.commands.execute(new UpdateInstanceCommand(name, 'merge', changes, ifMatch));
     return sync(applied.length > 0 ? { applied } : {});
   }
 
   @Post(':name')
   @HttpCode(202)
   async rename(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
-    const input = fields(body(raw), ['name', 'migration', 'live']);
-    await this.commands.execute(new RenameInstanceCommand(name, input.name));
-    return this.done(res, 'Renaming instance', String(input.name));
+    const { name: newName } = parseBody(InstancePostDto, raw);
+    await this.commands.execute(new RenameInstanceCommand(name, newName));
+    return this.done(res, 'Renaming instance', newName);
   }
 
   @Delete(':name')

@@ -10,11 +10,9 @@ import {
   UpdateProfileCommand,
 } from '#profiles';
 import { sync } from '../http/envelope.js';
-import { body, fields, recursion } from '../http/params.js';
-
-/** Read-only fields a client may send back unchanged from a GET (LXD's Go decoder ignores them). */
-const ECHOED = ['name', 'used_by', 'project'];
-const EDITABLE = ['description', 'config', 'devices'];
+import { parseBody } from '../http/dto.js';
+import { recursion } from '../http/params.js';
+import { ProfilePostDto, ProfilePutDto, ProfilesPostDto } from './dto/profile.dto.js';
 
 @Controller('1.0/profiles')
 export class ProfilesController {
@@ -28,8 +26,7 @@ export class ProfilesController {
   @Post()
   @HttpCode(200)
   async create(@Body() raw: unknown) {
-    const input = fields(body(raw), ['name', ...EDITABLE]);
-    await this.commands.execute(new CreateProfileCommand({ name: input.name, description: input.description, config: input.config, devices: input.devices }));
+    await this.commands.execute(new CreateProfileCommand(parseBody(ProfilesPostDto, raw)));
     return sync({});
   }
 
@@ -42,23 +39,20 @@ export class ProfilesController {
 
   @Put(':name')
   async replace(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
-    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
-    await this.commands.execute(new UpdateProfileCommand(name, 'replace', input, ifMatch));
+    await this.commands.execute(new UpdateProfileCommand(name, 'replace', parseBody(ProfilePutDto, raw), ifMatch));
     return sync({});
   }
 
   @Patch(':name')
   async merge(@Param('name') name: string, @Body() raw: unknown, @Headers('if-match') ifMatch?: string) {
-    const input = fields(body(raw), [...EDITABLE, ...ECHOED]);
-    await this.commands.execute(new UpdateProfileCommand(name, 'merge', input, ifMatch));
+    await this.commands.execute(new UpdateProfileCommand(name, 'merge', parseBody(ProfilePutDto, raw), ifMatch));
     return sync({});
   }
 
   @Post(':name')
   @HttpCode(200)
   async rename(@Param('name') name: string, @Body() raw: unknown) {
-    const input = fields(body(raw), ['name']);
-    await this.commands.execute(new RenameProfileCommand(name, input.name));
+    await this.commands.execute(new RenameProfileCommand(name, parseBody(ProfilePostDto, raw).name));
     return sync({});
   }
 

@@ -2,11 +2,9 @@ import { Body, Controller, Get, Inject, Patch, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { GetServerConfigQuery, UpdateServerConfigCommand } from '#server';
 import { sync } from '../http/envelope.js';
-import { body, fields } from '../http/params.js';
+import { parseBody } from '../http/dto.js';
 import { ServerInfo } from '../server-info.js';
-
-/** Read-only fields of GET /1.0 that a client may send back with PUT. */
-const ECHOED = ['api_extensions', 'api_status', 'api_version', 'auth', 'auth_methods', 'public', 'environment', 'auth_user_name', 'auth_user_method'];
+import { ServerPutDto } from './dto/server.dto.js';
 
 @Controller()
 export class ServerController {
@@ -24,15 +22,15 @@ export class ServerController {
 
   @Put('1.0')
   async replace(@Body() raw: unknown) {
-    const input = fields(body(raw), ['config', ...ECHOED]);
-    await this.commands.execute(new UpdateServerConfigCommand('replace', input.config));
+    const { config } = parseBody(ServerPutDto, raw);
+    await this.commands.execute(new UpdateServerConfigCommand('replace', config ?? {}));
     return sync({});
   }
 
   @Patch('1.0')
   async merge(@Body() raw: unknown) {
-    const input = fields(body(raw), ['config', ...ECHOED]);
-    await this.commands.execute(new UpdateServerConfigCommand('merge', input.config));
+    const { config } = parseBody(ServerPutDto, raw);
+    await this.commands.execute(new UpdateServerConfigCommand('merge', config ?? {}));
     return sync({});
   }
 }

@@ -9,6 +9,14 @@ export function recursion(value: string | undefined, max: 1 | 2 = 1): 0 | 1 | 2 
   throw new ValidationError('recursion', max === 2 ? 'must be 0, 1 or 2' : 'must be 0 or 1');
 }
 
+/**
+ * A query parameter's text. Express reads a repeated one (`?a=1&a=2`) as a list and `?a[b]=1` as
+ * an object: neither is text, so both read as absent.
+ */
+export function queryText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 export function body(value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('body', 'must be a JSON object');

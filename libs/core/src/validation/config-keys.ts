@@ -93,6 +93,9 @@ const DEVICE_TYPES: Record<string, readonly string[]> = {
   'unix-block': ['source', 'path', 'major', 'minor', 'uid', 'gid', 'mode', 'required'],
 };
 
+/** The device types Berth knows (LXD's names), in the order its messages list them. */
+export const DEVICE_TYPE_NAMES: readonly string[] = Object.keys(DEVICE_TYPES);
+
 /** Validates a devices map: each device is an object with a known `type` and that type's keys. */
 export function validateDevices(devices: unknown, fieldName = 'devices'): Record<string, Record<string, string>> {
   if (devices === undefined || devices === null) return {};
@@ -104,7 +107,7 @@ export function validateDevices(devices: unknown, fieldName = 'devices'): Record
     if (typeof device !== 'object' || device === null || Array.isArray(device)) throw new ValidationError(field, 'must be an object');
     const type = (device as Record<string, unknown>).type;
     if (typeof type !== 'string' || !(type in DEVICE_TYPES)) {
-      throw new ValidationError(`${field}.type`, `must be one of ${Object.keys(DEVICE_TYPES).join(', ')}`);
+      throw new ValidationError(`${field}.type`, `must be one of ${DEVICE_TYPE_NAMES.join(', ')}`);
     }
     const allowed = DEVICE_TYPES[type];
     const copy: Record<string, string> = {};

@@ -37,12 +37,21 @@ export interface InstanceState {
 /** The profiles an instance names, resolved (in order) by the handler that loads them. */
 export type ResolvedProfiles = Array<{ name: string } & ConfigLayer>;
 
+/**
+ * What PUT sends; PATCH sends any subset of it. Typed as LXD's InstancePut, yet every rule on
+ * the values, and what a null means, is the aggregate's.
+ */
 export interface InstanceChanges {
-  description?: unknown;
-  config?: unknown;
-  devices?: unknown;
-  profiles?: unknown;
-  ephemeral?: unknown;
+  description?: string | null;
+  config?: Readonly<Record<string, string>> | null;
+  devices?: Readonly<Devices> | null;
+  profiles?: readonly string[] | null;
+  ephemeral?: boolean | null;
+}
+
+/** A new instance as a create describes it: its name and its own fields. */
+export interface InstanceDefinition extends InstanceChanges {
+  name: string;
 }
 
 /** LXD's api.Instance (with the expanded config and devices of recursion=1). */
@@ -109,7 +118,7 @@ export class Instance extends AggregateRoot {
 
   /** Validates a create request. `resolve` maps profile names to their current config. */
   static create(
-    input: { name: unknown; architecture: string; imageFingerprint: string | null } & InstanceChanges,
+    input: InstanceDefinition & { architecture: string; imageFingerprint: string | null },
     resolve: (names: string[]) => ResolvedProfiles,
     host: HostCapacity,
   ): Instance {
@@ -214,7 +223,7 @@ export class Instance extends AggregateRoot {
     return Object.fromEntries(Object.entries(config).filter(([key, value]) => !(key.startsWith('volatile.') && volatile[key] === value)));
   }
 
-  rename(newName: unknown): void {
+  rename(newName: string): void {
     this.assertNotHeld();
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" must be stopped to be renamed`);
     const oldName = this.name;

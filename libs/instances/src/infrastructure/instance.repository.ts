@@ -217,17 +217,6 @@ export class InstanceRepository {
     }
   }
 
-  /** Writes config and devices (and their quota rows); the caller holds the instance's lock (withLock). */
-  async saveDefinition(instance: Instance): Promise<void> {
-    const s = instance.state;
-    await this.manager.transaction(async (tx) => {
-      const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [s.name]);
-      if (!found) throw new InstanceNotFoundError(s.name);
-      await tx.update(InstanceRecord, { id: found.id }, { config: s.config, devices: s.devices, updatedAt: () => 'now()' });
-      if (instance.quota) await this.quotas.recordInstance(tx, found.id, instance.quota, s.devices);
-    });
-  }
-
   /** Writes status and volatile keys; the caller holds the instance's lock (withLock). */
   async saveState(instance: Instance): Promise<void> {
     const s = instance.state;

@@ -7,10 +7,12 @@ import type { EventBus, EventPublisher, IEvent } from '@nestjs/cqrs';
 import type { WebSocket } from 'ws';
 import type { Logger } from '#core';
 import { WebsocketOperations, type OperationContext, type OperationRunner, type OperationView, type StartOperation } from '#operations';
+import type { ProfileLayers } from '#profiles';
 import type { HostCapacity } from '#quotas';
 import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
-import { InstanceNotFoundError } from '../domain/instance.errors.js';
+import { InstanceAlreadyExistsError, InstanceNotFoundError } from '../domain/instance.errors.js';
 import type { InstanceRepository } from '../infrastructure/instance.repository.js';
+import { ProfileResolver } from '../infrastructure/profile-resolver.js';
 
 export const HOST: HostCapacity = { cpus: [0, 1], memoryBytes: 8n * 1024n ** 3n };
 
@@ -57,15 +59,28 @@ export class Journal {
   }
 }
 
+/** The profiles an aggregate was given, kept with its record as the real repository keeps them. */
+const resolvedOf = (instance: Instance) => (instance as unknown as { resolved: ResolvedProfiles }).resolved;
+
 /** The instances' records: get() returns a fresh aggregate from the stored state, saveState() stores it. */
 export function fakeRepository(journal: Journal, ...instances: Instance[]) {
-  const stored = new Map(instances.map((i) => [i.name, { state: { ...i.state }, profiles: (i as unknown as { resolved: ResolvedProfiles }).resolved }]));
+  const stored = new Map(instances.map((i) => [i.name, { state: { ...i.state }, profiles: resolvedOf(i) }]));
   const repo = {
     stored,
     async get(name: string) {
       const found = stored.get(name);
       if (!found) throw new InstanceNotFoundError(name);
       return Instance.restore({ ...found.state, volatile: { ...found.state.volatile } }, found.profiles);
+    },
+    /** As the real one: a taken name is a conflict, and nothing is written. */
+    async insert(instance: Instance) {
+      if (stored.has(instance.name)) throw new InstanceAlreadyExistsError(instance.name);
+      journal.note('repository.insert');
+      stored.set(instance.name, { state: { ...instance.state }, profiles: resolvedOf(instance) });
+    },
+    async removeRecord(name: string) {
+      journal.note('repository.removeRecord');
+      stored.delete(name);
     },
     async saveState(instance: Instance) {
       journal.note(`repository.saveState ${instance.state.status}`);
@@ -82,7 +97,7 @@ export function fakeRepository(journal: Journal, ...instances: Instance[]) {
       } else {
         journal.note('repository.save');
         stored.delete(name);
-        stored.set(instance.name, { state: { ...instance.state }, profiles: (instance as unknown as { resolved: ResolvedProfiles }).resolved });
+        stored.set(instance.name, { state: { ...instance.state }, profiles: resolvedOf(instance) });
       }
       return instance;
     },
@@ -191,3 +206,8 @@ export function fakePublisher(journal: Journal): EventPublisher {
 }
 
 export const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+
+/** The real resolver over fixed profiles (the profiles context's layers, faked). */
+export function profileResolver(profiles: ResolvedProfiles = [DEFAULT_PROFILE]): ProfileResolver {
+  return new ProfileResolver({ all: async () => profiles } as unknown as ProfileLayers);
+}

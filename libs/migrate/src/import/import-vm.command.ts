@@ -1,5 +1,7 @@
 import { Command } from '@nestjs/cqrs';
+import type { InstanceDefinition } from '#instances';
 import type { OperationView } from '#operations';
+import type { ImportSource } from './import-source.js';
 
 /**
  * `POST /1.0/instances` with `source.type = "migration"` and `mode = "import"`: a VM's root
@@ -7,7 +9,12 @@ import type { OperationView } from '#operations';
  * system container, with a report of every change. With `dry_run`, only the report.
  */
 export class ImportVmCommand extends Command<OperationView> {
-  constructor(readonly body: Record<string, unknown>) {
+  constructor(
+    readonly source: ImportSource,
+    /** The instance to make of it, as a create takes it. */
+    readonly definition: InstanceDefinition,
+    readonly start = false,
+  ) {
     super();
   }
 }

@@ -10,6 +10,7 @@ import type { MigrationReport } from '../guest/index.js';
 import type { MigrationReports, NewMigrationReport } from '../infrastructure/migration-reports.repository.js';
 import { SourceReadFailedError } from '../sources/index.js';
 import type { ImportTools } from './import-tools.js';
+import { parseImportSource } from './import-source.js';
 import { ImportVmCommand } from './import-vm.command.js';
 import { ImportVmHandler, type StoredReport } from './import-vm.handler.js';
 
@@ -171,7 +172,7 @@ function harness(options: Options = {}) {
 
   const handler = new ImportVmHandler(commands, queries, operations, pool, reports, tools, createLogger('silent'));
   const importVm = async (source: Record<string, unknown> = {}) => {
-    const view = await handler.execute(new ImportVmCommand({ name: 'web', profiles: ['default', 'lan'], source: { type: 'migration', mode: 'import', path: '/srv/vm.tar.gz', ...source } }));
+    const view = await handler.execute(new ImportVmCommand(parseImportSource({ type: 'migration', mode: 'import', path: '/srv/vm.tar.gz', ...source }), { name: 'web', profiles: ['default', 'lan'] }));
     return { view, result: runs.at(-1)! };
   };
   return { importVm, steps, sent, stored, progress, reads, fixUps };
@@ -202,9 +203,10 @@ describe('ImportVmHandler', () => {
       'store',
     ]);
 
+    // Only the instance's fields, and an empty root: the import fills it in its own operation.
     const create = h.sent[0] as CreateInstanceCommand;
-    assert.deepEqual(create.body, { name: 'web', profiles: ['default', 'lan'], source: { type: 'none' } });
-    assert.equal(create.populate, undefined);
+    assert.ok(create instanceof CreateInstanceCommand);
+    assert.deepEqual({ ...create }, { definition: { name: 'web', profiles: ['default', 'lan'] }, source: { type: 'none' }, start: false });
     assert.deepEqual(h.reads, [{ target: `${VOLUME}/rootfs`, workDir: VOLUME }]);
     assert.deepEqual(h.fixUps, [{ rootfs: `${VOLUME}/rootfs`, dryRun: false, network: { name: 'lan', subnet: '192.168.122.0/24', gateway: '192.168.122.1' } }]);
     assert.deepEqual(h.progress, [

@@ -12,6 +12,7 @@ import {
   PreviewInstanceQuery,
   ReleaseInstanceCommand,
   UpdateInstanceCommand,
+  type InstanceDefinition,
 } from '#instances';
 import { GetNetworkQuery, formatSubnet, formatIpv4, parseInterfaceAddress } from '#network';
 import { OperationRunner, OperationStatus, type OperationContext, type OperationView } from '#operations';
@@ -19,7 +20,7 @@ import { DefaultPool } from '#storage';
 import type { ExtractGuestProgress, ExtractedGuest } from '../sources/index.js';
 import { renderReport, type FixUpOptions, type MigrationReport } from '../guest/index.js';
 import { MigrationReports } from '../infrastructure/migration-reports.repository.js';
-import { parseImportSource, type ImportSource } from './import-source.js';
+import type { ImportSource } from './import-source.js';
 import { IMPORT_TOOLS, type ImportTools, type SourceKind } from './import-tools.js';
 import { ImportVmCommand } from './import-vm.command.js';
 
@@ -69,15 +70,12 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async execute({ body }: ImportVmCommand): Promise<OperationView> {
-    const source = parseImportSource(body.source);
+  async execute({ source, definition, start }: ImportVmCommand): Promise<OperationView> {
     const kind: SourceKind = source.ssh ? 'ssh' : await this.tools.detect(source.path, source.kind);
-    const { source: _ignored, ...instanceBody } = body;
-    if (source.dryRun) return this.dryRun(source, kind, instanceBody);
+    if (source.dryRun) return this.dryRun(source, kind, definition);
     const started = Date.now();
-    const created = await this.commands.execute(new CreateInstanceCommand({ ...instanceBody, source: { type: 'none' } }));
-    // The create validated the name.
-    const name = instanceBody.name as string;
+    const created = await this.commands.execute(new CreateInstanceCommand(definition, { type: 'none' }, start));
+    const { name } = definition;
     return this.operations.start({
       description: 'Importing a VM',
       resources: { instances: [`/1.0/instances/${name}`], containers: [`/1.0/containers/${name}`] },
@@ -149,10 +147,9 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     }
   }
 
-  private async dryRun(source: ImportSource, kind: SourceKind, body: Record<string, unknown>): Promise<OperationView> {
-    const { devices } = await this.queries.execute(new PreviewInstanceQuery({ ...body, name: body.name }));
-    const name = body.name as string;
-    if (await this.exists(name)) throw new InstanceAlreadyExistsError(name);
+  private async dryRun(source: ImportSource, kind: SourceKind, definition: InstanceDefinition): Promise<OperationView> {
+    const { devices } = await this.queries.execute(new PreviewInstanceQuery(definition));
+    if (await this.exists(definition.name)) throw new InstanceAlreadyExistsError(definition.name);
     const network = await this.networkOf(devices);
     return this.operations.start({
       description: 'Inspecting a VM for import (dry run)',

@@ -14,11 +14,19 @@ export interface ProfileState {
   devices: Devices;
 }
 
-/** What PUT sends; PATCH sends any subset of it. */
+/**
+ * What PUT sends; PATCH sends any subset of it. Typed as LXD's ProfilePut, yet every rule on the
+ * values, and what a null means, is the aggregate's.
+ */
 export interface ProfileChanges {
-  description?: unknown;
-  config?: unknown;
-  devices?: unknown;
+  description?: string | null;
+  config?: Readonly<Record<string, string>> | null;
+  devices?: Readonly<Devices> | null;
+}
+
+/** A new profile: its name and its fields. */
+export interface ProfileDefinition extends ProfileChanges {
+  name: string;
 }
 
 /** LXD's api.Profile. */
@@ -37,7 +45,7 @@ export class Profile extends AggregateRoot {
     super();
   }
 
-  static create(input: { name: unknown } & ProfileChanges, host: HostCapacity): Profile {
+  static create(input: ProfileDefinition, host: HostCapacity): Profile {
     const config = validateConfig(input.config);
     const profile = new Profile({
       name: validateName('name', input.name),
@@ -107,7 +115,7 @@ export class Profile extends AggregateRoot {
     this.apply(new ProfileUpdatedEvent(this.name));
   }
 
-  rename(newName: unknown): void {
+  rename(newName: string): void {
     if (this.name === 'default') throw new DefaultProfileProtectedError('renamed');
     const oldName = this.name;
     this.state = { ...this.state, name: validateName('name', newName) };

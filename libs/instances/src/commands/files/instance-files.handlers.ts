@@ -4,8 +4,8 @@ import { InstanceRoots, type GuestEntry } from './instance-root.js';
 import { DeleteInstanceFileCommand, GetInstanceFileQuery, PushInstanceFileCommand } from './instance-files.messages.js';
 
 /** A guest path, relative ones taken from `/` as LXD does; no NUL. Resolution (`..`, symlinks) happens inside the root. */
-export function parseGuestPath(value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ValidationError('path', 'is required');
+export function parseGuestPath(value: string | undefined): string {
+  if (value === undefined || value === '') throw new ValidationError('path', 'is required');
   const guestPath = value.startsWith('/') ? value : `/${value}`;
   if (guestPath.includes('\0')) throw new ValidationError('path', 'must not contain NUL characters');
   if (guestPath.length > 4096) throw new ValidationError('path', 'is too long');

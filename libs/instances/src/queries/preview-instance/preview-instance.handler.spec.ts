@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '#core';
-import type { ProfileLayers, ProfileView } from '#profiles';
+import type { ProfileView } from '#profiles';
 import type { HostCapacity } from '#quotas';
-import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
+import { profileResolver } from '../../testing/fakes.js';
 import { PreviewInstanceHandler } from './preview-instance.handler.js';
 import { PreviewInstanceQuery } from './preview-instance.query.js';
 
@@ -14,10 +14,8 @@ const profiles = [
   profile('lan', { 'user.role': 'web' }, { eth0: { type: 'nic', network: 'lan', name: 'eth0' } }),
 ];
 
-/** The real resolver, over the profiles context's layers. */
 function handler(): PreviewInstanceHandler {
-  const layers = { all: async () => profiles } as unknown as ProfileLayers;
-  return new PreviewInstanceHandler(new ProfileResolver(layers), host);
+  return new PreviewInstanceHandler(profileResolver(profiles), host);
 }
 
 describe('PreviewInstanceHandler', () => {

@@ -1,6 +1,6 @@
 import { Query } from '@nestjs/cqrs';
 import type { ConfigLayer } from '../../domain/expanded.js';
-import type { InstanceChanges } from '../../domain/instance.js';
+import type { InstanceDefinition } from '../../domain/instance.js';
 
 /**
  * The expanded config and devices an instance made from this InstancesPost would have (its
@@ -8,7 +8,7 @@ import type { InstanceChanges } from '../../domain/instance.js';
  * It does not say whether the name is free.
  */
 export class PreviewInstanceQuery extends Query<ConfigLayer> {
-  constructor(readonly request: { readonly name: unknown } & InstanceChanges) {
+  constructor(readonly request: InstanceDefinition) {
     super();
   }
 }

@@ -1,8 +1,8 @@
 import { Command } from '@nestjs/cqrs';
-import type { ProfileChanges } from '../../domain/profile.js';
+import type { ProfileDefinition } from '../../domain/profile.js';
 
 export class CreateProfileCommand extends Command<void> {
-  constructor(readonly input: { name: unknown } & ProfileChanges) {
+  constructor(readonly input: ProfileDefinition) {
     super();
   }
 }

@@ -10,11 +10,11 @@ export class CreateProfileHandler implements ICommandHandler<CreateProfileComman
   constructor(
     private readonly profiles: ProfileRepository,
     private readonly publisher: EventPublisher,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
   ) {}
 
   async execute({ input }: CreateProfileCommand): Promise<void> {
-    const profile = this.publisher.mergeObjectContext(Profile.create(input, this.host));
+    const profile = this.publisher.mergeObjectContext(Profile.create(input, this.capacity));
     await this.profiles.insert(profile);
     profile.commit();
   }

@@ -1,7 +1,7 @@
 import { Command } from '@nestjs/cqrs';
 
 export class RenameProfileCommand extends Command<void> {
-  constructor(readonly name: string, readonly newName: unknown) {
+  constructor(readonly name: string, readonly newName: string) {
     super();
   }
 }

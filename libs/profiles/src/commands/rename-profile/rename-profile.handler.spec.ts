@@ -30,7 +30,8 @@ describe('RenameProfileHandler', () => {
   it('refuses an invalid or taken new name, and a profile that does not exist, changing nothing', async () => {
     const { profiles, published, handler } = setup();
     await assert.rejects(handler.execute(new RenameProfileCommand('web', '')), { code: 'REQUEST.INVALID', field: 'name' });
-    await assert.rejects(handler.execute(new RenameProfileCommand('web', 42)), { code: 'REQUEST.INVALID', field: 'name' });
+    // Not a string: the HTTP edge refuses it first; a caller past it still meets the same rule here.
+    await assert.rejects(handler.execute(new RenameProfileCommand('web', 42 as unknown as string)), { code: 'REQUEST.INVALID', field: 'name' });
     await assert.rejects(handler.execute(new RenameProfileCommand('web', 'db')), { code: 'RESOURCE.ALREADY_EXISTS', message: 'Profile "db" already exists' });
     await assert.rejects(handler.execute(new RenameProfileCommand('nope', 'other')), { code: 'RESOURCE.NOT_FOUND' });
     assert.deepEqual([...profiles.rows.keys()].sort(), ['db', 'default', 'web']);

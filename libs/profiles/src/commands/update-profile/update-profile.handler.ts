@@ -9,14 +9,14 @@ export class UpdateProfileHandler implements ICommandHandler<UpdateProfileComman
   constructor(
     private readonly profiles: ProfileRepository,
     private readonly publisher: EventPublisher,
-    @Inject(HOST_CAPACITY) private readonly host: HostCapacity,
+    @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
   ) {}
 
   async execute({ name, mode, changes, ifMatch }: UpdateProfileCommand): Promise<void> {
     const profile = await this.profiles.change(name, async (p) => {
       p.assertEtag(ifMatch);
-      if (mode === 'replace') p.replace(changes, this.host);
-      else p.patch(changes, this.host);
+      if (mode === 'replace') p.replace(changes, this.capacity);
+      else p.patch(changes, this.capacity);
       return 'save';
     });
     this.publisher.mergeObjectContext(profile).commit();

@@ -13,7 +13,7 @@ export class UpdateServerConfigHandler implements ICommandHandler<UpdateServerCo
     let next = requested;
     if (mode === 'merge') {
       next = { ...(await this.repository.get()), ...requested };
-      for (const [key, value] of Object.entries(config as Record<string, string>)) if (value === '') delete next[key];
+      for (const [key, value] of Object.entries(config)) if (value === '') delete next[key];
     }
     await this.repository.replace(next);
     this.events.publish(new ServerConfigUpdatedEvent(Object.keys(next)));
