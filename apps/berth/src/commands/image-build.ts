@@ -6,7 +6,8 @@ import type { Image } from '../api.js';
 import type { Cli } from '../cli.js';
 import { ApiError } from '../client.js';
 import { UsageError } from '../errors.js';
-import { collect, importImage, resolveImage } from './image.js';
+import { importImage, resolveImage } from '../images-client.js';
+import { collect } from '../options.js';
 
 /**
  * The recipe (a directory holding recipe.yaml, or the file) as a unified LXD image tarball:
