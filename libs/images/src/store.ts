@@ -2,7 +2,8 @@
 export { ImagesModule } from './images.module.js';
 export { ImageRecord, ImageAliasRecord } from './infrastructure/image.entity.js';
 export { ImageVolumes } from './infrastructure/image-volumes.js';
-export type { ImageView, AliasView } from './domain/image-record.js';
+export { validateAliasName, validateProperties, type ImageView, type AliasView } from './domain/image-record.js';
+export type { ImportOptions, UploadLayout } from './domain/image-upload.js';
 export * from './domain/image-store.errors.js';
 export { ImportImageCommand } from './commands/import-image/import-image.command.js';
 export { PublishImageCommand, type PublishSource } from './commands/publish-image/publish-image.command.js';

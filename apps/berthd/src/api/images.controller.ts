@@ -23,6 +23,7 @@ import {
 import { GetInstanceQuery, InstanceStateError } from '#instances';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
+import { importOptions, uploadBody, uploadLayout } from '../http/image-upload.js';
 import { body, fields, recursion } from '../http/params.js';
 
 function accepted(res: Response, op: OperationView) {
@@ -98,7 +99,9 @@ export class ImagesController {
   @Post()
   async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (/^application\/json/i.test(req.headers['content-type'] ?? '')) return accepted(res, await this.publish(req.body));
-    return accepted(res, await this.commands.execute(new ImportImageCommand(req)));
+    const layout = uploadLayout(req.headers['content-type']);
+    const options = importOptions(req.headers);
+    return accepted(res, await this.commands.execute(new ImportImageCommand(uploadBody(req), layout, options)));
   }
 
   private async publish(raw: unknown): Promise<OperationView> {
