@@ -7,6 +7,7 @@ import { arch } from 'node:os';
 import path from 'node:path';
 import { GuestRoot } from '#runtime';
 import { InvalidRecipeError, RecipeBuildError } from '../domain/image.errors.js';
+import { debianMirror, type MirrorSources } from './debian-mirror.js';
 import { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile } from './recipe.js';
 
 /** Part of every cache key: bump it when a step's behaviour changes, so old trees are not reused. */
@@ -21,6 +22,8 @@ export interface BuildRecipeOptions {
   log?: (line: string) => void;
   /** Where berth_native.node is (default: the build's). */
   nativeDir?: string;
+  /** Where debootstrap's mirror is found (default: BERTH_DEBIAN_MIRROR, then the host's apt sources). */
+  mirror?: MirrorSources;
 }
 
 export interface BuiltRootfs {
@@ -109,7 +112,7 @@ export async function buildRecipeRootfs(recipe: Recipe, options: BuildRecipeOpti
   let base: BuiltRootfs | undefined;
   for (const step of chain) {
     const key = await ownKey(step, base?.key ?? '');
-    base = await cachedTree(cacheDir, key, log, (result) => new TreeBuild(step, key, result, base?.rootfs, log, options.nativeDir).run());
+    base = await cachedTree(cacheDir, key, log, (result) => new TreeBuild(step, key, result, base?.rootfs, log, options).run());
   }
   return base!;
 }
@@ -245,9 +248,9 @@ class TreeBuild {
     private readonly root: string,
     private readonly base: string | undefined,
     private readonly log: (line: string) => void,
-    nativeDir: string | undefined,
+    private readonly options: Pick<BuildRecipeOptions, 'nativeDir' | 'mirror'>,
   ) {
-    this.guest = new GuestRoot(this.root, nativeDir === undefined ? {} : { nativeDir });
+    this.guest = new GuestRoot(this.root, options.nativeDir === undefined ? {} : { nativeDir: options.nativeDir });
   }
 
   async run(): Promise<void> {
@@ -286,7 +289,7 @@ class TreeBuild {
       await run('cp', ['-a', '--reflink=auto', this.base!, this.root], this.log);
       return;
     }
-    const mirror = await debianMirror();
+    const mirror = await debianMirror(this.options.mirror);
     this.log(`debootstrap --variant=${source.variant} ${source.suite} from ${mirror}`);
     await run('debootstrap', [`--variant=${source.variant}`, source.suite, this.root, mirror], this.log);
   }
@@ -346,24 +349,4 @@ class TreeBuild {
     const data = file.kind === 'content' ? file.content : await readSource(this.recipe, file);
     await this.guest.writeFile(file.path, data, { mode: file.mode, uid: file.uid, gid: file.gid });
   }
-}
-
-/**
- * The Debian mirror apt is configured with on this host (deb822 `URIs:` or one-line `deb`
- * entries), BERTH_DEBIAN_MIRROR when set, else deb.debian.org.
- */
-export async function debianMirror(): Promise<string> {
-  if (process.env.BERTH_DEBIAN_MIRROR) return process.env.BERTH_DEBIAN_MIRROR;
-  const files = ['/etc/apt/sources.list'];
-  const listed = await readdir('/etc/apt/sources.list.d').catch(() => [] as string[]);
-  files.push(...listed.filter((f) => f.endsWith('.sources') || f.endsWith('.list')).sort().map((f) => `/etc/apt/sources.list.d/${f}`));
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    for (const line of text.split('\n')) {
-      const uris = /^URIs:\s*(.*)$/.exec(line)?.[1]?.split(/\s+/) ?? (/^deb\s/.test(line) ? line.split(/\s+/).filter((w) => /^[a-z]+:\/\//.test(w)).slice(0, 1) : []);
-      const debian = uris.find((uri) => /\/debian\/?$/.test(uri));
-      if (debian !== undefined) return debian;
-    }
-  }
-  return 'http://deb.debian.org/debian';
 }
