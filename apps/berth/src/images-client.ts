@@ -10,11 +10,13 @@ import { pipeline as chain, Readable, Transform, type Writable } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { SingleBar } from 'cli-progress';
-import type { ConfigMap, Image, ImageAlias, ImageImportResult } from './api.js';
+import type { ConfigMap, Image, ImageAlias, ImageBuildResult, ImageImportResult } from './api.js';
 import { segment, type Cli } from './cli.js';
 import { ApiError, type RequestHeaders } from './client.js';
 import { UsageError } from './errors.js';
 import { formatSize } from './format.js';
+import { OperationUpdates } from './operation-updates.js';
+import { recipeTar, recipeUpload } from './recipe-upload.js';
 
 export const IMAGES = '/1.0/images';
 export const ALIASES = '/1.0/images/aliases';
@@ -42,10 +44,13 @@ export interface ImportOptions {
   property: ConfigMap;
 }
 
-/** LXD's upload headers; each alias is URL-encoded so that a comma in one cannot split it. */
-export function importHeaders(filename: string, options: ImportOptions): RequestHeaders {
+/**
+ * LXD's upload headers; each alias is URL-encoded so that a comma in one cannot split it. Without
+ * a file name, berthd names the image file.
+ */
+export function importHeaders(filename: string | undefined, options: ImportOptions): RequestHeaders {
   const headers: RequestHeaders = {
-    'X-LXD-filename': filename,
+    ...(filename === undefined ? {} : { 'X-LXD-filename': filename }),
     'X-LXD-public': options.public ? 'true' : 'false',
   };
   const properties = new URLSearchParams(options.property).toString();
@@ -176,6 +181,39 @@ export async function importImage(cli: Cli, paths: string[], options: ImportOpti
     return result.fingerprint;
   } finally {
     meter.stop();
+  }
+}
+
+// ---- Build ----
+
+/**
+ * Has berthd build an image from a recipe and import it (POST /1.0/images, Berth's
+ * application/x-berth-recipe): the recipe's directory and those of the recipes it is based on
+ * are uploaded, and berthd does the rest in an operation. `log` gets a line naming the recipe once
+ * berthd accepted it, then each line of the build as berthd reports it (its operation's
+ * `build_log`). An image that was already there gets the aliases it lacked.
+ */
+export async function buildImage(cli: Cli, recipe: string, alias: string[], log: (line: string) => void): Promise<ImageBuildResult> {
+  const upload = await recipeUpload(recipe);
+  const updates = await OperationUpdates.listen(cli.client, (operation) => {
+    const line = operation.metadata?.build_log;
+    if (typeof line === 'string') log(line);
+  });
+  let started = false;
+  try {
+    const headers = {
+      ...importHeaders(undefined, { alias, public: false, property: {} }),
+      'Content-Type': 'application/x-berth-recipe',
+      'X-Berth-Recipe': encodeURIComponent(upload.recipe),
+    };
+    return await cli.client.sendStream<ImageBuildResult>('POST', IMAGES, recipeTar(upload.entries), headers, (id) => {
+      started = true;
+      log(`Building ${upload.name} from ${upload.file} (cached after the first build)`);
+      updates.follow(id);
+    });
+  } finally {
+    if (started) await updates.ended();
+    updates.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { MalformedRequestError, ValidationError } from '#core';
-import { validateAliasName, validateProperties, type ImportOptions, type UploadLayout } from '#images';
+import { validateAliasName, validateProperties, type BuildImageOptions, type ImportOptions, type UploadLayout } from '#images';
 
 /* RFC 2046 §5.1.1: 1 to 70 of these, not ending with a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
@@ -45,6 +45,28 @@ export function importOptions(headers: IncomingHttpHeaders): ImportOptions {
   const aliases = aliasHeader ? aliasHeader.split(',').map((a, i) => validateAliasName(`X-LXD-aliases[${i}]`, urlDecoded(`X-LXD-aliases[${i}]`, a.trim()))) : [];
   if (new Set(aliases).size !== aliases.length) throw new ValidationError('X-LXD-aliases', 'lists an alias twice');
   return { expectedFingerprint: fingerprint, public: pub === 'true' || pub === '1', filename, properties, aliases: aliases.map((name) => ({ name, description: '' })) };
+}
+
+/** application/x-berth-recipe, Berth's extension: a tar of recipes to build an image from (`berth image build`). */
+export function isRecipeUpload(contentType: string | undefined): boolean {
+  return /^application\/x-berth-recipe\s*(;|$)/i.test(contentType ?? '');
+}
+
+/**
+ * A recipe upload's headers: X-Berth-Recipe (required), the URL-encoded absolute path of the
+ * recipe file in the tar, whose names are the client's paths without the leading `/`; and LXD's
+ * X-LXD-public, -filename, -properties and -aliases, as for an image upload.
+ */
+export function buildOptions(headers: IncomingHttpHeaders): BuildImageOptions {
+  const header = one(headers, 'x-berth-recipe');
+  if (header === undefined || header === '') throw new ValidationError('X-Berth-Recipe', 'is required: the URL-encoded path of the recipe file in the upload');
+  const recipe = urlDecoded('X-Berth-Recipe', header);
+  if (!recipe.startsWith('/') || recipe === '/' || recipe.includes('\0') || recipe.split('/').slice(1).some((part) => part === '' || part === '.' || part === '..')) {
+    throw new ValidationError('X-Berth-Recipe', `${JSON.stringify(recipe)} must be an absolute path without ., .. or //`);
+  }
+  if (one(headers, 'x-lxd-fingerprint') !== undefined) throw new ValidationError('X-LXD-fingerprint', 'does not apply to a recipe build');
+  const { expectedFingerprint: _none, ...options } = importOptions(headers);
+  return { ...options, recipe };
 }
 
 /**

@@ -35,8 +35,11 @@ export interface BuiltRootfs {
   cached: boolean;
 }
 
-/** Reads `<dir>/recipe.yaml` (or the file itself when given one). */
-export async function loadRecipe(dirOrFile: string): Promise<Recipe> {
+/**
+ * Reads `<dir>/recipe.yaml` (or the file itself when given one). `root` is what an absolute
+ * `source.recipe` is read under, and what no base recipe may lie outside (see Recipe.root).
+ */
+export async function loadRecipe(dirOrFile: string, root = '/'): Promise<Recipe> {
   const resolved = path.resolve(dirOrFile);
   const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
   const file = isDir ? path.join(resolved, RECIPE_FILE) : resolved;
@@ -46,7 +49,7 @@ export async function loadRecipe(dirOrFile: string): Promise<Recipe> {
   } catch {
     throw new InvalidRecipeError(file, '(file)', isDir ? `${dirOrFile} is not an image recipe (no ${RECIPE_FILE})` : 'cannot be read');
   }
-  return parseRecipe(text, file);
+  return parseRecipe(text, file, root);
 }
 
 /**
@@ -56,7 +59,7 @@ export async function loadRecipe(dirOrFile: string): Promise<Recipe> {
 export async function lineage(recipe: Recipe): Promise<Recipe[]> {
   const chain = [recipe];
   for (let current = recipe; current.source.kind === 'recipe'; ) {
-    const base = await loadRecipe(current.source.recipe);
+    const base = await loadRecipe(current.source.recipe, current.root);
     if (chain.some((r) => r.dir === base.dir)) throw new InvalidRecipeError(current.file, 'source.recipe', `${base.dir} is based on this recipe: a cycle`);
     chain.unshift(base);
     current = base;
