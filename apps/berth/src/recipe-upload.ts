@@ -32,18 +32,21 @@ export interface RecipeUpload {
  */
 export async function recipeUpload(recipe: string): Promise<RecipeUpload> {
   const given = path.resolve(recipe);
-  const file = (await isDirectory(given)) ? path.join(given, RECIPE_FILE) : given;
-  const directories: string[] = [];
-  for (let current: string | undefined = file; current !== undefined; ) {
-    const dir = path.dirname(current);
-    if (directories.includes(dir)) break;
-    directories.push(dir);
-    const base = await baseRecipe(current);
-    current = base === undefined ? undefined : (await isDirectory(base)) ? path.join(base, RECIPE_FILE) : base;
-  }
   const entries = new Map<string, RecipeEntry>();
   const walked = new Set<string>();
-  for (const dir of directories) await collect(dir, entries, walked);
+  const chain: string[] = [];
+  for (let current: string | undefined = given; current !== undefined; ) {
+    const isDir = await isDirectory(current);
+    const file = isDir ? path.join(current, RECIPE_FILE) : current;
+    if (chain.includes(file)) break;
+    chain.push(file);
+    // A directory without its recipe file is sent empty, so that berthd says what it lacks.
+    if (isDir && current !== '/') entries.set(current, { type: 'directory', path: current });
+    if (!(await isFile(file))) break;
+    await collect(path.dirname(file), entries, walked);
+    current = await baseRecipe(file);
+  }
+  const file = chain[0]!;
   return { recipe: given, file, name: path.basename(path.dirname(file)), entries: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 
@@ -97,6 +100,13 @@ async function collect(dir: string, entries: Map<string, RecipeEntry>, walked: S
 async function isDirectory(file: string): Promise<boolean> {
   return stat(file).then(
     (info) => info.isDirectory(),
+    () => false,
+  );
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then(
+    (info) => info.isFile(),
     () => false,
   );
 }

@@ -76,6 +76,9 @@ export function buildOptions(headers: IncomingHttpHeaders): BuildImageOptions {
  */
 export function uploadBody(req: IncomingMessage): Readable {
   const body = new PassThrough();
+  // Until its reader starts (after a mkdir or two), an error must not be an unhandled 'error'
+  // event, which would end the daemon; the reader finds it on the stream (readable.errored).
+  body.on('error', () => undefined);
   req.pipe(body);
   req.on('error', (err) => body.destroy(err));
   req.on('close', () => {

@@ -96,4 +96,14 @@ describe('ImageFileStore.receive: multipart (split image) uploads', () => {
     assert.ok(outcome.err instanceof Error);
     assert.deepEqual(await uploads(), []);
   });
+
+  it('a body that failed before receive started reading it (raw or multipart) fails the upload and leaves no file', async () => {
+    for (const layout of [{ kind: 'raw' }, { kind: 'multipart', boundary: BOUNDARY }] as const) {
+      const body = new PassThrough();
+      body.on('error', () => undefined);
+      body.destroy(new Error('the upload was interrupted'));
+      await assert.rejects(store.receive(body, layout), /interrupted/, layout.kind);
+    }
+    assert.deepEqual(await uploads(), []);
+  });
 });

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { finished, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { Inject, Injectable } from '@nestjs/common';
@@ -44,6 +44,7 @@ export class ImageFileStore {
    * here: whoever handed it over decides what happens to the rest of it.
    */
   async receive(body: Readable, layout: UploadLayout): Promise<ReceivedUpload> {
+    body.on('error', () => undefined); // an early failure is read from the stream once reading starts
     const dir = join(this.root, `.upload-${randomUUID()}`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
@@ -103,7 +104,10 @@ export class ImageFileStore {
       bb.on('close', () => {
         if (!failed) Promise.all(writes).then(() => resolve(), fail);
       });
-      body.on('error', fail);
+      // finished(), not on('error'): it also reports an error the body had before this point.
+      finished(body, (err) => {
+        if (err) fail(err);
+      });
       body.pipe(bb);
     });
     const metadataPath = parts.get('metadata');

@@ -54,6 +54,7 @@ export class RecipeArchives {
 
   /** Extracts a plain (uncompressed) tar stream; `body` is destroyed when the archive is refused. */
   async extract(body: Readable, limits: ExtractionLimits = RECIPE_ARCHIVE_LIMITS): Promise<RecipeTree> {
+    body.on('error', () => undefined); // an early failure is read from the stream once reading starts
     const dir = join(this.root, `.recipe-${randomUUID()}`);
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     await mkdir(dir, { mode: 0o700 });
