@@ -31,12 +31,11 @@ describe('debianMirror', () => {
   it('reads one-line entries: options in brackets, comments, deb-src and other archives skipped', async () => {
     await writeFile(
       sourcesList,
-      [
-        '# deb http://commented.example.test/debian bookworm main',
-        'deb-src http://source.example.test/debian bookworm main',
-        'deb http://security.example.test/debian-security bookworm-security main',
-        'deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://one-line.example.test/debian/ bookworm main',
-      ].join('\n'),
+      `# deb http://commented.example.test/debian bookworm main
+deb-src http://source.example.test/debian bookworm main
+deb http://security.example.test/debian-security bookworm-security main
+deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://one-line.example.test/debian/ bookworm main
+`,
     );
     assert.equal(await lookup(), 'http://one-line.example.test/debian/');
   });
@@ -44,21 +43,20 @@ describe('debianMirror', () => {
   it('reads deb822 stanzas: Types must include deb, Enabled: no is skipped, URIs may be several', async () => {
     await writeFile(
       path.join(sourcesDir, 'debian.sources'),
-      [
-        'Types: deb-src',
-        'URIs: http://source.example.test/debian',
-        'Suites: bookworm',
-        '',
-        'Types: deb',
-        'Enabled: no',
-        'URIs: http://disabled.example.test/debian',
-        '',
-        '# a comment inside a stanza',
-        'Types: deb deb-src',
-        'URIs: http://security.example.test/debian-security',
-        '  http://deb822.example.test/debian',
-        'Suites: bookworm',
-      ].join('\n'),
+      `Types: deb-src
+URIs: http://source.example.test/debian
+Suites: bookworm
+
+Types: deb
+Enabled: no
+URIs: http://disabled.example.test/debian
+
+# a comment inside a stanza
+Types: deb deb-src
+URIs: http://security.example.test/debian-security
+  http://deb822.example.test/debian
+Suites: bookworm
+`,
     );
     assert.equal(await lookup(), 'http://deb822.example.test/debian');
   });
