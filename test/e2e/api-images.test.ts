@@ -167,7 +167,7 @@ describe('images API', () => {
       const escaping = await tar([[{ name: '../escape' }, 'evil']]);
       assert.match((await build(escaping, '/r')).body.error, /^Unsafe archive entry "\.\.\/escape": the name has a "\.\." component$/);
       const fine = await tar([[{ name: 'r/recipe.yaml' }, 'description: x\nsource: {suite: bookworm}\n']]);
-      assert.equal((await build(fine)).body.error, 'Invalid X-Berth-Recipe: is required: the URL-encoded path of the recipe file in the upload');
+      assert.equal((await build(fine)).body.error, 'Invalid X-Berth-Recipe: is required: the URL-encoded path of the recipe in the upload');
       assert.equal((await build(fine, '/r/../..')).body.error, 'Invalid X-Berth-Recipe: "/r/../.." must be an absolute path without ., .. or //');
       assert.equal((await build(fine, '/elsewhere')).body.error, '/elsewhere: (file): cannot be read');
       assert.deepEqual(await state(), before);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { MalformedRequestError, ValidationError } from '#core';
-import { importOptions, uploadBody, uploadLayout } from './image-upload.js';
+import { buildOptions, importOptions, isRecipeUpload, uploadBody, uploadLayout } from './image-upload.js';
 
 const refused = (field: string, reason: string | RegExp) => (e: unknown) =>
   e instanceof ValidationError && e.field === field && (typeof reason === 'string' ? e.message === `Invalid ${field}: ${reason}` : reason.test(e.message));
@@ -66,6 +66,36 @@ describe('importOptions (LXD upload headers)', () => {
     assert.throws(() => importOptions({ 'x-lxd-aliases': 'ok,a b' }), refused('X-LXD-aliases[1]', /whitespace/));
     assert.throws(() => importOptions({ 'x-lxd-aliases': 'a,a' }), refused('X-LXD-aliases', 'lists an alias twice'));
     assert.throws(() => importOptions({ 'x-lxd-aliases': 'a%zz' }), refused('X-LXD-aliases[0]', 'is not URL-encoded'));
+  });
+});
+
+describe('recipe uploads (berth image build)', () => {
+  it('are told by their content type', () => {
+    assert.equal(isRecipeUpload('application/x-berth-recipe'), true);
+    assert.equal(isRecipeUpload('Application/X-Berth-Recipe; charset=binary'), true);
+    for (const type of [undefined, 'application/octet-stream', 'application/x-berth-recipes']) assert.equal(isRecipeUpload(type), false);
+  });
+
+  it('name the recipe in X-Berth-Recipe (URL-encoded) and take LXD\'s other upload headers', () => {
+    assert.deepEqual(buildOptions({ 'x-berth-recipe': encodeURIComponent('/home/me/my recipes/web'), 'x-lxd-aliases': 'web,web%2Fv1', 'x-lxd-public': 'true' }), {
+      recipe: '/home/me/my recipes/web',
+      public: true,
+      filename: '',
+      properties: {},
+      aliases: [
+        { name: 'web', description: '' },
+        { name: 'web/v1', description: '' },
+      ],
+    });
+  });
+
+  it('refuse a missing, relative or unnormalised recipe path, and a fingerprint to expect', () => {
+    assert.throws(() => buildOptions({}), refused('X-Berth-Recipe', 'is required: the URL-encoded path of the recipe in the upload'));
+    for (const recipe of ['images/web', '/images/../etc', '/images//web', '/./web', '/']) {
+      assert.throws(() => buildOptions({ 'x-berth-recipe': encodeURIComponent(recipe) }), refused('X-Berth-Recipe', /must be an absolute path without/), recipe);
+    }
+    assert.throws(() => buildOptions({ 'x-berth-recipe': '%E0%A4%A' }), refused('X-Berth-Recipe', 'is not URL-encoded'));
+    assert.throws(() => buildOptions({ 'x-berth-recipe': '/r', 'x-lxd-fingerprint': 'ab'.repeat(32) }), refused('X-LXD-fingerprint', 'does not apply to a recipe build'));
   });
 });
 

@@ -54,12 +54,13 @@ export function isRecipeUpload(contentType: string | undefined): boolean {
 
 /**
  * A recipe upload's headers: X-Berth-Recipe (required), the URL-encoded absolute path of the
- * recipe file in the tar, whose names are the client's paths without the leading `/`; and LXD's
- * X-LXD-public, -filename, -properties and -aliases, as for an image upload.
+ * recipe to build (its directory or its file) in the tar, whose names are the client's paths
+ * without the leading `/`; and LXD's X-LXD-public, -filename, -properties and -aliases, as for an
+ * image upload.
  */
 export function buildOptions(headers: IncomingHttpHeaders): BuildImageOptions {
   const header = one(headers, 'x-berth-recipe');
-  if (header === undefined || header === '') throw new ValidationError('X-Berth-Recipe', 'is required: the URL-encoded path of the recipe file in the upload');
+  if (header === undefined || header === '') throw new ValidationError('X-Berth-Recipe', 'is required: the URL-encoded path of the recipe in the upload');
   const recipe = urlDecoded('X-Berth-Recipe', header);
   if (!recipe.startsWith('/') || recipe === '/' || recipe.includes('\0') || recipe.split('/').slice(1).some((part) => part === '' || part === '.' || part === '..')) {
     throw new ValidationError('X-Berth-Recipe', `${JSON.stringify(recipe)} must be an absolute path without ., .. or //`);

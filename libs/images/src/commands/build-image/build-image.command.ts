@@ -5,8 +5,9 @@ import type { ImportOptions } from '../../domain/image-upload.js';
 
 export interface BuildImageOptions extends Omit<ImportOptions, 'expectedFingerprint'> {
   /**
-   * The recipe file as an absolute path in the uploaded tree, which stands for `/` (the client
-   * sends its recipes under their own absolute paths, so messages name the files it knows).
+   * The recipe (its directory or its file) as an absolute path in the uploaded tree, which stands
+   * for `/` (the client sends its recipes under their own absolute paths, so that messages name
+   * the files it knows).
    */
   readonly recipe: string;
 }

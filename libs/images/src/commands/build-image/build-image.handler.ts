@@ -82,11 +82,11 @@ export class BuildImageHandler implements ICommandHandler<BuildImageCommand> {
   }
 }
 
-/** The recipe file inside the tree; a path that would lead out of it is refused. */
+/** The recipe's path inside the tree; a path that would lead out of it is refused. */
 function recipeFile(tree: RecipeTree, recipe: string): string {
   const file = path.join(tree.root, recipe);
   if (!path.isAbsolute(recipe) || path.relative(tree.root, file).split(path.sep)[0] === '..' || file === tree.root) {
-    throw new ValidationError('recipe', `${JSON.stringify(recipe)} must be the absolute path of a recipe file in the upload`);
+    throw new ValidationError('recipe', `${JSON.stringify(recipe)} must be the absolute path of a recipe in the upload`);
   }
   return file;
 }
