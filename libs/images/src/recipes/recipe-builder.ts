@@ -7,7 +7,7 @@ import { arch } from 'node:os';
 import path from 'node:path';
 import { GuestRoot } from '#runtime';
 import { InvalidRecipeError, RecipeBuildError } from '../domain/image.errors.js';
-import { debianMirror, type MirrorSources } from './debian-mirror.js';
+import { debianMirror } from './debian-mirror.js';
 import { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile } from './recipe.js';
 
 /** Part of every cache key: bump it when a step's behaviour changes, so old trees are not reused. */
@@ -22,8 +22,6 @@ export interface BuildRecipeOptions {
   log?: (line: string) => void;
   /** Where berth_native.node is (default: the build's). */
   nativeDir?: string;
-  /** Where debootstrap's mirror is found (default: BERTH_DEBIAN_MIRROR, then the host's apt sources). */
-  mirror?: MirrorSources;
 }
 
 export interface BuiltRootfs {
@@ -115,7 +113,7 @@ export async function buildRecipeRootfs(recipe: Recipe, options: BuildRecipeOpti
   let base: BuiltRootfs | undefined;
   for (const step of chain) {
     const key = await ownKey(step, base?.key ?? '');
-    base = await cachedTree(cacheDir, key, log, (result) => new TreeBuild(step, key, result, base?.rootfs, log, options).run());
+    base = await cachedTree(cacheDir, key, log, (result) => new TreeBuild(step, key, result, base?.rootfs, log, options.nativeDir).run());
   }
   return base!;
 }
@@ -251,9 +249,9 @@ class TreeBuild {
     private readonly root: string,
     private readonly base: string | undefined,
     private readonly log: (line: string) => void,
-    private readonly options: Pick<BuildRecipeOptions, 'nativeDir' | 'mirror'>,
+    nativeDir: string | undefined,
   ) {
-    this.guest = new GuestRoot(this.root, options.nativeDir === undefined ? {} : { nativeDir: options.nativeDir });
+    this.guest = new GuestRoot(this.root, nativeDir === undefined ? {} : { nativeDir });
   }
 
   async run(): Promise<void> {
@@ -292,7 +290,7 @@ class TreeBuild {
       await run('cp', ['-a', '--reflink=auto', this.base!, this.root], this.log);
       return;
     }
-    const mirror = await debianMirror(this.options.mirror);
+    const mirror = await debianMirror();
     this.log(`debootstrap --variant=${source.variant} ${source.suite} from ${mirror}`);
     await run('debootstrap', [`--variant=${source.variant}`, source.suite, this.root, mirror], this.log);
   }
