@@ -143,6 +143,37 @@ describe('images API', () => {
       assert.equal(existsSync(join(d.dir, 'escape')), false);
     });
 
+    it('a recipe upload (berth image build) that is not only regular files and directories, or names no recipe: 400, nothing kept', async () => {
+      const tar = async (entries: Array<[Record<string, unknown>, string?]>) => {
+        const p = tarPack();
+        const chunks: Buffer[] = [];
+        p.on('data', (c: unknown) => {
+          chunks.push(c as Buffer);
+        });
+        for (const [header, content] of entries) p.entry(header as never, content ?? '');
+        p.finalize();
+        await new Promise<void>((r) => p.on('end', () => r()));
+        return Buffer.concat(chunks);
+      };
+      const build = (body: Buffer, recipe?: string) => {
+        const req = d.api().post('/1.0/images').set('Content-Type', 'application/x-berth-recipe');
+        return (recipe === undefined ? req : req.set('X-Berth-Recipe', encodeURIComponent(recipe))).send(body);
+      };
+      const before = await state();
+      const linked = await tar([[{ name: 'r/recipe.yaml', type: 'symlink', linkname: '/etc/shadow' }]]);
+      const res = await build(linked, '/r');
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error, 'Unsafe archive entry "r/recipe.yaml": a recipe upload holds only regular files and directories, not a symlink');
+      const escaping = await tar([[{ name: '../escape' }, 'evil']]);
+      assert.match((await build(escaping, '/r')).body.error, /^Unsafe archive entry "\.\.\/escape": the name has a "\.\." component$/);
+      const fine = await tar([[{ name: 'r/recipe.yaml' }, 'description: x\nsource: {suite: bookworm}\n']]);
+      assert.equal((await build(fine)).body.error, 'Invalid X-Berth-Recipe: is required: the URL-encoded path of the recipe in the upload');
+      assert.equal((await build(fine, '/r/../..')).body.error, 'Invalid X-Berth-Recipe: "/r/../.." must be an absolute path without ., .. or //');
+      assert.equal((await build(fine, '/elsewhere')).body.error, '/elsewhere: (file): cannot be read');
+      assert.deepEqual(await state(), before);
+      assert.equal(existsSync(join(d.dir, 'escape')), false);
+    });
+
     it('a truncated archive', async () => {
       const before = await state();
       const broken = (await tinyImage('truncated')).unified;

@@ -284,6 +284,23 @@ describe('berth image', () => {
       await ok(['image', 'delete', twin.unifiedFingerprint]);
     });
 
+    it('refuses a recipe berth image build cannot build, naming the file and the field, and leaves nothing', async () => {
+      await mkdir(join(work, 'bad'));
+      await writeFile(join(work, 'bad', 'recipe.yaml'), 'description: bad\nsource: {suite: bookworm}\nfiles:\n  - path: relative\n    content: x\n');
+      await mkdir(join(work, 'good'));
+      await writeFile(join(work, 'good', 'recipe.yaml'), 'description: good\nsource: {suite: bookworm}\n');
+      await mkdir(join(work, 'outside'));
+      await writeFile(join(work, 'outside', 'recipe.yaml'), 'description: missing file\nsource: {recipe: ../good}\nfiles:\n  - path: /a\n    source: not-there\n');
+      const before = await snapshot();
+      const file = (name: string) => join(work, name, 'recipe.yaml').replace(/[.]/g, '\\.');
+      assertOneLineError(await berth(['image', 'build', 'bad']), new RegExp(`^Error: ${file('bad')}: files\\[0\\]\\.path: "relative" must be an absolute path`));
+      assertOneLineError(
+        await berth(['image', 'build', 'outside/recipe.yaml', '--alias', 'never']),
+        new RegExp(`^Error: ${file('outside')}: files\\[0\\]\\.source: not-there: ENOENT: no such file or directory, open '${join(work, 'outside', 'not-there')}'$`),
+      );
+      assert.deepEqual(await snapshot(), before, 'no image, alias or file, and no extracted recipe left in $BERTH_DIR/images');
+    });
+
     it('fails an export to a directory that does not exist, and writes nothing', async () => {
       const target = join(work, 'missing', 'image.tar.gz');
       assertOneLineError(await berth(['image', 'export', 'tiny', target]), new RegExp(`^Error: cannot write ${target}: no such file or directory$`));

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { multipartBody } from '../../apps/berth/src/commands/image.js';
+import { multipartBody } from '../../apps/berth/src/images-client.js';
 import { queryEmbedded } from '../support/db.js';
 import { releaseStorage, startDaemon, type Daemon } from '../support/daemon.js';
 import { startPostgresServer, type PostgresServer } from '../support/postgres.js';

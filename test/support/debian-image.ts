@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { packImage } from '../../apps/berth/src/commands/image-build.js';
+import { loadRecipe, packRecipeImage } from '#images';
 
 const RECIPE = fileURLToPath(new URL('../../../images/debian-12', import.meta.url));
 
@@ -7,6 +7,6 @@ const RECIPE = fileURLToPath(new URL('../../../images/debian-12', import.meta.ur
  * The debian-12 recipe as a unified LXD image tarball, exactly as `berth image build` makes it
  * (built and packed once, then cached under /var/cache/berth).
  */
-export function ensureDebianImage(): Promise<string> {
-  return packImage(RECIPE, () => undefined);
+export async function ensureDebianImage(): Promise<string> {
+  return packRecipeImage(await loadRecipe(RECIPE));
 }

@@ -141,6 +141,12 @@ export interface ImageImportResult {
   size?: number;
 }
 
+/** The final metadata of an image build operation (Berth's berth_image_build extension). */
+export interface ImageBuildResult extends ImageImportResult {
+  /** The image was there already: it was not imported again, only given the aliases it lacked. */
+  already_imported: boolean;
+}
+
 /** LXD's api.Instance, with the expanded config and devices. */
 export interface Instance {
   name: string;

@@ -141,9 +141,10 @@ export class BerthClient {
   /**
    * Stream `body` as the request (an image upload) and see the change through as `send` does.
    * `headers` should carry the Content-Type and, when known, the Content-Length. An error of
-   * `body` itself (a file that cannot be read) is thrown as is.
+   * `body` itself (a file that cannot be read) is thrown as is. `onOperation` is told the id of
+   * the operation the answer announces, before it is waited for.
    */
-  async sendStream<T = unknown>(method: string, path: string, body: Readable, headers: RequestHeaders): Promise<T> {
+  async sendStream<T = unknown>(method: string, path: string, body: Readable, headers: RequestHeaders, onOperation?: (id: string) => void): Promise<T> {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(
         { socketPath: this.socketPath, method, path, headers: { Host: 'berth', Accept: 'application/json', ...headers } },
@@ -168,7 +169,9 @@ export class BerthClient {
       throw new ApiError(envelope.error_code || (res.statusCode ?? 0), envelope.error || `HTTP ${res.statusCode}`);
     }
     if (envelope.type !== 'async') return envelope.metadata as T;
-    const operation = await this.waitOperation(operationId(envelope));
+    const id = operationId(envelope);
+    onOperation?.(id);
+    const operation = await this.waitOperation(id);
     if (operation.status_code !== OPERATION_SUCCESS) throw new OperationFailedError(operation);
     return operation.metadata as T;
   }

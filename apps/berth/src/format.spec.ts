@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { flatten, renderCsv, renderDocument, renderList, renderTable, type Column } from './format.js';
+import { flatten, formatInfoDate, formatListDate, formatSize, renderCsv, renderDocument, renderList, renderTable, type Column } from './format.js';
 
 interface Row {
   name: string;
@@ -146,5 +146,31 @@ describe('flatten', () => {
       ['config', ''],
       ['used_by', ''],
     ]);
+  });
+});
+
+describe('formatSize', () => {
+  it('prints sizes as LXD does: bytes, then IEC units with two decimals', () => {
+    assert.equal(formatSize(0), '0B');
+    assert.equal(formatSize(1023), '1023B');
+    assert.equal(formatSize(1024), '1.00KiB');
+    assert.equal(formatSize(1536), '1.50KiB');
+    assert.equal(formatSize(128_900_000), '122.93MiB');
+    assert.equal(formatSize(5 * 1024 ** 3), '5.00GiB');
+  });
+});
+
+describe('dates', () => {
+  it('prints the upload date as lxc lists it, in UTC with a 12-hour clock', () => {
+    assert.equal(formatListDate('2023-11-14T22:13:20Z'), 'Nov 14, 2023 at 10:13pm (UTC)');
+    assert.equal(formatListDate('2025-01-02T00:05:00Z'), 'Jan 2, 2025 at 12:05am (UTC)');
+    assert.equal(formatListDate('2025-01-02T12:00:00Z'), 'Jan 2, 2025 at 12:00pm (UTC)');
+  });
+
+  it('prints info timestamps, and the epoch or year 1 as never', () => {
+    assert.equal(formatInfoDate('2023-11-14T22:13:20Z'), '2023/11/14 22:13 UTC');
+    assert.equal(formatInfoDate('1970-01-01T00:00:00Z'), 'never');
+    assert.equal(formatInfoDate('0001-01-01T00:00:00Z'), 'never');
+    assert.equal(formatListDate(''), '');
   });
 });

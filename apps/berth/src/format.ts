@@ -113,3 +113,40 @@ function isScalar(value: unknown): boolean {
 function scalarText(value: unknown): string {
   return value === null || value === undefined ? '' : String(value);
 }
+
+/** A size as LXD prints it: bytes below 1 KiB, then IEC units with two decimals. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  let value = bytes;
+  for (const unit of ['KiB', 'MiB', 'GiB', 'TiB', 'PiB']) {
+    value /= 1024;
+    if (value < 1024) return `${value.toFixed(2)}${unit}`;
+  }
+  return `${(value / 1024).toFixed(2)}EiB`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** The server's zero times (the epoch, year 1) and missing times mean "never". */
+function when(iso: string | null | undefined): Date | undefined {
+  if (!iso) return undefined;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) || date.getTime() <= 0 ? undefined : date;
+}
+
+/** `Nov 14, 2023 at 10:13pm (UTC)`, lxc's UPLOAD DATE. */
+export function formatListDate(iso: string): string {
+  const date = when(iso);
+  if (!date) return '';
+  const hours = date.getUTCHours();
+  const half = hours < 12 ? 'am' : 'pm';
+  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}, ${date.getUTCFullYear()} at ${hours % 12 || 12}:${pad2(date.getUTCMinutes())}${half} (UTC)`;
+}
+
+/** `2023/11/14 22:13 UTC`, lxc's timestamps in `image info`. */
+export function formatInfoDate(iso: string): string {
+  const date = when(iso);
+  if (!date) return 'never';
+  return `${date.getUTCFullYear()}/${pad2(date.getUTCMonth() + 1)}/${pad2(date.getUTCDate())} ${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())} UTC`;
+}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { StorageModule } from '#storage';
+import { BuildImageHandler } from './commands/build-image/build-image.handler.js';
 import { CreateAliasHandler } from './commands/create-alias/create-alias.handler.js';
 import { DeleteAliasHandler } from './commands/delete-alias/delete-alias.handler.js';
 import { DeleteImageHandler } from './commands/delete-image/delete-image.handler.js';
@@ -14,6 +15,8 @@ import { ImageImporter } from './infrastructure/image-importer.js';
 import { ImageRepository } from './infrastructure/image.repository.js';
 import { ImageVolumes } from './infrastructure/image-volumes.js';
 import { InstanceTemplates } from './infrastructure/instance-templates.js';
+import { RecipeArchives } from './infrastructure/recipe-archives.js';
+import { RecipeImageBuilder } from './infrastructure/recipe-image-builder.js';
 import { GetAliasHandler } from './queries/get-alias/get-alias.handler.js';
 import { GetImageHandler } from './queries/get-image/get-image.handler.js';
 import { ListAliasesHandler } from './queries/list-aliases/list-aliases.handler.js';
@@ -26,7 +29,10 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     ImageFileStore,
     ImageVolumes,
     ImageImporter,
+    RecipeArchives,
+    RecipeImageBuilder,
     ImportImageHandler,
+    BuildImageHandler,
     PublishImageHandler,
     DeleteImageHandler,
     UpdateImageHandler,

@@ -11,5 +11,6 @@ export { applyImageTemplates, type TemplateInstance, type TemplateReport } from 
 export { InstanceTemplates } from './infrastructure/instance-templates.js';
 export { packVolume, type PackVolumeRequest, type PackedVolume } from './infrastructure/pack-volume.js';
 export { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile, type RecipeSource } from './recipes/recipe.js';
-export { buildRecipeRootfs, cachedDirectory, debianMirror, loadRecipe, recipeRootfsKey, DEFAULT_ROOTFS_CACHE, type BuildRecipeOptions, type BuiltRootfs } from './recipes/recipe-builder.js';
+export { buildRecipeRootfs, cachedDirectory, loadRecipe, recipeRootfsKey, DEFAULT_ROOTFS_CACHE, type BuildRecipeOptions, type BuiltRootfs } from './recipes/recipe-builder.js';
+export { debianMirror, NoDebianMirrorError, type MirrorSources } from './recipes/debian-mirror.js';
 export { packRecipeImage, DEFAULT_IMAGE_CACHE, type PackRecipeOptions } from './recipes/recipe-image.js';

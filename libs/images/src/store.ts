@@ -2,9 +2,11 @@
 export { ImagesModule } from './images.module.js';
 export { ImageRecord, ImageAliasRecord } from './infrastructure/image.entity.js';
 export { ImageVolumes } from './infrastructure/image-volumes.js';
-export type { ImageView, AliasView } from './domain/image-record.js';
+export { validateAliasName, validateProperties, type ImageView, type AliasView } from './domain/image-record.js';
+export type { ImportOptions, UploadLayout } from './domain/image-upload.js';
 export * from './domain/image-store.errors.js';
 export { ImportImageCommand } from './commands/import-image/import-image.command.js';
+export { BuildImageCommand, type BuildImageOptions } from './commands/build-image/build-image.command.js';
 export { PublishImageCommand, type PublishSource } from './commands/publish-image/publish-image.command.js';
 export { DeleteImageCommand } from './commands/delete-image/delete-image.command.js';
 export { UpdateImageCommand } from './commands/update-image/update-image.command.js';

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Instance, InstanceState, ServerInfo } from '../api.js';
 import { segment, type Cli } from '../cli.js';
-import { OUTPUT_FORMATS, renderDocument, type OutputFormat } from '../format.js';
-import { formatInfoDate, formatSize } from './image.js';
+import { formatInfoDate, formatSize, OUTPUT_FORMATS, renderDocument, type OutputFormat } from '../format.js';
 
 const joinPresent = (...parts: (string | undefined)[]) =>
   parts.filter((part): part is string => Boolean(part)).join(' ');

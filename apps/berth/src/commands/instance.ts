@@ -7,17 +7,9 @@ import { applyConfigChanges, parseConfigArguments } from '../config-args.js';
 import { editUntilAccepted, readStdin } from '../editor.js';
 import { UsageError } from '../errors.js';
 import { renderDocument, renderList, renderYaml, type Column } from '../format.js';
-import {
-  collect,
-  collectKeyValue,
-  isMapping,
-  parseYamlMapping,
-  readBoolean,
-  readString,
-  readStringList,
-  readStringMap,
-  resolveImage,
-} from './image.js';
+import { resolveImage } from '../images-client.js';
+import { collect, collectKeyValue } from '../options.js';
+import { isMapping, parseYamlMapping, readBoolean, readString, readStringList, readStringMap } from '../yaml-input.js';
 
 const INSTANCES = '/1.0/instances';
 const instancePath = (name: string) => `${INSTANCES}/${segment(name)}`;

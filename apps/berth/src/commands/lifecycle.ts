@@ -1,7 +1,7 @@
 // berth launch | start | stop | restart | pause | resume (and exec, console: exec.ts)
 import { InvalidArgumentError, type Command } from 'commander';
 import { segment, type Cli } from '../cli.js';
-import { collect, collectKeyValue } from './image.js';
+import { collect, collectKeyValue } from '../options.js';
 import { registerExecCommands } from './exec.js';
 import { createInstance, type InitOptions } from './instance.js';
 

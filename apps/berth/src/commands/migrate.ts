@@ -6,7 +6,7 @@ import { segment, type Cli } from '../cli.js';
 import { OperationFailedError, operationId, type BerthClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { renderYaml } from '../format.js';
-import { collect, collectKeyValue } from './image.js';
+import { collect, collectKeyValue } from '../options.js';
 
 const FORMATS = ['tarball', 'directory', 'raw', 'qcow2'];
 

@@ -5,8 +5,8 @@ import { formatOption, segment, type Cli, type FormatOptions } from '../cli.js';
 import { applyConfigChanges, parseConfigArguments } from '../config-args.js';
 import { editUntilAccepted, readStdin } from '../editor.js';
 import { UsageError } from '../errors.js';
-import { renderDocument, renderList, renderYaml, type Column } from '../format.js';
-import { formatSize, parseYamlMapping, readString, readStringMap } from './image.js';
+import { formatSize, renderDocument, renderList, renderYaml, type Column } from '../format.js';
+import { parseYamlMapping, readString, readStringMap } from '../yaml-input.js';
 
 export interface Network {
   name: string;

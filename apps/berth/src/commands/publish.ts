@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { collect } from './image.js';
+import { collect } from '../options.js';
 
 interface PublishOptions {
   alias: string[];

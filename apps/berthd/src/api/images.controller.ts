@@ -7,6 +7,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Request, Response } from 'express';
 import { ValidationError } from '#core';
 import {
+  BuildImageCommand,
   CreateAliasCommand,
   DeleteAliasCommand,
   DeleteImageCommand,
@@ -23,6 +24,7 @@ import {
 import { GetInstanceQuery, InstanceStateError } from '#instances';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
+import { buildOptions, importOptions, isRecipeUpload, uploadBody, uploadLayout } from '../http/image-upload.js';
 import { body, fields, recursion } from '../http/params.js';
 
 function accepted(res: Response, op: OperationView) {
@@ -94,11 +96,20 @@ export class ImagesController {
     return sync(await this.queries.execute(new ListImagesQuery(recursion(r))));
   }
 
-  /** A raw or multipart upload, or a JSON body whose source is an instance to publish (remote sources are not supported). */
+  /**
+   * A raw or multipart upload, a JSON body whose source is an instance to publish (remote sources
+   * are not supported), or recipes to build an image from (Berth's application/x-berth-recipe).
+   */
   @Post()
   async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (/^application\/json/i.test(req.headers['content-type'] ?? '')) return accepted(res, await this.publish(req.body));
-    return accepted(res, await this.commands.execute(new ImportImageCommand(req)));
+    if (isRecipeUpload(req.headers['content-type'])) {
+      const options = buildOptions(req.headers);
+      return accepted(res, await this.commands.execute(new BuildImageCommand(uploadBody(req), options)));
+    }
+    const layout = uploadLayout(req.headers['content-type']);
+    const options = importOptions(req.headers);
+    return accepted(res, await this.commands.execute(new ImportImageCommand(uploadBody(req), layout, options)));
   }
 
   private async publish(raw: unknown): Promise<OperationView> {

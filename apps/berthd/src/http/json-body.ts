@@ -18,11 +18,11 @@ const FILES_PATH = /^\/1\.0\/(instances|containers)\/[^/]+\/files(\?|$)/;
 
 /**
  * Reads JSON request bodies (at most 1 MiB). Raw uploads (application/octet-stream, multipart,
- * instance files) are left on the stream for the handlers that take them.
+ * recipes to build, instance files) are left on the stream for the handlers that take them.
  */
 export function jsonBody(req: Request, _res: Response, next: NextFunction): void {
   const type = req.headers['content-type'] ?? '';
-  if (/^(application\/octet-stream|multipart\/)/i.test(type) || FILES_PATH.test(req.originalUrl ?? req.url) || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+  if (/^(application\/octet-stream|application\/x-berth-recipe|multipart\/)/i.test(type) || FILES_PATH.test(req.originalUrl ?? req.url) || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
     next();
     return;
   }

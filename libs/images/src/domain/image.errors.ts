@@ -73,7 +73,7 @@ export class ImagePublishError extends DomainError {
 /** An image recipe (images/<name>/recipe.yaml) that cannot be built as written. */
 export class InvalidRecipeError extends DomainError {
   readonly code = 'IMAGE.INVALID_RECIPE';
-  constructor(readonly file: string, readonly field: string, reason: string) {
+  constructor(readonly file: string, readonly field: string, readonly reason: string) {
     super(`${file}: ${field}: ${reason}`, { file, field });
   }
 }
@@ -81,7 +81,7 @@ export class InvalidRecipeError extends DomainError {
 /** A step of a recipe's build failed: debootstrap, apt, a file, a unit or a command. */
 export class RecipeBuildError extends DomainError {
   readonly code = 'IMAGE.RECIPE_BUILD_FAILED';
-  constructor(readonly recipe: string, readonly step: string, reason: string) {
+  constructor(readonly recipe: string, readonly step: string, readonly reason: string) {
     super(`Building ${recipe} failed at ${step}: ${reason}`, { recipe, step });
   }
 }

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { finished, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { Inject, Injectable } from '@nestjs/common';
 import { BERTH_CONFIG, MalformedRequestError, ValidationError, type BerthConfig } from '#core';
+import type { UploadLayout } from '../domain/image-upload.js';
 import { asNoSpaceError } from './no-space.js';
 import type { ImageFiles } from './unpack-image.js';
 
@@ -37,20 +37,21 @@ export class ImageFileStore {
   }
 
   /**
-   * Streams the request body to disk: a raw tarball, or multipart with `metadata` and `rootfs`
+   * Streams an upload's body to disk: a raw tarball, or multipart with `metadata` and `rootfs`
    * parts (what `lxc image import meta.tar rootfs.tar` sends). The sha256 is computed as the
    * bytes pass, over the metadata part then the rootfs part, which is LXD's fingerprint. A full
-   * disk is STORAGE.NO_SPACE, answered once the rest of the body is drained, and leaves no file.
+   * disk is STORAGE.NO_SPACE and leaves no file. On failure `body` is destroyed, never drained
+   * here: whoever handed it over decides what happens to the rest of it.
    */
-  async receive(req: IncomingMessage): Promise<ReceivedUpload> {
+  async receive(body: Readable, layout: UploadLayout): Promise<ReceivedUpload> {
+    body.on('error', () => undefined); // an early failure is read from the stream once reading starts
     const dir = join(this.root, `.upload-${randomUUID()}`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
-      const type = req.headers['content-type'] ?? '';
-      if (/^multipart\/form-data/i.test(type)) return await this.receiveSplit(req, dir);
+      if (layout.kind === 'multipart') return await this.receiveSplit(body, layout.boundary, dir);
       const path = join(dir, 'image');
       const hash = createHash('sha256');
-      await pipeline(detached(req), hashing(hash), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+      await pipeline(body, hashing(hash), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
       const { size } = await stat(path);
       if (size === 0) throw new ValidationError('body', 'the image upload is empty');
       return { dir, files: { kind: 'unified', path }, fingerprint: hash.digest('hex'), size };
@@ -62,23 +63,21 @@ export class ImageFileStore {
 
   /**
    * The first failure (a part that cannot be written, e.g. ENOSPC; a part of another name; a
-   * malformed form; an interrupted upload) stops the form at once: busboy and the part being
-   * written are destroyed, the rest of the body is read and dropped (see detached), and the error
-   * is given once every part's write has settled, so nothing writes into the upload directory
-   * after it is removed. A failed write is always observed: it must not become an unhandled
-   * rejection, which would end the daemon.
+   * malformed form; an interrupted upload) stops the form at once: busboy and the body are
+   * destroyed, and the error is given once every part's write has settled, so nothing writes into
+   * the upload directory after it is removed. A failed write is always observed: it must not
+   * become an unhandled rejection, which would end the daemon.
    */
-  private async receiveSplit(req: IncomingMessage, dir: string): Promise<ReceivedUpload> {
+  private async receiveSplit(body: Readable, boundary: string, dir: string): Promise<ReceivedUpload> {
     const parts = new Map<string, string>();
     await new Promise<void>((resolve, reject) => {
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: req.headers, limits: { files: 2, fields: 10, parts: 12 } });
+        bb = busboy({ headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` }, limits: { files: 2, fields: 10, parts: 12 } });
       } catch (err) {
         reject(new MalformedRequestError(`Invalid multipart body: ${(err as Error).message}`));
         return;
       }
-      const body = detached(req);
       const writes: Promise<void>[] = [];
       let failed = false;
       const fail = (err: unknown) => {
@@ -105,7 +104,10 @@ export class ImageFileStore {
       bb.on('close', () => {
         if (!failed) Promise.all(writes).then(() => resolve(), fail);
       });
-      body.on('error', fail);
+      // finished(), not on('error'): it also reports an error the body had before this point.
+      finished(body, (err) => {
+        if (err) fail(err);
+      });
       body.pipe(bb);
     });
     const metadataPath = parts.get('metadata');
@@ -152,25 +154,6 @@ export class ImageFileStore {
   async remove(fingerprint: string, kind: 'unified' | 'split'): Promise<void> {
     for (const path of this.paths(fingerprint, kind)) await rm(path, { force: true });
   }
-}
-
-/**
- * The request body as a stream that a failed pipeline may destroy without destroying the request:
- * the rest of the body is then read and dropped, so the connection survives to carry the error.
- */
-function detached(req: IncomingMessage): Readable {
-  const body = new PassThrough();
-  req.pipe(body);
-  req.on('error', (err) => body.destroy(err));
-  req.on('close', () => {
-    if (!req.readableEnded) body.destroy(new Error('the upload was interrupted'));
-  });
-  body.on('close', () => {
-    if (req.readableEnded) return;
-    req.unpipe(body);
-    req.resume();
-  });
-  return body;
 }
 
 function hashing(hash: ReturnType<typeof createHash>) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import type { OperationContext } from '#operations';
-import type { ImportOptions } from '../commands/import-image/import-headers.js';
+import type { ImportOptions } from '../domain/image-upload.js';
 import { ImageCreatedEvent } from '../events/image-events.js';
 import { ImageFileStore, type ReceivedUpload } from './image-files.js';
 import { ImageRepository } from './image.repository.js';

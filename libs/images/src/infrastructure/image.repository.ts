@@ -70,7 +70,7 @@ export class ImageRepository {
     return (await this.manager.countBy(ImageRecord, { fingerprint })) > 0;
   }
 
-  async insert(record: Omit<ImageRecord, 'id' | 'uploadedAt' | 'lastUsedAt'>, aliases: Array<{ name: string; description: string }>): Promise<ImageRecord> {
+  async insert(record: Omit<ImageRecord, 'id' | 'uploadedAt' | 'lastUsedAt'>, aliases: ReadonlyArray<{ name: string; description: string }>): Promise<ImageRecord> {
     try {
       return await this.manager.transaction(async (tx) => {
         const { identifiers } = await tx.insert(ImageRecord, record);

@@ -7,6 +7,7 @@ import { arch } from 'node:os';
 import path from 'node:path';
 import { GuestRoot } from '#runtime';
 import { InvalidRecipeError, RecipeBuildError } from '../domain/image.errors.js';
+import { debianMirror } from './debian-mirror.js';
 import { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile } from './recipe.js';
 
 /** Part of every cache key: bump it when a step's behaviour changes, so old trees are not reused. */
@@ -32,8 +33,11 @@ export interface BuiltRootfs {
   cached: boolean;
 }
 
-/** Reads `<dir>/recipe.yaml` (or the file itself when given one). */
-export async function loadRecipe(dirOrFile: string): Promise<Recipe> {
+/**
+ * Reads `<dir>/recipe.yaml` (or the file itself when given one). `root` is what an absolute
+ * `source.recipe` is read under, and what no base recipe may lie outside (see Recipe.root).
+ */
+export async function loadRecipe(dirOrFile: string, root = '/'): Promise<Recipe> {
   const resolved = path.resolve(dirOrFile);
   const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
   const file = isDir ? path.join(resolved, RECIPE_FILE) : resolved;
@@ -43,7 +47,7 @@ export async function loadRecipe(dirOrFile: string): Promise<Recipe> {
   } catch {
     throw new InvalidRecipeError(file, '(file)', isDir ? `${dirOrFile} is not an image recipe (no ${RECIPE_FILE})` : 'cannot be read');
   }
-  return parseRecipe(text, file);
+  return parseRecipe(text, file, root);
 }
 
 /**
@@ -53,7 +57,7 @@ export async function loadRecipe(dirOrFile: string): Promise<Recipe> {
 export async function lineage(recipe: Recipe): Promise<Recipe[]> {
   const chain = [recipe];
   for (let current = recipe; current.source.kind === 'recipe'; ) {
-    const base = await loadRecipe(current.source.recipe);
+    const base = await loadRecipe(current.source.recipe, current.root);
     if (chain.some((r) => r.dir === base.dir)) throw new InvalidRecipeError(current.file, 'source.recipe', `${base.dir} is based on this recipe: a cycle`);
     chain.unshift(base);
     current = base;
@@ -346,24 +350,4 @@ class TreeBuild {
     const data = file.kind === 'content' ? file.content : await readSource(this.recipe, file);
     await this.guest.writeFile(file.path, data, { mode: file.mode, uid: file.uid, gid: file.gid });
   }
-}
-
-/**
- * The Debian mirror apt is configured with on this host (deb822 `URIs:` or one-line `deb`
- * entries), BERTH_DEBIAN_MIRROR when set, else deb.debian.org.
- */
-export async function debianMirror(): Promise<string> {
-  if (process.env.BERTH_DEBIAN_MIRROR) return process.env.BERTH_DEBIAN_MIRROR;
-  const files = ['/etc/apt/sources.list'];
-  const listed = await readdir('/etc/apt/sources.list.d').catch(() => [] as string[]);
-  files.push(...listed.filter((f) => f.endsWith('.sources') || f.endsWith('.list')).sort().map((f) => `/etc/apt/sources.list.d/${f}`));
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    for (const line of text.split('\n')) {
-      const uris = /^URIs:\s*(.*)$/.exec(line)?.[1]?.split(/\s+/) ?? (/^deb\s/.test(line) ? line.split(/\s+/).filter((w) => /^[a-z]+:\/\//.test(w)).slice(0, 1) : []);
-      const debian = uris.find((uri) => /\/debian\/?$/.test(uri));
-      if (debian !== undefined) return debian;
-    }
-  }
-  return 'http://deb.debian.org/debian';
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { InvalidRecipeError } from '../domain/image.errors.js';
 import type { ImageTemplate } from '../domain/image-metadata.js';
-import { buildRecipeRootfs, lineage, type BuildRecipeOptions } from './recipe-builder.js';
+import { buildRecipeRootfs, lineage, recipeRootfsKey, type BuildRecipeOptions } from './recipe-builder.js';
 import type { Recipe } from './recipe.js';
 
 const exec = promisify(execFile);
@@ -78,6 +78,16 @@ export async function packRecipeImage(recipe: Recipe, options: PackRecipeOptions
     await rm(work, { recursive: true, force: true });
   }
   return tarball;
+}
+
+/**
+ * Everything about a recipe that can be wrong before anything is built: the recipes it is based
+ * on (readable, no cycle), every `source` file readable, every template file present. Throws
+ * InvalidRecipeError naming the file and the field.
+ */
+export async function checkRecipe(recipe: Recipe): Promise<void> {
+  await recipeRootfsKey(recipe);
+  templateSources(await lineage(recipe));
 }
 
 /**

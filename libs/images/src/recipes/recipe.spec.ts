@@ -166,6 +166,19 @@ describe('recipe cache keys and the build cache', () => {
     await assert.rejects(loadRecipe(path.join(dir, 'empty')), /is not an image recipe \(no recipe\.yaml\)/);
   });
 
+  it('reads base recipes inside the recipe\'s root: an absolute source.recipe under it, nothing outside it', async () => {
+    const root = path.join(dir, 'uploaded');
+    await recipeDir('uploaded/work/images/base', MINIMAL);
+    const child = await recipeDir('uploaded/work/images/child', 'description: child\nsource: {recipe: /work/images/base}\n');
+    const recipe = await loadRecipe(child, root);
+    assert.equal(recipe.root, root);
+    assert.deepEqual(recipe.source, { kind: 'recipe', recipe: path.join(root, 'work/images/base') });
+    assert.match(await recipeRootfsKey(recipe), /^[0-9a-f]{64}$/, 'the lineage is read under the root');
+    const escaping = await recipeDir('uploaded/work/images/escaping', 'description: out\nsource: {recipe: ../../../../base}\n');
+    await assert.rejects(loadRecipe(escaping, root), (e: unknown) => e instanceof InvalidRecipeError && e.field === 'source.recipe' && /leads outside the recipe tree/.test(e.message));
+    assert.equal((await loadRecipe(escaping)).source.kind, 'recipe', 'the host\'s root has no outside');
+  });
+
   it('builds an entry once for concurrent callers and keeps nothing of a failed build', async () => {
     const cache = path.join(dir, 'cache');
     const digest = 'ab'.repeat(32);

@@ -23,6 +23,11 @@ export interface Recipe {
   readonly dir: string;
   /** Absolute path of the recipe file, for messages. */
   readonly file: string;
+  /**
+   * The directory `/` stands for in `source.recipe`, which no base recipe may lie outside: the
+   * host's root for a recipe read where it was written, the extracted tree of an uploaded one.
+   */
+  readonly root: string;
   readonly description: string;
   /** metadata.yaml `properties` (os, release, variant...), besides `description`. */
   readonly properties: Readonly<Record<string, string>>;
@@ -38,7 +43,7 @@ export interface Recipe {
 export type RecipeSource =
   /** debootstrap `--variant=<variant> <suite>` from the host's Debian mirror. */
   | { readonly kind: 'debootstrap'; readonly suite: string; readonly variant: DebootstrapVariant }
-  /** A copy of the tree another recipe builds (its absolute directory). */
+  /** A copy of the tree another recipe builds (its absolute directory, inside the recipe's root). */
   | { readonly kind: 'recipe'; readonly recipe: string };
 
 export type DebootstrapVariant = 'minbase' | 'buildd';
@@ -67,21 +72,22 @@ const ID = /^(0|[1-9][0-9]{0,9})$/;
  * Parses and validates a recipe file. Every scalar is read as text (YAML's failsafe schema), so
  * `mode: 0755` stays the octal text it looks like; unknown keys are errors, so a misspelt key
  * never silently builds something else. Paths are checked here; files are read by the builder.
- * Errors name the field: `files[2].mode: must be an octal mode such as 0644`.
+ * Errors name the field: `files[2].mode: must be an octal mode such as 0644`. `root` is what an
+ * absolute `source.recipe` is read under (see Recipe.root).
  */
-export function parseRecipe(text: string, file: string): Recipe {
+export function parseRecipe(text: string, file: string, root = '/'): Recipe {
   const fail = (field: string, reason: string): never => {
     throw new InvalidRecipeError(file, field, reason);
   };
   const document = parseDocument(text, { schema: 'failsafe', uniqueKeys: true });
   if (document.errors.length > 0) fail('(document)', document.errors[0].message.split('\n')[0]);
-  let root: unknown;
+  let top: unknown;
   try {
-    root = document.toJS({ mapAsMap: true, maxAliasCount: 100 });
+    top = document.toJS({ mapAsMap: true, maxAliasCount: 100 });
   } catch (error) {
     fail('(document)', error instanceof Error ? error.message : String(error));
   }
-  const fields = mapping(root, '(document)', fail);
+  const fields = mapping(top, '(document)', fail);
   for (const key of fields.keys()) if (!TOP_LEVEL.has(key)) fail(key, `unknown key (expected one of ${[...TOP_LEVEL].join(', ')})`);
 
   const dir = path.dirname(path.resolve(file));
@@ -101,9 +107,10 @@ export function parseRecipe(text: string, file: string): Recipe {
     name: path.basename(dir),
     dir,
     file: path.resolve(file),
+    root,
     description,
     properties,
-    source: source(fields.get('source'), dir, fail),
+    source: source(fields.get('source'), dir, root, fail),
     packages: list(fields.get('packages'), 'packages', fail).map((name, i) =>
       PACKAGE.test(name) ? name : fail(`packages[${i}]`, `${JSON.stringify(name)} is not a Debian package name`),
     ),
@@ -150,7 +157,7 @@ function stringMap(value: unknown, field: string, fail: Fail): Record<string, st
   return Object.fromEntries(entries);
 }
 
-function source(value: unknown, dir: string, fail: Fail): RecipeSource {
+function source(value: unknown, dir: string, root: string, fail: Fail): RecipeSource {
   if (value === undefined) return fail('source', 'is required: a debootstrap suite or another recipe');
   const entry = mapping(value, 'source', fail);
   checkKeys(entry, ['suite', 'variant', 'recipe'], 'source', fail);
@@ -159,7 +166,8 @@ function source(value: unknown, dir: string, fail: Fail): RecipeSource {
   if (recipe !== undefined) {
     if (suite !== undefined || entry.has('variant')) fail('source', 'takes either recipe or suite (with variant), not both');
     if (recipe === '' || recipe.includes('\0')) fail('source.recipe', 'must name a recipe directory');
-    const base = path.resolve(dir, recipe);
+    const base = path.isAbsolute(recipe) ? path.join(root, recipe) : path.resolve(dir, recipe);
+    if (path.relative(root, base).split(path.sep)[0] === '..') fail('source.recipe', `${recipe} leads outside the recipe tree`);
     if (base === dir) fail('source.recipe', 'cannot be the recipe itself');
     return { kind: 'recipe', recipe: base };
   }

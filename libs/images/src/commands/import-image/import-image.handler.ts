@@ -6,7 +6,6 @@ import { ImageFileStore } from '../../infrastructure/image-files.js';
 import { ImageRepository } from '../../infrastructure/image.repository.js';
 import { ImageImporter } from '../../infrastructure/image-importer.js';
 import { ImportImageCommand } from './import-image.command.js';
-import { parseImportHeaders } from './import-headers.js';
 
 /**
  * Receives the upload (hashing it on the way), refuses a known fingerprint at once, then unpacks
@@ -21,9 +20,8 @@ export class ImportImageHandler implements ICommandHandler<ImportImageCommand> {
     private readonly importer: ImageImporter,
   ) {}
 
-  async execute({ request }: ImportImageCommand): Promise<OperationView> {
-    const options = parseImportHeaders(request.headers);
-    const upload = await this.files.receive(request);
+  async execute({ body, layout, options }: ImportImageCommand): Promise<OperationView> {
+    const upload = await this.files.receive(body, layout);
     try {
       if (options.expectedFingerprint && options.expectedFingerprint !== upload.fingerprint) {
         throw new FingerprintMismatchError(options.expectedFingerprint, upload.fingerprint);

@@ -1,5 +1,5 @@
 import { ValidationError } from '#core';
-import type { ImportOptions } from '../import-image/import-headers.js';
+import type { ImportOptions } from '../../domain/image-upload.js';
 import { validateAliasName, validateProperties } from '../../domain/image-record.js';
 
 /** The fields of LXD's api.ImagesPost that publishing takes: aliases, properties, public, filename. */

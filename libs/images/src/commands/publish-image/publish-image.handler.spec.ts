@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createGunzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { extract } from 'tar-stream';
+import { parse as parseYaml } from 'yaml';
+import { DomainError } from '#core';
+import type { DefaultPool } from '#storage';
+import { InMemoryImages, recordingImporter, RecordingOperations, scratchImageFiles } from '../../testing/fakes.js';
+import { PublishImageCommand, type PublishSource } from './publish-image.command.js';
+import { PublishImageHandler } from './publish-image.handler.js';
+
+const ORIGIN = 'architecture: x86_64\ncreation_date: 1700000000\nproperties: {os: debian, release: "12", description: the origin}\ntemplates:\n  /etc/hostname: {when: [create, copy], template: hostname.tpl}\n';
+const SOURCE: PublishSource = { name: 'web', architecture: 'x86_64', config: { 'image.description': 'from config', 'image.variant': 'lamp', 'limits.cpu': '2' } };
+
+/** The files of a unified image tarball (gzip), by name. */
+async function tarballFiles(path: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const parser = extract();
+  const reading = (async () => {
+    for await (const entry of parser) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      files.set(entry.header.name, Buffer.concat(chunks).toString());
+    }
+  })();
+  for await (const chunk of createReadStream(path).pipe(createGunzip())) parser.write(chunk as Buffer);
+  parser.end(undefined);
+  await reading;
+  return files;
+}
+
+describe('PublishImageHandler', () => {
+  let scratch: Awaited<ReturnType<typeof scratchImageFiles>>;
+  /** The instance volumes: web's holds rootfs/, templates/ and its image's metadata.yaml. */
+  let volumes: string;
+
+  before(async () => {
+    scratch = await scratchImageFiles('berth-publish-handler-');
+    volumes = join(scratch.berthDir, 'volumes');
+    const volume = join(volumes, 'web');
+    await mkdir(join(volume, 'rootfs', 'etc'), { recursive: true });
+    await mkdir(join(volume, 'templates'));
+    await writeFile(join(volume, 'metadata.yaml'), ORIGIN);
+    await writeFile(join(volume, 'templates', 'hostname.tpl'), '{{ container.name }}\n');
+    await writeFile(join(volume, 'rootfs', 'etc', 'marker'), 'published\n');
+  });
+  after(() => scratch.remove());
+
+  function setup(images = new InMemoryImages()) {
+    const operations = new RecordingOperations();
+    const { imported, importer } = recordingImporter(scratch.files, (upload) => tarballFiles((upload.files as { path: string }).path));
+    const pool = { get: async () => ({ instanceVolumePath: (name: string) => join(volumes, name) }) } as unknown as DefaultPool;
+    return { operations, imported, handler: new PublishImageHandler(images.asRepository(), operations.asRunner(), scratch.files, importer, pool) };
+  }
+
+  it('packs the volume with its templates, properties from the origin, then image.* keys, then the request, and imports it', async () => {
+    const { operations, imported, handler } = setup();
+    const view = await handler.execute(new PublishImageCommand(SOURCE, { aliases: [{ name: 'web/v1' }], properties: { release: '12.5' }, public: true }));
+    assert.equal(view.description, 'Publishing instance');
+    assert.equal(view.may_cancel, true);
+    assert.deepEqual(view.resources, { instances: ['/1.0/instances/web'], containers: ['/1.0/containers/web'] });
+    assert.equal(operations.error, undefined);
+    assert.equal(imported.length, 1);
+    const [{ options, seen: metadata }] = imported as [(typeof imported)[0]];
+    assert.deepEqual(options, { public: true, filename: '', properties: { release: '12.5' }, aliases: [{ name: 'web/v1', description: '' }] });
+    const yaml = parseYaml(metadata.get('metadata.yaml')!) as { architecture: string; properties: Record<string, string>; templates: Record<string, unknown> };
+    assert.equal(yaml.architecture, 'x86_64');
+    assert.deepEqual(yaml.properties, { os: 'debian', release: '12.5', description: 'from config', variant: 'lamp' });
+    assert.deepEqual(yaml.templates, { '/etc/hostname': { when: ['create', 'copy'], create_only: false, template: 'hostname.tpl' } });
+    assert.equal(metadata.get('templates/hostname.tpl'), '{{ container.name }}\n');
+    assert.equal(metadata.get('rootfs/etc/marker'), 'published\n');
+    assert.deepEqual(await scratch.left(), []);
+  });
+
+  it('refuses bad aliases, properties or flags before any operation starts', async () => {
+    const { operations, handler } = setup();
+    const invalid = (message: string) => (e: unknown) => e instanceof DomainError && e.code === 'REQUEST.INVALID' && e.message === message;
+    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { aliases: 'web' })), invalid('Invalid aliases: must be a list of {"name", "description"}'));
+    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { aliases: [{ name: 'a' }, { name: 'a' }] })), invalid('Invalid aliases: lists "a" twice'));
+    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { public: 'yes' })), invalid('Invalid public: must be true or false'));
+    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { filename: 'a/b' })), invalid('Invalid filename: must be a plain file name'));
+    assert.deepEqual(operations.started, []);
+  });
+
+  it('fails the operation when the packed image is already there, importing nothing and keeping no file', async () => {
+    class Everything extends InMemoryImages {
+      override async exists(): Promise<boolean> {
+        return true;
+      }
+    }
+    const { operations, imported, handler } = setup(new Everything());
+    await handler.execute(new PublishImageCommand(SOURCE, {}));
+    assert.ok(operations.error instanceof DomainError && operations.error.code === 'RESOURCE.ALREADY_EXISTS', String(operations.error));
+    assert.deepEqual(imported, []);
+    assert.deepEqual(await scratch.left(), []);
+    assert.equal(await readFile(join(volumes, 'web', 'rootfs', 'etc', 'marker'), 'utf8'), 'published\n', 'the volume is only read');
+  });
+});
