@@ -5,7 +5,7 @@ import { CreateAliasHandler } from './commands/create-alias/create-alias.handler
 import { DeleteAliasHandler } from './commands/delete-alias/delete-alias.handler.js';
 import { DeleteImageHandler } from './commands/delete-image/delete-image.handler.js';
 import { ImportImageHandler } from './commands/import-image/import-image.handler.js';
-import { PublishImageHandler } from './commands/publish-image/publish-image.handler.js';
+import { ImagePublisher } from './publish/image-publisher.js';
 import { RenameAliasHandler } from './commands/rename-alias/rename-alias.handler.js';
 import { UpdateAliasHandler } from './commands/update-alias/update-alias.handler.js';
 import { UpdateImageHandler } from './commands/update-image/update-image.handler.js';
@@ -33,7 +33,7 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     RecipeImageBuilder,
     ImportImageHandler,
     BuildImageHandler,
-    PublishImageHandler,
+    ImagePublisher,
     DeleteImageHandler,
     UpdateImageHandler,
     CreateAliasHandler,
@@ -47,6 +47,6 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     ImageLifecycleHandler,
     InstanceTemplates,
   ],
-  exports: [ImageVolumes, InstanceTemplates],
+  exports: [ImageVolumes, InstanceTemplates, ImagePublisher],
 })
 export class ImagesModule {}

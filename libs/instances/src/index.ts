@@ -6,6 +6,7 @@ export { InstanceStatus } from './domain/instance-status.js';
 export * from './domain/instance.errors.js';
 export * from './events/instance-events.js';
 export { CreateInstanceCommand } from './commands/create-instance/create-instance.command.js';
+export { PublishInstanceCommand } from './commands/publish-instance/publish-instance.command.js';
 export { HoldInstanceCommand, ReleaseInstanceCommand } from './commands/hold-instance/hold-instance.command.js';
 export { UpdateInstanceCommand } from './commands/update-instance/update-instance.command.js';
 export { RenameInstanceCommand } from './commands/rename-instance/rename-instance.command.js';

@@ -33,6 +33,7 @@ import { GetInstanceStateHandler, LiveState } from './queries/get-instance-state
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
 import { HoldInstanceHandler, ReleaseInstanceHandler } from './commands/hold-instance/hold-instance.handler.js';
+import { PublishInstanceHandler } from './commands/publish-instance/publish-instance.handler.js';
 import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
 import { ListNetworkUsersHandler } from './queries/list-network-users/list-network-users.handler.js';
 
@@ -61,6 +62,7 @@ import { ListNetworkUsersHandler } from './queries/list-network-users/list-netwo
     ListInstancesHandler,
     GetInstanceHandler,
     PreviewInstanceHandler,
+    PublishInstanceHandler,
     HoldInstanceHandler,
     ReleaseInstanceHandler,
     ListNetworkUsersHandler,

@@ -16,12 +16,12 @@ import {
   ImportImageCommand,
   ListAliasesQuery,
   ListImagesQuery,
-  PublishImageCommand,
+  parsePublishOptions,
   RenameAliasCommand,
   UpdateAliasCommand,
   UpdateImageCommand,
 } from '#images';
-import { GetInstanceQuery, InstanceStateError } from '#instances';
+import { PublishInstanceCommand } from '#instances';
 import { OperationRunner, type OperationView } from '#operations';
 import { asyncResponse, sync } from '../http/envelope.js';
 import { buildOptions, importOptions, isRecipeUpload, uploadBody, uploadLayout } from '../http/image-upload.js';
@@ -118,9 +118,7 @@ export class ImagesController {
     const { type, name } = source as Record<string, unknown>;
     if (type !== 'instance' && type !== 'container') throw new ValidationError('source.type', 'only "instance" is supported; upload image files with a raw or multipart body');
     if (typeof name !== 'string' || name === '') throw new ValidationError('source.name', 'must be an instance name');
-    const { instance } = await this.queries.execute(new GetInstanceQuery(name));
-    if (instance.status !== 'Stopped') throw new InstanceStateError(`Instance "${name}" is ${instance.status}: stop it before publishing it`);
-    return this.commands.execute(new PublishImageCommand({ name, architecture: instance.architecture, config: instance.expanded_config }, rest));
+    return this.commands.execute(new PublishInstanceCommand(name, parsePublishOptions(rest)));
   }
 
   @Get(':fingerprint')

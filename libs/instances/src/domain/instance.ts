@@ -231,6 +231,21 @@ export class Instance extends AggregateRoot {
     this.apply(new InstanceRenamedEvent(oldName, this.name));
   }
 
+  /**
+   * Its root volume can become an image only while nothing writes to it: stopped, and not held by
+   * another process. Asked before the publish operation starts and again under the instance's lock.
+   */
+  assertPublishable(): void {
+    this.assertNotHeld();
+    const { status } = this.props;
+    if (status !== 'Stopped') throw new InstanceStateError(`Instance "${this.name}" is ${status}: stop it before publishing it`);
+  }
+
+  /** What publishing needs of it. */
+  publishSource(): { name: string; architecture: string; config: Record<string, string> } {
+    return { name: this.name, architecture: this.props.architecture, config: this.expanded.config };
+  }
+
   delete(): void {
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" is running; stop it first`);
     this.apply(new InstanceDeletedEvent(this.name));

@@ -1,6 +1,6 @@
 import { ValidationError } from '#core';
-import type { ImportOptions } from '../../domain/image-upload.js';
-import { validateAliasName, validateProperties } from '../../domain/image-record.js';
+import type { ImportOptions } from '../domain/image-upload.js';
+import { validateAliasName, validateProperties } from '../domain/image-record.js';
 
 /** The fields of LXD's api.ImagesPost that publishing takes: aliases, properties, public, filename. */
 export function parsePublishOptions(body: Readonly<Record<string, unknown>>): ImportOptions {

@@ -8,9 +8,10 @@ import { extract } from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
 import { DomainError } from '#core';
 import type { DefaultPool } from '#storage';
-import { InMemoryImages, recordingImporter, RecordingOperations, scratchImageFiles } from '../../testing/fakes.js';
-import { PublishImageCommand, type PublishSource } from './publish-image.command.js';
-import { PublishImageHandler } from './publish-image.handler.js';
+import type { OperationContext } from '#operations';
+import { InMemoryImages, recordingImporter, scratchImageFiles } from '../testing/fakes.js';
+import { ImagePublisher, type PublishSource } from './image-publisher.js';
+import { parsePublishOptions } from './publish-options.js';
 
 const ORIGIN = 'architecture: x86_64\ncreation_date: 1700000000\nproperties: {os: debian, release: "12", description: the origin}\ntemplates:\n  /etc/hostname: {when: [create, copy], template: hostname.tpl}\n';
 const SOURCE: PublishSource = { name: 'web', architecture: 'x86_64', config: { 'image.description': 'from config', 'image.variant': 'lamp', 'limits.cpu': '2' } };
@@ -32,7 +33,7 @@ async function tarballFiles(path: string): Promise<Map<string, string>> {
   return files;
 }
 
-describe('PublishImageHandler', () => {
+describe('ImagePublisher', () => {
   let scratch: Awaited<ReturnType<typeof scratchImageFiles>>;
   /** The instance volumes: web's holds rootfs/, templates/ and its image's metadata.yaml. */
   let volumes: string;
@@ -49,20 +50,17 @@ describe('PublishImageHandler', () => {
   });
   after(() => scratch.remove());
 
+  const ctx: OperationContext = { signal: new AbortController().signal, progress: async () => undefined };
+
   function setup(images = new InMemoryImages()) {
-    const operations = new RecordingOperations();
     const { imported, importer } = recordingImporter(scratch.files, (upload) => tarballFiles((upload.files as { path: string }).path));
     const pool = { get: async () => ({ instanceVolumePath: (name: string) => join(volumes, name) }) } as unknown as DefaultPool;
-    return { operations, imported, handler: new PublishImageHandler(images.asRepository(), operations.asRunner(), scratch.files, importer, pool) };
+    return { imported, publisher: new ImagePublisher(images.asRepository(), scratch.files, importer, pool) };
   }
 
   it('packs the volume with its templates, properties from the origin, then image.* keys, then the request, and imports it', async () => {
-    const { operations, imported, handler } = setup();
-    const view = await handler.execute(new PublishImageCommand(SOURCE, { aliases: [{ name: 'web/v1' }], properties: { release: '12.5' }, public: true }));
-    assert.equal(view.description, 'Publishing instance');
-    assert.equal(view.may_cancel, true);
-    assert.deepEqual(view.resources, { instances: ['/1.0/instances/web'], containers: ['/1.0/containers/web'] });
-    assert.equal(operations.error, undefined);
+    const { imported, publisher } = setup();
+    await publisher.publish(SOURCE, parsePublishOptions({ aliases: [{ name: 'web/v1' }], properties: { release: '12.5' }, public: true }), ctx);
     assert.equal(imported.length, 1);
     const [{ options, seen: metadata }] = imported as [(typeof imported)[0]];
     assert.deepEqual(options, { public: true, filename: '', properties: { release: '12.5' }, aliases: [{ name: 'web/v1', description: '' }] });
@@ -75,25 +73,22 @@ describe('PublishImageHandler', () => {
     assert.deepEqual(await scratch.left(), []);
   });
 
-  it('refuses bad aliases, properties or flags before any operation starts', async () => {
-    const { operations, handler } = setup();
+  it('refuses bad aliases, properties or flags (parsed before any operation starts)', () => {
     const invalid = (message: string) => (e: unknown) => e instanceof DomainError && e.code === 'REQUEST.INVALID' && e.message === message;
-    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { aliases: 'web' })), invalid('Invalid aliases: must be a list of {"name", "description"}'));
-    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { aliases: [{ name: 'a' }, { name: 'a' }] })), invalid('Invalid aliases: lists "a" twice'));
-    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { public: 'yes' })), invalid('Invalid public: must be true or false'));
-    await assert.rejects(handler.execute(new PublishImageCommand(SOURCE, { filename: 'a/b' })), invalid('Invalid filename: must be a plain file name'));
-    assert.deepEqual(operations.started, []);
+    assert.throws(() => parsePublishOptions({ aliases: 'web' }), invalid('Invalid aliases: must be a list of {"name", "description"}'));
+    assert.throws(() => parsePublishOptions({ aliases: [{ name: 'a' }, { name: 'a' }] }), invalid('Invalid aliases: lists "a" twice'));
+    assert.throws(() => parsePublishOptions({ public: 'yes' }), invalid('Invalid public: must be true or false'));
+    assert.throws(() => parsePublishOptions({ filename: 'a/b' }), invalid('Invalid filename: must be a plain file name'));
   });
 
-  it('fails the operation when the packed image is already there, importing nothing and keeping no file', async () => {
+  it('fails when the packed image is already there, importing nothing and keeping no file', async () => {
     class Everything extends InMemoryImages {
       override async exists(): Promise<boolean> {
         return true;
       }
     }
-    const { operations, imported, handler } = setup(new Everything());
-    await handler.execute(new PublishImageCommand(SOURCE, {}));
-    assert.ok(operations.error instanceof DomainError && operations.error.code === 'RESOURCE.ALREADY_EXISTS', String(operations.error));
+    const { imported, publisher } = setup(new Everything());
+    await assert.rejects(publisher.publish(SOURCE, parsePublishOptions({}), ctx), (e: unknown) => e instanceof DomainError && e.code === 'RESOURCE.ALREADY_EXISTS');
     assert.deepEqual(imported, []);
     assert.deepEqual(await scratch.left(), []);
     assert.equal(await readFile(join(volumes, 'web', 'rootfs', 'etc', 'marker'), 'utf8'), 'published\n', 'the volume is only read');
