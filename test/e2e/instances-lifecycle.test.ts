@@ -7,7 +7,7 @@ import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { listen } from '../support/events.js';
-import { hostIdRange } from '#instances';
+import { hostIdRange } from '../../libs/instances/src/infrastructure/id-maps.js';
 
 /** Where the daemon's unprivileged ranges start: root's /etc/subuid range (LXD's packages add one), else 1000000. */
 const ID_BASE = hostIdRange().first;

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { applyCgroupWrites, cgroupV1Writes, cgroupV2Writes, type CgroupTarget, type Quota } from '#quotas';
+import type { Quota } from '#quotas';
+import { cgroupV1Writes, cgroupV2Writes } from '../../libs/quotas/src/domain/cgroup-settings.js';
+import { applyCgroupWrites, type CgroupTarget } from '../../libs/quotas/src/infrastructure/cgroup-writer.js';
 
 const ROOT = '/sys/fs/cgroup';
 const name = `berth-test-${process.pid}`;

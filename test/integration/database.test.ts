@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, Database, loadConfig } from '#core';
-import { EventHub, OperationRecord, OperationRunner } from '#operations';
-import { ProfileRecord } from '#profiles';
-import { QuotaRecord } from '#quotas';
+import { EventHub, OperationRunner, OperationsModule } from '#operations';
+import { ProfilesModule } from '#profiles';
+import { QuotasModule } from '#quotas';
 import { migrations } from '../../migrations/index.js';
 import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
 
@@ -23,7 +23,7 @@ describe('database (integration, real Postgres)', () => {
 
   it('applies migrations exactly once when three daemons open the database at the same time', async () => {
     const config = loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url });
-    dbs = await Promise.all([0, 1, 2].map(() => Database.open(config, log, [ProfileRecord, OperationRecord, QuotaRecord], migrations)));
+    dbs = await Promise.all([0, 1, 2].map(() => Database.open(config, log, [...ProfilesModule.entities, ...OperationsModule.entities, ...QuotasModule.entities], migrations)));
     const { rows } = await pg.query('SELECT name FROM migrations ORDER BY id');
     assert.deepEqual(rows.map((r) => r.name), migrations.map((m) => m.name));
     const { rows: defaults } = await pg.query("SELECT count(*)::int AS n FROM profiles WHERE name = 'default'");

@@ -14,7 +14,7 @@ import {
   inspectGuest,
   renderReport,
   type MigrationReport,
-} from '#migrate';
+} from '../../libs/migrate/src/guest/index.js';
 import { Runtime } from '#runtime';
 
 import { copyRootfs } from '../support/rootfs.js';

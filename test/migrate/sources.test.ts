@@ -18,7 +18,7 @@ import {
   SourceDisappearedError,
   SourceNotFoundError,
   UnsupportedDiskImageError,
-} from '#migrate';
+} from '../../libs/migrate/src/sources/index.js';
 import {
   assertNothingLeft,
   buildQcow2,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { access, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BtrfsDriver, StoragePools } from '../../libs/storage/src/index.js';
+import { BtrfsDriver } from '../../libs/storage/src/infrastructure/btrfs-driver.js';
+import { StoragePools } from '../../libs/storage/src/storage-pools.js';
 import {
   apparentBytes,
   assertNothingLeft,

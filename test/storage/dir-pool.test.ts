@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { access, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DirDriver, StoragePools } from '../../libs/storage/src/index.js';
+import { DirDriver } from '../../libs/storage/src/infrastructure/dir-driver.js';
+import { StoragePools } from '../../libs/storage/src/storage-pools.js';
 import { apparentBytes, assertNothingLeft, fillFrom, forceCleanup, loopDevicesUnder, mountsUnder, tempBerthDir, timed, treeSignature } from './storage-support.js';
 
 const SMALL_IMAGE = 'c3'.repeat(32);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod, chown, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { StoragePools } from '../../libs/storage/src/index.js';
+import { StoragePools } from '../../libs/storage/src/storage-pools.js';
 import { assertNothingLeft, exec, forceCleanup, mountsUnder, tempBerthDir } from './storage-support.js';
 
 /**

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BtrfsDriver, chooseDriver, DirDriver, StoragePools, type StorageDriver } from '../../libs/storage/src/index.js';
+import type { StorageDriver } from '../../libs/storage/src/domain/storage-driver.js';
+import { BtrfsDriver } from '../../libs/storage/src/infrastructure/btrfs-driver.js';
+import { DirDriver } from '../../libs/storage/src/infrastructure/dir-driver.js';
+import { chooseDriver } from '../../libs/storage/src/infrastructure/driver-probe.js';
+import { StoragePools } from '../../libs/storage/src/storage-pools.js';
 import { assertNothingLeft, failingRunner, forceCleanup, hasCode, loopDevicesUnder, mountsUnder, tempBerthDir, type InjectedFailure } from './storage-support.js';
 
 const MiB = 1024 ** 2;

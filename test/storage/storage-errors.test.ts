@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BtrfsDriver, DirDriver, StoragePools, type StorageDriver } from '../../libs/storage/src/index.js';
+import type { StorageDriver } from '../../libs/storage/src/domain/storage-driver.js';
+import { BtrfsDriver } from '../../libs/storage/src/infrastructure/btrfs-driver.js';
+import { DirDriver } from '../../libs/storage/src/infrastructure/dir-driver.js';
+import { StoragePools } from '../../libs/storage/src/storage-pools.js';
 import { assertNothingLeft, exec, forceCleanup, hasCode, loopDevicesUnder, mountsUnder, tempBerthDir } from './storage-support.js';
 
 const IMAGE = 'e5'.repeat(32);

@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CommandFailure, runCommand, type CommandRunner } from '../../libs/storage/src/index.js';
+import { CommandFailure, runCommand, type CommandRunner } from '../../libs/storage/src/infrastructure/command-runner.js';
 
 export const exec = promisify(execFile);
 

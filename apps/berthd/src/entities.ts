@@ -1,11 +1,21 @@
 import { ImageAliasRecord, ImageRecord } from '#images';
-import { InstanceRecord } from '#instances';
-import { MigrationReportRecord } from '#migrate';
-import { NetworkRecord } from '#network';
-import { OperationRecord } from '#operations';
-import { ProfileRecord } from '#profiles';
-import { QuotaRecord } from '#quotas';
-import { ServerConfigRecord } from '#server';
+import { InstancesModule } from '#instances';
+import { MigrateModule } from '#migrate';
+import { NetworkModule } from '#network';
+import { OperationsModule } from '#operations';
+import { ProfilesModule } from '#profiles';
+import { QuotasModule } from '#quotas';
+import { ServerModule } from '#server';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
-export const entities = [ProfileRecord, OperationRecord, QuotaRecord, InstanceRecord, ServerConfigRecord, ImageRecord, ImageAliasRecord, NetworkRecord, MigrationReportRecord];
+export const entities = [
+  ...ProfilesModule.entities,
+  ...OperationsModule.entities,
+  ...QuotasModule.entities,
+  ...InstancesModule.entities,
+  ...ServerModule.entities,
+  ImageRecord,
+  ImageAliasRecord,
+  ...NetworkModule.entities,
+  ...MigrateModule.entities,
+];

@@ -1,11 +1,22 @@
-export * from './errors/domain-error.js';
-export * from './config/config.js';
-export * from './logging/logger.js';
-export * from './database/database.js';
-export { EmbeddedDatabase, EmbeddedDatabaseError } from './database/embedded-postgres.js';
-export * from './validation/names.js';
-export * from './validation/config-keys.js';
-export * from './tokens.js';
-export * from './core.module.js';
-export * from './filter/filter.js';
+export {
+  DomainError,
+  ValidationError,
+  MalformedRequestError,
+  PayloadTooLargeError,
+  NotFoundError,
+  AlreadyExistsError,
+  PreconditionFailedError,
+  ForbiddenError,
+  InUseError,
+  BusyError,
+  DatabaseUnavailableError,
+} from './errors/domain-error.js';
+export { BerthConfig, ConfigError, loadConfig } from './config/config.js';
+export { createLogger, type Logger } from './logging/logger.js';
+export { Database, isDatabaseUnavailable, isUniqueViolation, isForeignKeyViolation } from './database/database.js';
+export { validateName } from './validation/names.js';
+export { validateConfig, validateDevices, validateDescription, DEVICE_TYPE_NAMES } from './validation/config-keys.js';
+export { BERTH_CONFIG, LOGGER, DATABASE } from './tokens.js';
+export { CoreModule } from './core.module.js';
+export { parseFilter, type Filter } from './filter/filter.js';
 export { isExecutable, locateNativeExecutable } from './system/executables.js';

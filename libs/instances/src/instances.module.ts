@@ -25,6 +25,7 @@ import { AttachConsoleHandler } from './commands/attach-console/attach-console.h
 import { ClearConsoleLogHandler } from './commands/attach-console/clear-console-log.handler.js';
 import { Reconciler } from './infrastructure/reconciler.js';
 import { ImageResolver } from './infrastructure/image-resolver.js';
+import { InstanceRecord } from './infrastructure/instance.entity.js';
 import { InstanceRepository } from './infrastructure/instance.repository.js';
 import { ProfileResolver } from './infrastructure/profile-resolver.js';
 import { GetInstanceHandler } from './queries/get-instance/get-instance.handler.js';
@@ -78,4 +79,7 @@ import { ListNetworkUsersHandler } from './queries/list-network-users/list-netwo
     OrphanVolumes,
   ],
 })
-export class InstancesModule {}
+export class InstancesModule {
+  /** The TypeORM entities of this context, for the daemon's one DataSource. */
+  static readonly entities = [InstanceRecord];
+}

@@ -3,11 +3,7 @@
  * fix-ups with their report (guest/), and the import: a process of its own that makes an instance
  * of it through the instances context's commands, and keeps its report under the instance's name.
  */
-export * from './sources/index.js';
-export * from './guest/index.js';
 export { MigrateModule } from './migrate.module.js';
-export { MigrationReportRecord } from './infrastructure/migration-report.entity.js';
 export { ImportVmCommand } from './import/import-vm.command.js';
-export { isImportSource, parseImportSource, type ImportSource } from './import/import-source.js';
-export { GetMigrationReportQuery, ListMigrationReportsQuery, type MigrationReportView } from './import/migration-reports.query.js';
-export type { StoredReport } from './import/import-vm.handler.js';
+export { isImportSource, parseImportSource } from './import/import-source.js';
+export { GetMigrationReportQuery, ListMigrationReportsQuery } from './import/migration-reports.query.js';

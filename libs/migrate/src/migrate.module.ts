@@ -5,6 +5,7 @@ import { ImportVmHandler } from './import/import-vm.handler.js';
 import { IMPORT_TOOLS } from './import/import-tools.js';
 import { GetMigrationReportHandler, ListMigrationReportsHandler } from './import/migration-reports.query.js';
 import { HostImportTools } from './infrastructure/host-import-tools.js';
+import { MigrationReportRecord } from './infrastructure/migration-report.entity.js';
 import { MigrationReports } from './infrastructure/migration-reports.repository.js';
 
 /** VM imports: the command that runs them, and the reports kept under the names of the instances they made. */
@@ -19,4 +20,7 @@ import { MigrationReports } from './infrastructure/migration-reports.repository.
     { provide: IMPORT_TOOLS, useClass: HostImportTools },
   ],
 })
-export class MigrateModule {}
+export class MigrateModule {
+  /** The TypeORM entities of this context, for the daemon's one DataSource. */
+  static readonly entities = [MigrationReportRecord];
+}

@@ -7,6 +7,7 @@ import { RenameNetworkHandler } from './commands/rename-network/rename-network.h
 import { UpdateNetworkHandler } from './commands/update-network/update-network.handler.js';
 import { NetworkLifecycleHandler } from './events/network-lifecycle.handler.js';
 import { DefaultNetwork } from './infrastructure/default-network.js';
+import { NetworkRecord } from './infrastructure/network.entity.js';
 import { NetworkRepository } from './infrastructure/network.repository.js';
 import { NetworkRestorer } from './infrastructure/network-restorer.js';
 import { NetworkUsage } from './infrastructure/network-usage.js';
@@ -40,4 +41,7 @@ import { NetworkViews } from './queries/network-views.js';
   ],
   exports: [InstanceNics, InstanceProxies],
 })
-export class NetworkModule {}
+export class NetworkModule {
+  /** The TypeORM entities of this context, for the daemon's one DataSource. */
+  static readonly entities = [NetworkRecord];
+}

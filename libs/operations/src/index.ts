@@ -1,11 +1,10 @@
-export * from './domain/operation.js';
-export * from './domain/operation.errors.js';
-export * from './events/event-hub.js';
+export { OperationStatus, type OperationView } from './domain/operation.js';
+export { OperationCancelledError } from './domain/operation.errors.js';
+export { EventHub, EVENT_TYPES, type EventType } from './events/event-hub.js';
 export { OperationRunner, type OperationContext, type StartOperation } from './operation-runner.js';
-export { OperationRecord } from './infrastructure/operation.entity.js';
 export { OperationsModule } from './operations.module.js';
-export { ListOperationsQuery, type OperationsByStatus } from './queries/list-operations/list-operations.query.js';
+export { ListOperationsQuery } from './queries/list-operations/list-operations.query.js';
 export { GetOperationQuery } from './queries/get-operation/get-operation.query.js';
 export { WaitOperationQuery } from './queries/wait-operation/wait-operation.query.js';
 export { CancelOperationCommand } from './commands/cancel-operation/cancel-operation.command.js';
-export { WebsocketOperations, type SessionSockets, type StartWebsocketOperation } from './websocket-operations.js';
+export { WebsocketOperations, type SessionSockets } from './websocket-operations.js';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { BERTH_CONFIG, DATABASE, LOGGER, type BerthConfig, type Database, type Logger } from '#core';
 import { CancelOperationHandler } from './commands/cancel-operation/cancel-operation.handler.js';
 import { EventHub } from './events/event-hub.js';
+import { OperationRecord } from './infrastructure/operation.entity.js';
 import { OperationRunner } from './operation-runner.js';
 import { WebsocketOperations } from './websocket-operations.js';
 import { GetOperationHandler } from './queries/get-operation/get-operation.handler.js';
@@ -12,6 +13,9 @@ import { WaitOperationHandler } from './queries/wait-operation/wait-operation.ha
 
 @Module({})
 export class OperationsModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** The TypeORM entities of this context, for the daemon's one DataSource. */
+  static readonly entities = [OperationRecord];
+
   constructor(private readonly runner: OperationRunner) {}
 
   /** `hub` is created before the logger so that log lines become `logging` events. */

@@ -1,13 +1,11 @@
 export { ProfilesModule } from './profiles.module.js';
-export { ProfileRecord } from './infrastructure/profile.entity.js';
-export { Profile, type ProfileView, type ProfileChanges } from './domain/profile.js';
-export { ProfileUsage, ListProfileUsersQuery } from './domain/profile-usage.js';
-export * from './domain/profile.errors.js';
-export * from './events/profile-events.js';
+export type { ProfileView } from './domain/profile.js';
+export { ListProfileUsersQuery } from './domain/profile-usage.js';
+export { ProfileInUseError } from './domain/profile.errors.js';
 export { CreateProfileCommand } from './commands/create-profile/create-profile.command.js';
 export { UpdateProfileCommand } from './commands/update-profile/update-profile.command.js';
 export { RenameProfileCommand } from './commands/rename-profile/rename-profile.command.js';
 export { DeleteProfileCommand } from './commands/delete-profile/delete-profile.command.js';
 export { ListProfilesQuery } from './queries/list-profiles/list-profiles.query.js';
 export { GetProfileQuery } from './queries/get-profile/get-profile.query.js';
-export { ProfileLayers, type ProfileLayer } from './infrastructure/profile-layers.js';
+export { ProfileLayers } from './infrastructure/profile-layers.js';

@@ -7,6 +7,7 @@ import { UpdateProfileHandler } from './commands/update-profile/update-profile.h
 import { ProfileUsage } from './domain/profile-usage.js';
 import { ProfileLifecycleHandler } from './events/profile-lifecycle.handler.js';
 import { ProfileLayers } from './infrastructure/profile-layers.js';
+import { ProfileRecord } from './infrastructure/profile.entity.js';
 import { ProfileRepository } from './infrastructure/profile.repository.js';
 import { GetProfileHandler } from './queries/get-profile/get-profile.handler.js';
 import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handler.js';
@@ -27,4 +28,7 @@ import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handl
   ],
   exports: [ProfileLayers],
 })
-export class ProfilesModule {}
+export class ProfilesModule {
+  /** The TypeORM entities of this context, for the daemon's one DataSource. */
+  static readonly entities = [ProfileRecord];
+}

@@ -1,5 +1,4 @@
 export { ServerModule } from './server.module.js';
-export { ServerConfigRecord } from './infrastructure/server-config.entity.js';
 export { GetServerConfigQuery } from './queries/get-server-config/get-server-config.query.js';
 export { UpdateServerConfigCommand } from './commands/update-server-config/update-server-config.command.js';
-export { overcommitRatio, validateServerConfig } from './domain/server-config.js';
+export { overcommitRatio } from './domain/server-config.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '#core';
-import { Instance } from '#instances';
-import { Profile } from '#profiles';
 import type { HostCapacity } from '#quotas';
-import { validateServerConfig } from '#server';
+import { Instance } from '../../../../libs/instances/src/domain/instance.js';
+import { Profile } from '../../../../libs/profiles/src/domain/profile.js';
+import { validateServerConfig } from '../../../../libs/server/src/domain/server-config.js';
 import { InstanceExecPostDto } from '../api/dto/instance-exec.dto.js';
 import { InstanceStatePutDto } from '../api/dto/instance-state.dto.js';
 import { InstancePostDto, InstancePutDto, InstancesPostDto } from '../api/dto/instance.dto.js';
