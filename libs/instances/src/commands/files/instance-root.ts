@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { NotFoundError, ValidationError } from '#core';
-import { GuestRoot, NativeCallError, type GuestStat } from '#runtime';
+import { GuestRoot, GuestRoots, NativeCallError, type GuestStat } from '#runtime';
 import { DefaultPool } from '#storage';
 import { InstanceStateError } from '../../domain/instance.errors.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
@@ -143,12 +143,13 @@ export class InstanceRoots {
   constructor(
     private readonly instances: InstanceRepository,
     private readonly pool: DefaultPool,
+    private readonly guests: GuestRoots,
   ) {}
 
   async open(name: string): Promise<InstanceRoot> {
     await this.instances.get(name); // 404 for an unknown instance
     const volume = (await this.pool.get()).instanceVolumePath(name);
-    return new InstanceRoot(name, new GuestRoot(join(volume, 'rootfs')), await shiftOf(volume));
+    return new InstanceRoot(name, this.guests.open(join(volume, 'rootfs')), await shiftOf(volume));
   }
 }
 
