@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readTextIfExists } from './read-if-exists.js';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -154,13 +154,8 @@ function unshift(id: number, shift: Shift | null): number {
 }
 
 async function readShift(volume: string): Promise<Shift | null> {
-  let text: string;
-  try {
-    text = await readFile(join(volume, '.berth-shifted.rootfs'), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfExists(join(volume, '.berth-shifted.rootfs'));
+  if (text === null) return null;
   const shifted = /^shifted (\d+) (\d+)\n?$/.exec(text);
   if (!shifted) throw new ImagePublishError('the instance rootfs is in the middle of an ownership shift: start and stop the instance, then publish again');
   return { base: Number(shifted[1]), count: Number(shifted[2]) };

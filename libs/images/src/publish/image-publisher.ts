@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { stringify } from 'yaml';
@@ -11,6 +10,7 @@ import { ImageFileStore } from '../infrastructure/image-files.js';
 import { ImageImporter } from '../infrastructure/image-importer.js';
 import { ImageRepository } from '../infrastructure/image.repository.js';
 import { packVolume } from '../infrastructure/pack-volume.js';
+import { readTextIfExists } from '../infrastructure/read-if-exists.js';
 
 /** The instance to publish, as its owner hands it over: stopped (and kept so), with its architecture and expanded config. */
 export interface PublishSource {
@@ -58,14 +58,8 @@ export class ImagePublisher {
 
 /* The metadata.yaml of the image the instance came from, as its clone keeps it beside rootfs/. */
 async function sourceMetadata(volume: string): Promise<ImageMetadata | null> {
-  let text: string;
-  try {
-    text = await readFile(join(volume, 'metadata.yaml'), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  return parseImageMetadata(text);
+  const text = await readTextIfExists(join(volume, 'metadata.yaml'));
+  return text === null ? null : parseImageMetadata(text);
 }
 
 function metadataFor(source: PublishSource, origin: ImageMetadata | null, requested: Record<string, string>): string {
