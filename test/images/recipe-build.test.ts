@@ -6,7 +6,8 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } fro
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildRecipeRootfs, DEFAULT_ROOTFS_CACHE, InvalidRecipeError, loadRecipe, RecipeBuildError, recipeRootfsKey } from '#images';
+import { InvalidRecipeError, RecipeBuildError } from '../../libs/images/src/domain/image.errors.js';
+import { buildRecipeRootfs, DEFAULT_ROOTFS_CACHE, loadRecipe, recipeRootfsKey } from '../../libs/images/src/recipes/recipe-builder.js';
 
 const DEBIAN_12 = fileURLToPath(new URL('../../../images/debian-12', import.meta.url));
 

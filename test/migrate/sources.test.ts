@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { pack } from 'tar-stream';
 import { gzipSync } from 'node:zlib';
 import { AlreadyExistsError } from '#core';
-import { CorruptArchiveError, UnsafeArchiveError } from '#images';
+import { CorruptArchiveError, UnsafeArchiveError } from '../../libs/images/src/domain/image.errors.js';
 import {
   extractGuest,
   type ExtractGuestProgress,

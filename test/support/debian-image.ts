@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { loadRecipe, packRecipeImage } from '#images';
+import { loadRecipe } from '../../libs/images/src/recipes/recipe-builder.js';
+import { packRecipeImage } from '../../libs/images/src/recipes/recipe-image.js';
 
 const RECIPE = fileURLToPath(new URL('../../../images/debian-12', import.meta.url));
 

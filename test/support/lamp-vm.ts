@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildRecipeRootfs, cachedDirectory, loadRecipe } from '#images';
+import { buildRecipeRootfs, cachedDirectory, loadRecipe } from '../../libs/images/src/recipes/recipe-builder.js';
 
 const run = promisify(execFile);
 

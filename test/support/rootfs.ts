@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildRecipeRootfs, loadRecipe } from '#images';
+import { buildRecipeRootfs, loadRecipe } from '../../libs/images/src/recipes/recipe-builder.js';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import { ImageAliasRecord, ImageRecord } from '#images';
+import { ImagesModule } from '#images';
 import { InstancesModule } from '#instances';
 import { MigrateModule } from '#migrate';
 import { NetworkModule } from '#network';
@@ -14,8 +14,7 @@ export const entities = [
   ...QuotasModule.entities,
   ...InstancesModule.entities,
   ...ServerModule.entities,
-  ImageRecord,
-  ImageAliasRecord,
+  ...ImagesModule.entities,
   ...NetworkModule.entities,
   ...MigrateModule.entities,
 ];

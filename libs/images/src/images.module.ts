@@ -12,6 +12,7 @@ import { UpdateImageHandler } from './commands/update-image/update-image.handler
 import { ImageLifecycleHandler } from './events/image-lifecycle.handler.js';
 import { ImageFileStore } from './infrastructure/image-files.js';
 import { ImageImporter } from './infrastructure/image-importer.js';
+import { ImageAliasRecord, ImageRecord } from './infrastructure/image.entity.js';
 import { ImageRepository } from './infrastructure/image.repository.js';
 import { ImageVolumes } from './infrastructure/image-volumes.js';
 import { InstanceTemplates } from './infrastructure/instance-templates.js';
@@ -49,4 +50,7 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
   ],
   exports: [ImageVolumes, InstanceTemplates, ImagePublisher],
 })
-export class ImagesModule {}
+export class ImagesModule {
+  /** The TypeORM entities of this context, for the daemon's one DataSource. */
+  static readonly entities = [ImageRecord, ImageAliasRecord];
+}

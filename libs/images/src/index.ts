@@ -1,16 +1,32 @@
-export { unpackImage, type ImageFiles, type UnpackImageRequest, type UnpackedImage, type UnpackProgress } from './infrastructure/unpack-image.js';
-export { unpackRootfsArchive, ROOTFS_EXTRACTION_LIMITS, type AdmittedKind, type AdmittedTree, type RootfsArchive, type UnpackRootfsRequest, type UnpackedRootfs } from './infrastructure/unpack-rootfs.js';
-export { fingerprintImageFiles } from './infrastructure/image-fingerprint.js';
-export { removeExtractedTree, locateUnpackHelper, type IdShift } from './infrastructure/unpack-helper.js';
-export { detectCompression, type Compression } from './infrastructure/decompression.js';
-export { parseImageMetadata, type ImageMetadata, type ImageTemplate, type TemplateTrigger } from './domain/image-metadata.js';
-export { DEFAULT_EXTRACTION_LIMITS, type ExtractionLimits } from './domain/extraction-limits.js';
-export * from './domain/image.errors.js';
-export * from './store.js';
-export { applyImageTemplates, type TemplateInstance, type TemplateReport } from './infrastructure/image-templates.js';
+/**
+ * The images context's public surface: the image store's commands and queries (and the upload
+ * options they carry), the ports through which instances render templates and publish, and the
+ * hardened rootfs extraction migrate reads guests with.
+ */
+
+export { ImagesModule } from './images.module.js';
+
+// Commands and queries, and what the API hands them.
+export { ImportImageCommand } from './commands/import-image/import-image.command.js';
+export { BuildImageCommand, type BuildImageOptions } from './commands/build-image/build-image.command.js';
+export { DeleteImageCommand } from './commands/delete-image/delete-image.command.js';
+export { UpdateImageCommand } from './commands/update-image/update-image.command.js';
+export { CreateAliasCommand } from './commands/create-alias/create-alias.command.js';
+export { UpdateAliasCommand } from './commands/update-alias/update-alias.command.js';
+export { RenameAliasCommand } from './commands/rename-alias/rename-alias.command.js';
+export { DeleteAliasCommand } from './commands/delete-alias/delete-alias.command.js';
+export { ListImagesQuery } from './queries/list-images/list-images.query.js';
+export { GetImageQuery } from './queries/get-image/get-image.query.js';
+export { ListAliasesQuery } from './queries/list-aliases/list-aliases.query.js';
+export { GetAliasQuery } from './queries/get-alias/get-alias.query.js';
+export type { ImportOptions, UploadLayout } from './domain/image-upload.js';
+export { validateAliasName, validateProperties } from './domain/image-record.js';
+export { parsePublishOptions } from './publish/publish-options.js';
+
+// The instances context's ports: templates applied to a new or starting instance, publishing.
 export { InstanceTemplates } from './infrastructure/instance-templates.js';
-export { packVolume, type PackVolumeRequest, type PackedVolume } from './infrastructure/pack-volume.js';
-export { parseRecipe, RECIPE_FILE, type Recipe, type RecipeFile, type RecipeSource } from './recipes/recipe.js';
-export { buildRecipeRootfs, cachedDirectory, loadRecipe, recipeRootfsKey, DEFAULT_ROOTFS_CACHE, type BuildRecipeOptions, type BuiltRootfs } from './recipes/recipe-builder.js';
-export { debianMirror, NoDebianMirrorError, type MirrorSources } from './recipes/debian-mirror.js';
-export { packRecipeImage, DEFAULT_IMAGE_CACHE, type PackRecipeOptions } from './recipes/recipe-image.js';
+export { ImagePublisher, type PublishSource } from './publish/image-publisher.js';
+
+// Safe extraction of a rootfs tarball, for migrate's guests.
+export { unpackRootfsArchive, type AdmittedTree, type RootfsArchive, type UnpackedRootfs } from './infrastructure/unpack-rootfs.js';
+export { detectCompression } from './infrastructure/decompression.js';
