@@ -179,5 +179,8 @@ describe('instances: a real Debian container from an image, through the API', ()
   it('deletes the instance and its volume', async () => {
     await wait(await api().delete('/1.0/instances/web'));
     assert.deepEqual(await readdir(join(d.dir, 'storage', 'default', 'containers')), []);
+    // Nothing else of it under BERTH_DIR: no runtime directory (console log), no exec output.
+    assert.equal(existsSync(join(d.dir, 'containers', 'web')), false);
+    assert.equal(existsSync(join(d.dir, 'logs', 'web')), false);
   });
 });

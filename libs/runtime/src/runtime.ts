@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, watch } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -638,6 +638,16 @@ export class Runtime {
       if (state.state !== 'Stopped') states.push(state);
     }
     return states;
+  }
+
+  /**
+   * Removes what a stopped container leaves in its runtime directory (its console log): its
+   * instance is being deleted. Refused while a monitor still answers for it.
+   */
+  async forget(name: string): Promise<void> {
+    this.checkName(name);
+    if ((await this.state(name)).state !== 'Stopped') throw new ContainerAlreadyRunningError(name);
+    await rm(path.join(this.berthDir, 'containers', name), { recursive: true, force: true });
   }
 
   /** Last resort when a monitor no longer answers: SIGKILL through a pidfd. */

@@ -26,6 +26,11 @@ export class ExecLogs {
   }
 
   /** Reads one recorded file; the name is checked, so no path leaves the log directory. */
+  /** Drops every recorded output of the instance: it is being deleted. */
+  async remove(instance: string): Promise<void> {
+    await rm(join(this.root, instance), { recursive: true, force: true });
+  }
+
   async read(instance: string, file: string): Promise<Buffer> {
     if (!/^exec_[0-9a-f-]{36}\.(stdout|stderr)$/.test(file)) throw new NotFoundError(`Log file not found: "${file}"`);
     try {

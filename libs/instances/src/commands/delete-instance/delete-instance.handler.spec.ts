@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstanceNics } from '#network';
+import type { Runtime } from '#runtime';
 import type { DefaultPool } from '#storage';
+import type { ExecLogs } from '../../infrastructure/exec-logs.js';
 import { InstanceStateError } from '../../domain/instance.errors.js';
 import { fakePublisher, fakeRepository, instanceOf, Journal } from '../../testing/fakes.js';
 import { DeleteInstanceCommand } from './delete-instance.command.js';
@@ -19,7 +21,9 @@ function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }) {
     }),
   } as unknown as DefaultPool;
   const nics = { forget: async (holder: { volatile: Record<string, string> }) => journal.note(`nics.forget ${holder.volatile['volatile.eth0.hwaddr']}`) } as unknown as InstanceNics;
-  return { handler: new DeleteInstanceHandler(repository, pool, nics, fakePublisher(journal)), journal, repository };
+  const runtime = { forget: async (name: string) => journal.note(`runtime.forget ${name}`) } as unknown as Runtime;
+  const execLogs = { remove: async (name: string) => journal.note(`execLogs.remove ${name}`) } as unknown as ExecLogs;
+  return { handler: new DeleteInstanceHandler(repository, pool, nics, runtime, execLogs, fakePublisher(journal)), journal, repository };
 }
 
 describe('DeleteInstanceHandler', () => {
@@ -30,10 +34,10 @@ describe('DeleteInstanceHandler', () => {
     assert.ok(repository.stored.has('c1'));
   });
 
-  it('deletes the volume, forgets the DHCP reservations, removes the record and announces it', async () => {
+  it('deletes the volume, forgets the DHCP reservations, removes its console and exec logs and the record, and announces it', async () => {
     const { handler, journal, repository } = setup('Stopped');
     await handler.execute(new DeleteInstanceCommand('c1'));
-    assert.deepEqual(journal.steps, ['pool.deleteInstanceVolume c1', 'nics.forget 00:16:3e:00:00:01', 'repository.delete']);
+    assert.deepEqual(journal.steps, ['pool.deleteInstanceVolume c1', 'nics.forget 00:16:3e:00:00:01', 'runtime.forget c1', 'execLogs.remove c1', 'repository.delete']);
     assert.equal(repository.stored.has('c1'), false);
     assert.deepEqual(journal.events, ['InstanceDeletedEvent']);
   });

@@ -1,6 +1,8 @@
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { InstanceNics } from '#network';
+import { Runtime } from '#runtime';
 import { DefaultPool } from '#storage';
+import { ExecLogs } from '../../infrastructure/exec-logs.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 
@@ -10,6 +12,8 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
     private readonly instances: InstanceRepository,
     private readonly pool: DefaultPool,
     private readonly nics: InstanceNics,
+    private readonly runtime: Runtime,
+    private readonly execLogs: ExecLogs,
     private readonly publisher: EventPublisher,
   ) {}
 
@@ -28,6 +32,9 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
           });
           // A static address must be free for the next instance asking for it.
           await this.nics.forget(i.nicHolder());
+          // Nothing of it stays under BERTH_DIR: its console log and its recorded exec output.
+          await this.runtime.forget(i.name);
+          await this.execLogs.remove(i.name);
         },
       },
     );
