@@ -1,12 +1,9 @@
 import { ValidationError } from '#core';
 import type { PushSpec } from '#instances';
+import { header } from './params.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
-function header(headers: Headers, name: string): string | undefined {
-  const v = headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 function id(headers: Headers, name: string): number | undefined {
   const v = header(headers, name);

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { header } from './params.js';
 import { PassThrough, type Readable } from 'node:stream';
 import { MalformedRequestError, ValidationError } from '#core';
 import { validateAliasName, validateProperties, type BuildImageOptions, type ImportOptions, type UploadLayout } from '#images';
@@ -6,10 +7,6 @@ import { validateAliasName, validateProperties, type BuildImageOptions, type Imp
 /* RFC 2046 §5.1.1: 1 to 70 of these, not ending with a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 
-const one = (headers: IncomingHttpHeaders, name: string): string | undefined => {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
 
 function urlDecoded(field: string, text: string): string {
   try {
@@ -34,14 +31,14 @@ export function uploadLayout(contentType: string | undefined): UploadLayout {
 
 /** LXD's upload headers: X-LXD-fingerprint, -public, -filename, -properties (url-encoded), -aliases. */
 export function importOptions(headers: IncomingHttpHeaders): ImportOptions {
-  const fingerprint = one(headers, 'x-lxd-fingerprint');
+  const fingerprint = header(headers, 'x-lxd-fingerprint');
   if (fingerprint !== undefined && !/^[0-9a-f]{64}$/.test(fingerprint)) throw new ValidationError('X-LXD-fingerprint', 'must be a sha256 in lowercase hex');
-  const pub = one(headers, 'x-lxd-public');
+  const pub = header(headers, 'x-lxd-public');
   if (pub !== undefined && !/^(true|false|1|0)$/.test(pub)) throw new ValidationError('X-LXD-public', 'must be true or false');
-  const filename = one(headers, 'x-lxd-filename') ?? '';
+  const filename = header(headers, 'x-lxd-filename') ?? '';
   if (/[\u0000-\u001f/\\]/.test(filename) || filename.length > 255) throw new ValidationError('X-LXD-filename', 'must be a plain file name');
-  const properties = validateProperties(Object.fromEntries(new URLSearchParams(one(headers, 'x-lxd-properties') ?? '')), 'X-LXD-properties');
-  const aliasHeader = one(headers, 'x-lxd-aliases');
+  const properties = validateProperties(Object.fromEntries(new URLSearchParams(header(headers, 'x-lxd-properties') ?? '')), 'X-LXD-properties');
+  const aliasHeader = header(headers, 'x-lxd-aliases');
   const aliases = aliasHeader ? aliasHeader.split(',').map((a, i) => validateAliasName(`X-LXD-aliases[${i}]`, urlDecoded(`X-LXD-aliases[${i}]`, a.trim()))) : [];
   if (new Set(aliases).size !== aliases.length) throw new ValidationError('X-LXD-aliases', 'lists an alias twice');
   return { expectedFingerprint: fingerprint, public: pub === 'true' || pub === '1', filename, properties, aliases: aliases.map((name) => ({ name, description: '' })) };
@@ -59,13 +56,13 @@ export function isRecipeUpload(contentType: string | undefined): boolean {
  * image upload.
  */
 export function buildOptions(headers: IncomingHttpHeaders): BuildImageOptions {
-  const header = one(headers, 'x-berth-recipe');
-  if (header === undefined || header === '') throw new ValidationError('X-Berth-Recipe', 'is required: the URL-encoded path of the recipe in the upload');
-  const recipe = urlDecoded('X-Berth-Recipe', header);
+  const named = header(headers, 'x-berth-recipe');
+  if (named === undefined || named === '') throw new ValidationError('X-Berth-Recipe', 'is required: the URL-encoded path of the recipe in the upload');
+  const recipe = urlDecoded('X-Berth-Recipe', named);
   if (!recipe.startsWith('/') || recipe === '/' || recipe.includes('\0') || recipe.split('/').slice(1).some((part) => part === '' || part === '.' || part === '..')) {
     throw new ValidationError('X-Berth-Recipe', `${JSON.stringify(recipe)} must be an absolute path without ., .. or //`);
   }
-  if (one(headers, 'x-lxd-fingerprint') !== undefined) throw new ValidationError('X-LXD-fingerprint', 'does not apply to a recipe build');
+  if (header(headers, 'x-lxd-fingerprint') !== undefined) throw new ValidationError('X-LXD-fingerprint', 'does not apply to a recipe build');
   const { expectedFingerprint: _none, ...options } = importOptions(headers);
   return { ...options, recipe };
 }

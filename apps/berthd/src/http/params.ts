@@ -30,3 +30,9 @@ export function fields(value: Record<string, unknown>, allowed: readonly string[
   }
   return value;
 }
+
+/** One request header's value (the first, when sent twice); `name` in any case. */
+export function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

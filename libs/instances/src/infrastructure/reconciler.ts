@@ -157,8 +157,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async applyLimits(instance: Instance, state: ContainerState): Promise<void> {
     const pool = await this.pool.get();
-    const plan = await this.limits.plan({ instance: instance.name, quota: instance.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
-    await this.limits.apply(state, plan);
+    await this.limits.reapply({ instance: instance.name, quota: instance.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
   }
 
   private announce(name: string, state: ContainerState, details: object): void {

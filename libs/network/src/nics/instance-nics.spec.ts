@@ -19,7 +19,7 @@ function setup() {
 describe('InstanceNics.check', () => {
   const { nics } = setup();
   const refuses = (devices: Record<string, Record<string, string>>, message: string, others: Array<{ name: string; devices: Record<string, Record<string, string>> }> = []) =>
-    assert.rejects(nics.check('c1', devices, others), (e: unknown) => e instanceof ValidationError && e.message === message);
+    assert.rejects(nics.check('c1', devices, async () => others), (e: unknown) => e instanceof ValidationError && e.message === message);
 
   it('accepts nics on networks that exist, static addresses inside their subnet, and devices that are not managed nics', async () => {
     await nics.check(
@@ -29,8 +29,12 @@ describe('InstanceNics.check', () => {
         eth1: { type: 'nic', parent: 'dmz' },
         root: { type: 'disk', path: '/', pool: 'default' },
       },
-      [{ name: 'c2', devices: { eth0: { type: 'nic', network: 'dmz', 'ipv4.address': '10.10.0.5' } } }],
+      async () => [{ name: 'c2', devices: { eth0: { type: 'nic', network: 'dmz', 'ipv4.address': '10.10.0.5' } } }],
     );
+  });
+
+  it('reads the other instances only when a nic asks for a static address', async () => {
+    await nics.check('c1', { eth0: { type: 'nic', network: 'lan' } }, async () => assert.fail('the other instances were read'));
   });
 
   it('refuses a network that does not exist, naming the key that names it', async () => {
@@ -53,7 +57,7 @@ describe('InstanceNics.check', () => {
   });
 
   it("does not count the instance's own reservation as another's", async () => {
-    await nics.check('c1', { eth0: { type: 'nic', network: 'lan', 'ipv4.address': '10.10.0.5' } }, [{ name: 'c1', devices: { eth0: { type: 'nic', network: 'lan', 'ipv4.address': '10.10.0.5' } } }]);
+    await nics.check('c1', { eth0: { type: 'nic', network: 'lan', 'ipv4.address': '10.10.0.5' } }, async () => [{ name: 'c1', devices: { eth0: { type: 'nic', network: 'lan', 'ipv4.address': '10.10.0.5' } } }]);
   });
 });
 

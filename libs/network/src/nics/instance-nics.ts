@@ -53,8 +53,9 @@ export class InstanceNics {
    * a bad MAC, MTU or limit, and a static `ipv4.address` outside the network's subnet, equal to its
    * gateway, or reserved by one of `others` (the other instances, with their expanded devices).
    */
-  async check(name: string, devices: Devices, others: ReadonlyArray<{ name: string; devices: Devices }>): Promise<void> {
+  async check(name: string, devices: Devices, others: () => Promise<ReadonlyArray<{ name: string; devices: Devices }>>): Promise<void> {
     const records = new Map((await this.networks.list()).map((r) => [r.name, r]));
+    let holders: ReadonlyArray<{ name: string; devices: Devices }> | undefined;
     for (const { device, network, spec } of nicsOf(devices)) {
       const record = records.get(network);
       if (!record) throw new ValidationError(`devices["${device}"]["${spec.network !== undefined ? 'network' : 'parent'}"]`, `network "${network}" does not exist`);
@@ -67,7 +68,8 @@ export class InstanceNics {
       if (!subnetContains(gateway.subnet, address)) throw new ValidationError(field, `${wanted} is outside ${network}'s subnet ${record.config['ipv4.address']}`);
       if (address === gateway.address) throw new ValidationError(field, `${wanted} is ${network}'s own address`);
       // A static reservation is the instance's alone: a second one asking for it is refused, naming the holder.
-      const holder = others.find((o) => o.name !== name && nicsOf(o.devices).some((n) => n.network === network && n.spec['ipv4.address'] === wanted));
+      holders ??= await others(); // read only when a static address asks for it
+      const holder = holders.find((o) => o.name !== name && nicsOf(o.devices).some((n) => n.network === network && n.spec['ipv4.address'] === wanted));
       if (holder) throw new ValidationError(field, `${wanted} is already reserved by instance "${holder.name}"`);
     }
   }

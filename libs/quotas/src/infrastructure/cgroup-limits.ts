@@ -97,6 +97,11 @@ export class CgroupLimits {
     return [...(await applyCgroupWrites({ version: 2, path: join(CGROUP_ROOT, rel) }, writes)), ...notApplicable];
   }
 
+  /** Brings a running container's cgroup to the quota (lifting throttles of keys removed since) and reads it back. */
+  async reapply(request: PlanRequest & { readonly running: ContainerCgroup }): Promise<AppliedSetting[]> {
+    return this.apply(request.running, await this.plan(request));
+  }
+
   /** What a running container uses, and the limits in force, read from its cgroup (v1 here, v2 on unified hosts). */
   usage(container: ContainerCgroup): Promise<CgroupUsage> {
     return readCgroupUsage(location(container));

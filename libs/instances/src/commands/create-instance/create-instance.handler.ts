@@ -47,7 +47,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.capacity,
       ),
     );
-    await this.nics.check(instance.name, instance.expanded.devices, await this.instances.othersDevices(instance.name));
+    await this.nics.check(instance.name, instance.expanded.devices, () => this.instances.othersDevices(instance.name));
     this.proxies.check(instance.expanded.devices);
     await this.instances.insert(instance, await this.admission.forInstance(instance));
     return this.operations.start({

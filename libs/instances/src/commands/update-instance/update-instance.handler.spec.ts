@@ -35,8 +35,11 @@ function setup(status: 'Stopped' | 'Ready', fail: { nicCheck?: Error; proxies?: 
     },
   } as unknown as InstanceProxies;
   const limits = {
-    plan: async (request: { running?: unknown }) => (journal.note(`limits.plan ${request.running ? 'running' : 'new'}`), { version: 1, writes: [], notApplicable: [] }),
-    apply: async () => (journal.note('limits.apply'), [{ file: 'memory.limit_in_bytes', requested: '1073741824', actual: '1073741824' }]),
+    reapply: async (request: { running?: unknown }) => {
+      journal.note(`limits.plan ${request.running ? 'running' : 'new'}`);
+      journal.note('limits.apply');
+      return [{ file: 'memory.limit_in_bytes', requested: '1073741824', actual: '1073741824' }];
+    },
   } as unknown as CgroupLimits;
   const pool = { get: async () => ({ blockDevice: async () => ({ kind: 'none', reason: 'tmpfs' }) }) } as unknown as DefaultPool;
   const handler = new UpdateInstanceHandler(repository, profiles, fakePublisher(journal), admission, runtime, nics, proxies, limits, pool, HOST);

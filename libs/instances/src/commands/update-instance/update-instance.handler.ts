@@ -45,7 +45,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         i.assertEtag(ifMatch);
         previousDevices = i.expanded.devices;
         i.update(mode, changes, resolve, this.capacity);
-        await this.nics.check(i.name, i.expanded.devices, await this.instances.othersDevices(i.name));
+        await this.nics.check(i.name, i.expanded.devices, () => this.instances.othersDevices(i.name));
         i.applyVolatile(this.nics.assignMacs(i.expanded.devices, i.state.volatile));
         this.proxies.check(i.expanded.devices);
         target = i;
@@ -63,8 +63,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
             i.applyVolatile(nics.volatile);
             await this.proxies.sync(i.name, state.pid, i.expanded.devices);
             const pool = await this.pool.get();
-            const plan = await this.limits.plan({ instance: i.name, quota: i.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
-            applied = await this.limits.apply(state, plan);
+            applied = await this.limits.reapply({ instance: i.name, quota: i.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
           } catch (err) {
             await nics.undo();
             throw err;
