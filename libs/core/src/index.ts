@@ -18,5 +18,6 @@ export { validateName } from './validation/names.js';
 export { validateConfig, validateDevices, validateDescription, DEVICE_TYPE_NAMES } from './validation/config-keys.js';
 export { BERTH_CONFIG, LOGGER, DATABASE } from './tokens.js';
 export { CoreModule } from './core.module.js';
+export { TestHooks } from './testing/test-hooks.js';
 export { parseFilter, type Filter } from './filter/filter.js';
 export { isExecutable, locateNativeExecutable } from './system/executables.js';

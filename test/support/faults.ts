@@ -1,0 +1,160 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import type { Daemon } from './daemon.js';
+
+const exec = promisify(execFile);
+
+/**
+ * Holds the next operation that reaches `step` (BERTH_TEST_HOOKS must be on): the daemon writes
+ * `<step>.reached` there and waits until the gate is removed (or the daemon is killed).
+ */
+export async function holdAt(d: Daemon, step: string): Promise<void> {
+  await mkdir(join(d.dir, 'test-hooks'), { recursive: true });
+  await writeFile(join(d.dir, 'test-hooks', step), '');
+}
+
+/** Waits until an operation is held at `step`. */
+export async function reached(d: Daemon, step: string, timeoutMs = 120_000): Promise<void> {
+  const file = join(d.dir, 'test-hooks', `${step}.reached`);
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`no operation reached ${step} within ${timeoutMs} ms: ${readFileSync(d.logFile, 'utf8').slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Removes every gate (and what was reached): the next start of the daemon runs without holds. */
+export async function clearHolds(d: Daemon): Promise<void> {
+  await rm(join(d.dir, 'test-hooks'), { recursive: true, force: true });
+}
+
+/** Everything on the host a daemon at `dir` may create, as sorted strings: two snapshots must be equal. */
+export interface HostResources {
+  files: string[];
+  subvolumes: string[];
+  mounts: string[];
+  loops: string[];
+  cgroups: string[];
+  links: string[];
+  processes: string[];
+}
+
+/** Files under BERTH_DIR that change by themselves (the database, daemon logs, the hooks) are left out; image roots are not walked. */
+const SKIP = new Set(['database', 'test-hooks', 'rootfs', 'templates']);
+
+function walk(root: string, dir: string, out: string[]): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    const rel = relative(root, path);
+    if (SKIP.has(e.name) || /^berthd-\d+\.log$/.test(rel) || rel === 'unix.socket' || rel === 'berthd.pid') continue;
+    out.push(e.isDirectory() ? `${rel}/` : rel);
+    if (e.isDirectory() && !e.isSymbolicLink()) walk(root, path, out);
+  }
+}
+
+function cgroupDirs(): string[] {
+  const out: string[] = [];
+  for (const controller of readdirSync('/sys/fs/cgroup')) {
+    const base = join('/sys/fs/cgroup', controller);
+    const visit = (dir: string, depth: number) => {
+      if (depth > 4) return;
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        const path = join(dir, e.name);
+        if (path.includes('berth')) out.push(relative('/sys/fs/cgroup', path));
+        visit(path, depth + 1);
+      }
+    };
+    visit(base, 0);
+  }
+  return out;
+}
+
+/** Processes that mention `dir` or whose cgroup is one of Berth's, except the daemon and its Postgres. */
+function processes(dir: string, daemonPid: number): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    if (Number(pid) === process.pid || Number(pid) === daemonPid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (cmdline.includes(join(dir, 'database')) || /^postgres: /.test(cmdline)) continue;
+      const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      if (cmdline.includes(dir) || /\/berth\//.test(cgroup)) out.push(cmdline);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return out;
+}
+
+/** A snapshot of what the daemon at `d` holds on the host; compare two with assert.deepEqual. */
+export async function hostResources(d: Daemon): Promise<HostResources> {
+  const files: string[] = [];
+  walk(d.dir, d.dir, files);
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  const mounts = mountinfo.map((l) => l.split(' ')[4]).filter((m): m is string => m !== undefined && m.includes(d.dir));
+  const { stdout: loopList } = await exec('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE']);
+  const loops = loopList.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(d.dir));
+  const subvolumes: string[] = [];
+  for (const m of mounts) {
+    const { stdout } = await exec('btrfs', ['subvolume', 'list', '-o', m]).catch(() => ({ stdout: '' }));
+    subvolumes.push(...stdout.split('\n').map((l) => l.replace(/^.* path /, '')).filter(Boolean));
+  }
+  const { stdout: linkList } = await exec('ip', ['-o', 'link', 'show']);
+  const links = linkList
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0])
+    .filter((n): n is string => !!n);
+  return {
+    files: files.sort(),
+    subvolumes: [...new Set(subvolumes)].sort(),
+    mounts: [...new Set(mounts)].sort(),
+    loops: loops.sort(),
+    cgroups: cgroupDirs().sort(),
+    links: links.sort(),
+    processes: processes(d.dir, d.pid).sort(),
+  };
+}
+
+/** What differs between two snapshots, for an assertion message that names the leftovers. */
+export function resourceDiff(before: HostResources, after: HostResources): Record<string, { added: string[]; removed: string[] }> {
+  const out: Record<string, { added: string[]; removed: string[] }> = {};
+  for (const key of Object.keys(before) as Array<keyof HostResources>) {
+    const added = after[key].filter((x) => !before[key].includes(x));
+    const removed = before[key].filter((x) => !after[key].includes(x));
+    if (added.length || removed.length) out[key] = { added, removed };
+  }
+  return out;
+}
+
+/** Polls `fn` until it returns something other than undefined. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
