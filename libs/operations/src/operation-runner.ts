@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, Repository } from 'typeorm';
-import type { Logger } from '#core';
+import { TypeORMError, type DataSource, type Repository } from 'typeorm';
+import { DomainError, isDatabaseUnavailable, type Logger } from '#core';
 import { isFinal, OperationStatus, toView, type OperationClass, type OperationData, type OperationView } from './domain/operation.js';
 import { OperationCancelledError, OperationNotCancellableError, OperationNotFoundError } from './domain/operation.errors.js';
 import type { EventHub } from './events/event-hub.js';
@@ -129,13 +129,24 @@ export class OperationRunner {
         data.err = data.statusCode === OperationStatus.Cancelled ? 'Operation cancelled' : String(abort.signal.reason ?? 'Aborted');
       } else {
         data.statusCode = OperationStatus.Failure;
-        data.err = (err as Error).message ?? String(err);
+        data.err = this.reason(data.id, err);
       }
     }
     data.updatedAt = new Date();
     await this.persistFinal(data);
     this.running.delete(data.id);
     this.emit(data);
+  }
+
+  /** Why an operation failed, as a client may read it: never an ORM's or a driver's wording. */
+  private reason(id: string, err: unknown): string {
+    if (err instanceof DomainError) return err.message;
+    if (isDatabaseUnavailable(err)) return 'The database is unavailable; try again shortly';
+    if (err instanceof TypeORMError) {
+      this.log.error({ operation: id, err: { message: err.message, stack: err.stack } }, 'an operation failed on a database error');
+      return `Internal error (operation ${id}); see the daemon's log`;
+    }
+    return (err as Error)?.message ?? String(err);
   }
 
   /** The final state must reach the database even through a short outage. */

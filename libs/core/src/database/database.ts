@@ -1,6 +1,7 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { BerthConfig } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
+import { AdvisoryLocks, type Connection } from './advisory-locks.js';
 import { EmbeddedDatabase } from './embedded-postgres.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -9,8 +10,17 @@ type Classes = Function[];
 /** Key of the session-level advisory lock that serializes schema migrations across daemons. */
 const MIGRATION_LOCK = 0x62657274; // "bert"
 
+/**
+ * The pool serves short queries and transactions only: no operation holds a pooled connection
+ * while it waits on the kernel or a container (its lock lives on AdvisoryLocks' own connection).
+ * Twenty connections let 32 parallel requests through with a short wait; a request that cannot get
+ * one within ten seconds is answered 503 "try again" (isDatabaseUnavailable). The embedded
+ * server's max_connections (100) leaves room for several daemons and the lock sessions.
+ */
+export const POOL = { max: 20, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 } as const;
+
 export function dataSourceOptions(
-  connection: { url: string } | { host: string; port: number; username: string; database: string },
+  connection: Connection,
   entities: Classes,
   migrations: Classes,
 ): DataSourceOptions {
@@ -23,7 +33,7 @@ export function dataSourceOptions(
     migrationsRun: false,
     migrationsTableName: 'migrations',
     logging: false,
-    extra: { max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    extra: { ...POOL },
   };
 }
 
@@ -32,7 +42,7 @@ export class Database {
   /** True when this start created the schema: the daemon's first start on this database. */
   firstStart = false;
 
-  private constructor(readonly dataSource: DataSource, readonly embedded?: EmbeddedDatabase) {}
+  private constructor(readonly dataSource: DataSource, readonly locks: AdvisoryLocks, readonly embedded?: EmbeddedDatabase) {}
 
   static async open(config: BerthConfig, log: Logger, entities: Classes, migrations: Classes): Promise<Database> {
     let embedded: EmbeddedDatabase | undefined;
@@ -54,7 +64,7 @@ export class Database {
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
       }
     }
-    const db = new Database(dataSource, embedded);
+    const db = new Database(dataSource, new AdvisoryLocks(connection, log.child({ component: 'locks' })), embedded);
     await db.migrate(log);
     return db;
   }
@@ -79,6 +89,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await this.locks.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     await this.embedded?.stop();
   }
@@ -94,6 +105,23 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     e = (e.driverError ?? e.cause) as typeof e;
   }
   return false;
+}
+
+/**
+ * Runs `write` again while the database cannot be reached, for up to `patienceMs`: an operation
+ * recording the outcome of work already done on the host (a container booted) goes on once
+ * Postgres is back instead of failing, and undoing that work, over a restart of the database.
+ */
+export async function persisting<T>(write: () => Promise<T>, patienceMs = 60_000): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
+    }
+  }
 }
 
 /** True for Postgres' unique_violation (a concurrent create of the same name). */

@@ -290,6 +290,26 @@ export class Instance extends AggregateRoot {
     this.apply(new InstanceStartedEvent(this.name));
   }
 
+  /**
+   * An operation on the instance was interrupted (the daemon or its database went away in the
+   * middle of a start or a stop); its container is found `found`: the status follows it.
+   */
+  settle(found: 'Running' | 'Ready' | 'Stopped'): void {
+    if (found === 'Stopped') this.markStopped();
+    else if (found === 'Ready') this.markReady(null);
+    else this.markRunning();
+  }
+
+  /** Between two states: an operation started or stopped it and has not recorded the end. */
+  get isTransitional(): boolean {
+    return this.props.status === 'Starting' || this.props.status === 'Stopping';
+  }
+
+  /** Why it is held (see hold), if it is. */
+  get heldFor(): string | undefined {
+    return this.props.volatile[HOLD_KEY];
+  }
+
   /** systemd reported READY=1. */
   markReady(readyMs: number | null): void {
     this.props = { ...this.props, status: 'Ready', volatile: { ...this.props.volatile, 'volatile.last_state.ready': 'true' } };

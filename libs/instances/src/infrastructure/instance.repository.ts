@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DATABASE, isForeignKeyViolation, isUniqueViolation, ValidationError, type Database } from '#core';
+import { DATABASE, isForeignKeyViolation, persisting, isUniqueViolation, ValidationError, type Database } from '#core';
 import { QuotaLedger } from '#quotas';
 import type { Devices } from '../domain/expanded.js';
 import { Instance, type InstanceState, type ResolvedProfiles } from '../domain/instance.js';
@@ -159,6 +159,8 @@ export class InstanceRepository {
     return this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
       if (!found) throw new InstanceNotFoundError(name);
+      // An operation of this daemon holds it (the memory counts while the lock session is away).
+      if (this.db.locks.holds(LOCK_CLASS, Number(found.id))) throw new InstanceBusyError(name);
       const [{ locked }] = await tx.query('SELECT pg_try_advisory_xact_lock($1, $2::int) AS locked', [LOCK_CLASS, found.id]);
       if (!locked) throw new InstanceBusyError(name);
       const [row]: Row[] = await tx.query(`${SELECT} WHERE i.id = $1 GROUP BY i.id`, [found.id]);
@@ -195,32 +197,30 @@ export class InstanceRepository {
   }
 
   /**
-   * Runs `fn` holding the instance's lock for its whole duration (a session lock on a dedicated
-   * connection), so that a long operation and any conflicting request exclude each other: the
-   * other side gets "busy".
+   * Runs `fn` holding the instance's lock for its whole duration, so that a long operation and any
+   * conflicting request exclude each other: the other side gets "busy". The lock is a session lock
+   * on the connection set aside for locks (AdvisoryLocks): the operation holds no pooled connection
+   * while it waits on a container, and a daemon killed mid-operation releases it with its session.
    */
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const runner = this.db.dataSource.createQueryRunner();
-    await runner.connect();
+    const [found]: Array<{ id: string }> = await this.manager.query('SELECT id FROM instances WHERE name = $1', [name]);
+    if (!found) throw new InstanceNotFoundError(name);
+    const id = Number(found.id);
+    if (!(await this.db.locks.tryLock(LOCK_CLASS, id))) throw new InstanceBusyError(name);
     try {
-      const [found]: Array<{ id: string }> = await runner.query('SELECT id FROM instances WHERE name = $1', [name]);
-      if (!found) throw new InstanceNotFoundError(name);
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1, $2::int) AS locked', [LOCK_CLASS, found.id]);
-      if (!locked) throw new InstanceBusyError(name);
-      try {
-        return await fn();
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1, $2::int)', [LOCK_CLASS, found.id]);
-      }
+      return await fn();
     } finally {
-      await runner.release();
+      await this.db.locks.unlock(LOCK_CLASS, id);
     }
   }
 
-  /** Writes status and volatile keys; the caller holds the instance's lock (withLock). */
+  /**
+   * Writes status and volatile keys; the caller holds the instance's lock (withLock). What it
+   * records has happened on the host, so a short database outage is waited out.
+   */
   async saveState(instance: Instance): Promise<void> {
     const s = instance.state;
-    await this.manager.update(InstanceRecord, { name: s.name }, { status: s.status, volatile: s.volatile, lastUsedAt: s.lastUsedAt, updatedAt: () => 'now()' });
+    await persisting(() => this.manager.update(InstanceRecord, { name: s.name }, { status: s.status, volatile: s.volatile, lastUsedAt: s.lastUsedAt, updatedAt: () => 'now()' }));
   }
 
   /**

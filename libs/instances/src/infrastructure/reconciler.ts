@@ -7,6 +7,8 @@ import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
 import type { Instance } from '../domain/instance.js';
 import { InstanceOomEvent, InstanceReadyEvent, InstanceRestartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
+import { DeleteInstanceCommand } from '../commands/delete-instance/delete-instance.command.js';
+import { DeleteInstanceHandler } from '../commands/delete-instance/delete-instance.handler.js';
 import { InstanceRepository } from './instance.repository.js';
 import { PluggedInits } from './plugged-inits.js';
 
@@ -36,6 +38,13 @@ const live = (state: ContainerState) => state.state === 'Running' || state.state
  * up with when the container is adopted. An OOM kill inside a running container (its memory limit
  * reached) is published as `instance-oom` within a couple of seconds; kills that happened while
  * berthd was down are not announced when it adopts the container, only counted in its state.
+ *
+ * An operation interrupted by a crash (of berthd or of its database) is finished here, once
+ * nothing holds the instance's lock: an instance left Starting or Stopping takes its container's
+ * state (Running or Ready with its nics, proxies and limits set up, or Stopped with them removed),
+ * and an instance left held by a process of an earlier life of the daemon (a create cloning its
+ * volume, a VM import filling it) is deleted with whatever that process had made: its operation
+ * has been marked failed.
  */
 @Injectable()
 @EventsHandler(InstanceReadyEvent, InstanceStoppedEvent)
@@ -65,10 +74,12 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     private readonly publisher: EventPublisher,
     private readonly events: EventBus,
+    private readonly deletion: DeleteInstanceHandler,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.undoInterrupted().catch((err) => this.log.error({ err: (err as Error).message }, 'undoing interrupted creates and imports failed'));
     await this.reconcile().catch((err) => this.log.error({ err: (err as Error).message }, 'reconciling instances at start failed'));
     this.timer = setInterval(() => void this.reconcile().catch((err) => this.log.warn({ err: (err as Error).message }, 'reconciling instances failed')), INTERVAL_MS);
     this.timer.unref();
@@ -101,10 +112,29 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
+  /**
+   * At daemon start no operation of this life runs yet: an instance still held was held by one
+   * that a crash ended (see Instance.hold), and is deleted as that operation would have done.
+   */
+  private async undoInterrupted(): Promise<void> {
+    for (const instance of await this.instances.list()) {
+      if (instance.heldFor === undefined || instance.isRunning) continue;
+      this.log.warn({ instance: instance.name, held: instance.heldFor }, 'an operation holding this instance was interrupted; the instance is deleted');
+      await this.deletion.execute(new DeleteInstanceCommand(instance.name)).catch((err: Error) => this.log.error({ instance: instance.name, err: err.message }, 'could not delete an instance left by an interrupted operation'));
+    }
+  }
+
   /** Returns false when an operation held the instance's lock, so that nothing could be done yet. */
   private async reconcileOne(instance: Instance): Promise<boolean> {
     const { name } = instance;
     const { status } = instance.state;
+    if (instance.isTransitional) {
+      // No operation holds the lock (one that does is starting or stopping it now): it was interrupted.
+      const state = await this.runtime.state(name);
+      if (state.state === 'Stopped') return this.locked(name, () => this.markStopped(name));
+      if (!live(state)) return true; // the container itself is between states: looked at again soon
+      return this.locked(name, () => this.settleRunning(name));
+    }
     if (status !== 'Running' && status !== 'Ready') {
       this.forget(name);
       return true;
@@ -113,8 +143,26 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     // An operation on this instance may be stopping or starting it right now: it holds the lock.
     if (state.state === 'Stopped') return this.locked(name, () => this.markStopped(name));
     this.watch(name);
-    if (!live(state) || this.inits.of(name) === state.pid) return true;
-    return this.locked(name, () => this.followInit(name));
+    if (!live(state)) return true;
+    if (this.inits.of(name) !== state.pid) return this.locked(name, () => this.followInit(name));
+    // READY=1 came after a start that was settled as Running.
+    if (status === 'Running' && state.state === 'Ready') return this.locked(name, () => this.settleRunning(name));
+    return true;
+  }
+
+  /** The container runs: the recorded status follows it (Running, or Ready once systemd said so). */
+  private async settleRunning(name: string): Promise<void> {
+    const fresh = this.publisher.mergeObjectContext(await this.instances.get(name));
+    const state = await this.runtime.state(name);
+    if (!live(state)) return;
+    const target = state.state === 'Ready' ? 'Ready' : 'Running';
+    if (fresh.isTransitional || (fresh.state.status === 'Running' && target === 'Ready')) {
+      if (fresh.isTransitional) this.log.warn({ instance: name, was: fresh.state.status, now: target, pid: state.pid }, 'an interrupted operation left the instance between states; it follows its container');
+      fresh.settle(target);
+      await this.instances.saveState(fresh);
+      fresh.commit();
+    }
+    if (this.inits.of(name) !== state.pid) await this.followInit(name, { adopting: true });
   }
 
   private async markStopped(name: string): Promise<void> {
@@ -137,7 +185,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
    * restarted, and the limits applied to the container's new cgroup (the monitor carries over
    * those it was started with; a limit set since then is not among them).
    */
-  private async followInit(name: string): Promise<void> {
+  private async followInit(name: string, { adopting = false } = {}): Promise<void> {
     const fresh = await this.instances.get(name);
     const state = await this.runtime.state(name);
     const previous = this.inits.of(name);
@@ -152,7 +200,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.inits.set(name, state.pid);
     if (JSON.stringify(fresh.state.volatile) !== volatile) await this.instances.saveState(fresh);
     // Adopted at daemon start: nics missing from init's namespace mean a reboot while berthd was down.
-    if (previous === undefined && plugged.length > 0) this.announce(name, state, { plugged });
+    if (previous === undefined && plugged.length > 0 && !adopting) this.announce(name, state, { plugged });
   }
 
   private async applyLimits(instance: Instance, state: ContainerState): Promise<void> {

@@ -1,3 +1,4 @@
+import { TestHooks } from '#core';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstanceTemplates } from '#images';
@@ -61,7 +62,7 @@ function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial
   const inits = new PluggedInits();
   const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'limits.memory': '1GiB' } }));
   const operations = new FakeOperations();
-  const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger);
+  const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off());
   return { handler, journal, repository, operations, inits };
 }
 

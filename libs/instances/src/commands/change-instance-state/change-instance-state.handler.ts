@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
-import { LOGGER, type Logger } from '#core';
+import { LOGGER, TestHooks, type Logger } from '#core';
 import { InstanceTemplates } from '#images';
 import { InstanceNics, InstanceProxies } from '#network';
 import { OperationRunner, type OperationView } from '#operations';
@@ -46,6 +46,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     private readonly inits: PluggedInits,
     @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly hooks: TestHooks,
   ) {}
 
   async execute({ name, action, timeout, force }: ChangeInstanceStateCommand): Promise<OperationView> {
@@ -76,6 +77,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     instance.applyVolatile(this.nics.assignMacs(instance.expanded.devices, instance.state.volatile));
     await this.instances.saveState(instance);
     try {
+      await this.hooks.reach('instance-start.recorded');
       const pool = await this.pool.get();
       const volume = pool.instanceVolumePath(name);
       await this.templates.render(volume, 'start', instance.templateContext());
@@ -90,13 +92,16 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
         .catch((err: unknown) => {
           throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
         });
+      await this.hooks.reach('instance-start.runtime-started');
       instance.markRunning();
       instance.applyVolatile(await this.nics.plug(instance.nicHolder(), started.pid));
+      await this.hooks.reach('instance-start.nics-plugged');
       await this.proxies.sync(name, started.pid, instance.expanded.devices);
       await this.limits.apply(started, plan);
       this.inits.set(name, started.pid);
       const ready = await this.runtime.waitReady(name, READY_TIMEOUT_MS);
       instance.markReady(ready.readyMs);
+      await this.hooks.reach('instance-start.ready');
     } catch (err) {
       this.log.warn({ instance: name, err: (err as Error).message }, 'start failed; the container was removed');
       await this.runtime.stop(name, { timeout: 0, force: true }).catch(() => undefined);
@@ -118,8 +123,10 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     const state = await this.runtime.state(name);
     // Frozen processes handle no signal (v1 freezer): they are thawed so that systemd can halt, or die.
     if (frozen && state.state !== 'Stopped') await this.limits.freeze(name, state, false);
+    await this.hooks.reach('instance-stop.recorded');
     try {
       if (state.state !== 'Stopped') await this.runtime.stop(name, { timeout, force });
+      await this.hooks.reach('instance-stop.runtime-stopped');
     } finally {
       await this.teardown(instance);
     }

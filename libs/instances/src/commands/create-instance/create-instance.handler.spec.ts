@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError } from '#core';
+import { TestHooks, ValidationError } from '#core';
 import type { InstanceTemplates } from '#images';
 import type { InstanceNics, InstanceProxies } from '#network';
 import type { DefaultPool } from '#storage';
@@ -46,7 +46,7 @@ function setup(fail: Partial<Record<string, Error>> = {}, skipped: Array<{ path:
   const nics = { check: async () => step('nics.check') } as unknown as InstanceNics;
   const proxies = { check: () => step('proxies.check') } as unknown as InstanceProxies;
   const operations = new FakeOperations();
-  const handler = new CreateInstanceHandler(repository, profileResolver(), operations.asRunner(), fakePublisher(journal), admission, images, pool, templates, nics, proxies, HOST);
+  const handler = new CreateInstanceHandler(repository, profileResolver(), operations.asRunner(), fakePublisher(journal), admission, images, pool, templates, nics, proxies, HOST, TestHooks.off());
   const create = (definition: InstanceDefinition, source = IMAGE, start = false) => handler.execute(new CreateInstanceCommand(definition, source, start));
   return { create, journal, repository, operations, contexts };
 }
@@ -61,9 +61,11 @@ describe('CreateInstanceHandler', () => {
     assert.equal(recorded.imageFingerprint, 'f00d');
     assert.deepEqual(recorded.profiles, ['default']);
     assert.deepEqual(recorded.config, { 'user.role': 'db' });
+    assert.equal(recorded.volatile['volatile.hold'], 'it is being created', 'held until its volume is made');
 
     assert.equal(await operations.outcome(), undefined);
-    assert.deepEqual(journal.steps, ['images.resolve debian-12', 'nics.check', 'proxies.check', 'repository.insert', 'pool.createInstanceVolume web f00d', 'templates.render create /pool/containers/web']);
+    assert.deepEqual(journal.steps, ['images.resolve debian-12', 'nics.check', 'proxies.check', 'repository.insert', 'pool.createInstanceVolume web f00d', 'templates.render create /pool/containers/web', 'repository.saveState Stopped']);
+    assert.equal(repository.stored.get('web')!.state.volatile['volatile.hold'], undefined, 'released once the volume is made');
     assert.deepEqual(contexts, [{ name: 'web', architecture: 'x86_64', ephemeral: false, config: { 'user.role': 'db' }, devices: DEFAULT_PROFILE.devices }]);
     assert.deepEqual(journal.events, ['InstanceCreatedEvent']);
   });
@@ -79,7 +81,7 @@ describe('CreateInstanceHandler', () => {
     const { create, journal, repository, operations } = setup();
     await create({ name: 'web' }, NO_IMAGE);
     await operations.outcome();
-    assert.deepEqual(journal.steps, ['nics.check', 'proxies.check', 'repository.insert', 'pool.createEmptyInstanceVolume web']);
+    assert.deepEqual(journal.steps, ['nics.check', 'proxies.check', 'repository.insert', 'pool.createEmptyInstanceVolume web', 'repository.saveState Stopped']);
     assert.equal(repository.stored.get('web')!.state.imageFingerprint, null);
   });
 

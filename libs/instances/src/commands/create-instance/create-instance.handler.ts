@@ -1,7 +1,7 @@
 import { arch } from 'node:os';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
-import { ValidationError } from '#core';
+import { TestHooks, ValidationError } from '#core';
 import { InstanceTemplates } from '#images';
 import { InstanceNics, InstanceProxies } from '#network';
 import { OperationRunner, type OperationView } from '#operations';
@@ -19,7 +19,8 @@ const ARCHITECTURE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' }
 /**
  * Validates the whole request and records the instance before answering (bad input never creates
  * an operation; a duplicate name is a 409 at once), then clones its root volume from the image in
- * an operation. If the volume cannot be made, the record goes too: nothing is left.
+ * an operation. If the volume cannot be made, the record goes too: nothing is left. The instance
+ * is held while its volume is made, so that a crash in the middle is undone at the next start.
  */
 @CommandHandler(CreateInstanceCommand)
 export class CreateInstanceHandler implements ICommandHandler<CreateInstanceCommand> {
@@ -35,6 +36,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     private readonly nics: InstanceNics,
     private readonly proxies: InstanceProxies,
     @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
+    private readonly hooks: TestHooks,
   ) {}
 
   async execute({ definition, source, start }: CreateInstanceCommand): Promise<OperationView> {
@@ -47,6 +49,8 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.capacity,
       ),
     );
+    // Held until its volume is made: a crash before then leaves an instance the next start deletes (Reconciler).
+    instance.hold('it is being created');
     await this.nics.check(instance.name, instance.expanded.devices, () => this.instances.othersDevices(instance.name));
     this.proxies.check(instance.expanded.devices);
     await this.instances.insert(instance, await this.admission.forInstance(instance));
@@ -64,11 +68,14 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
               const templates = await this.templates.render(volume, 'create', instance.templateContext());
               if (templates.skipped.length > 0) result = { templates_skipped: templates.skipped };
             } else volume = await pool.createEmptyInstanceVolume(instance.name);
+            await this.hooks.reach('instance-create.volume-made');
           } catch (err) {
             if (volume !== undefined) await pool.deleteInstanceVolume(instance.name);
             await this.instances.removeRecord(instance.name);
             throw err;
           }
+          instance.release();
+          await this.instances.saveState(instance);
           instance.commit();
           return result;
         }),
