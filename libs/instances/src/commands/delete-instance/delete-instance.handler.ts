@@ -1,3 +1,4 @@
+import { TestHooks } from '#core';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { InstanceNics } from '#network';
 import { Runtime } from '#runtime';
@@ -15,9 +16,16 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
     private readonly runtime: Runtime,
     private readonly execLogs: ExecLogs,
     private readonly publisher: EventPublisher,
+    private readonly hooks: TestHooks,
   ) {}
 
   async execute({ name }: DeleteInstanceCommand): Promise<void> {
+    // Recorded first: a crash in the middle of the host's cleanup is finished at the next start (Reconciler).
+    await this.instances.change(name, async (i) => {
+      i.delete();
+      i.hold('it is being deleted');
+      return 'save';
+    });
     const instance = await this.instances.change(
       name,
       async (i) => {
@@ -30,6 +38,7 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
           await pool.deleteInstanceVolume(i.name).catch((err: { code?: string }) => {
             if (err.code !== 'STORAGE.VOLUME_NOT_FOUND') throw err;
           });
+          await this.hooks.reach('instance-delete.volume-deleted');
           // A static address must be free for the next instance asking for it.
           await this.nics.forget(i.nicHolder());
           // Nothing of it stays under BERTH_DIR: its console log and its recorded exec output.
