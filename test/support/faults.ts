@@ -61,7 +61,13 @@ function walk(root: string, dir: string, out: string[]): void {
   }
 }
 
-function cgroupDirs(): string[] {
+/** Whether a cgroup path belongs to one of `instances` (`berth/<name>-<hex>`, `berth/monitor/<name>-<hex>`); all of Berth's without a list. */
+function ofInstances(path: string, instances?: string[]): boolean {
+  if (!instances) return path.includes('berth');
+  return instances.some((name) => new RegExp(`/berth/(monitor/)?${name}-[0-9a-f]+(/|$)`).test(`/${path}`));
+}
+
+function cgroupDirs(instances?: string[]): string[] {
   const out: string[] = [];
   for (const controller of readdirSync('/sys/fs/cgroup')) {
     const base = join('/sys/fs/cgroup', controller);
@@ -76,7 +82,7 @@ function cgroupDirs(): string[] {
       for (const e of entries) {
         if (!e.isDirectory()) continue;
         const path = join(dir, e.name);
-        if (path.includes('berth')) out.push(relative('/sys/fs/cgroup', path));
+        if (ofInstances(relative('/sys/fs/cgroup', path), instances)) out.push(relative('/sys/fs/cgroup', path));
         visit(path, depth + 1);
       }
     };
@@ -86,7 +92,7 @@ function cgroupDirs(): string[] {
 }
 
 /** Processes that mention `dir` or whose cgroup is one of Berth's, except the daemon and its Postgres. */
-function processes(dir: string, daemonPid: number): string[] {
+function processes(dir: string, daemonPid: number, instances?: string[]): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     if (Number(pid) === process.pid || Number(pid) === daemonPid) continue;
@@ -94,7 +100,7 @@ function processes(dir: string, daemonPid: number): string[] {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       if (cmdline.includes(join(dir, 'database')) || /^postgres: /.test(cmdline)) continue;
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-      if (cmdline.includes(dir) || /\/berth\//.test(cgroup)) out.push(cmdline);
+      if (cmdline.includes(dir) || cgroup.split('\n').some((l) => ofInstances(l.split(':')[2] ?? '', instances))) out.push(cmdline);
     } catch {
       // ended while we looked
     }
@@ -102,8 +108,18 @@ function processes(dir: string, daemonPid: number): string[] {
   return out;
 }
 
+/**
+ * What a daemon may hold on the host, limited to one daemon's when others run beside it: the
+ * cgroups and processes of `instances`, the links of `bridges` (the bridge, the veths on it) and
+ * any veth whose peer is on the host too (a half-made pair). Without them, everything Berth's.
+ */
+export interface Scope {
+  instances?: string[];
+  bridges?: string[];
+}
+
 /** A snapshot of what the daemon at `d` holds on the host; compare two with assert.deepEqual. */
-export async function hostResources(d: Daemon): Promise<HostResources> {
+export async function hostResources(d: Daemon, scope: Scope = {}): Promise<HostResources> {
   const files: string[] = [];
   walk(d.dir, d.dir, files);
   const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
@@ -115,9 +131,16 @@ export async function hostResources(d: Daemon): Promise<HostResources> {
     const { stdout } = await exec('btrfs', ['subvolume', 'list', '-o', m]).catch(() => ({ stdout: '' }));
     subvolumes.push(...stdout.split('\n').map((l) => l.replace(/^.* path /, '')).filter(Boolean));
   }
-  const { stdout: linkList } = await exec('ip', ['-o', 'link', 'show']);
+  const { stdout: linkList } = await exec('ip', ['-o', '-d', 'link', 'show']);
   const links = linkList
     .split('\n')
+    .filter((l) => {
+      if (!scope.bridges) return true;
+      const name = l.split(': ')[1]?.split('@')[0];
+      const master = / master (\S+)/.exec(l)?.[1];
+      const halfMadeVeth = /\bveth\b/.test(l) && !master && !/link-netnsid/.test(l);
+      return scope.bridges.includes(name ?? '') || scope.bridges.includes(master ?? '') || halfMadeVeth;
+    })
     .map((l) => l.split(': ')[1]?.split('@')[0])
     .filter((n): n is string => !!n);
   return {
@@ -125,9 +148,9 @@ export async function hostResources(d: Daemon): Promise<HostResources> {
     subvolumes: [...new Set(subvolumes)].sort(),
     mounts: [...new Set(mounts)].sort(),
     loops: loops.sort(),
-    cgroups: cgroupDirs().sort(),
+    cgroups: cgroupDirs(scope.instances).sort(),
     links: links.sort(),
-    processes: processes(d.dir, d.pid).sort(),
+    processes: processes(d.dir, d.pid, scope.instances).sort(),
   };
 }
 

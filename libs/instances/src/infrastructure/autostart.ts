@@ -61,7 +61,8 @@ export class Autostart implements OnModuleInit, OnApplicationBootstrap, OnApplic
 
   async onModuleInit(): Promise<void> {
     const all = await this.instances.list();
-    this.wasRunning = new Set(all.filter((i) => i.state.status !== 'Stopped' && i.state.status !== 'Error').map((i) => i.name));
+    // A start or a stop that a crash interrupted never completed: the instance was not running (LXD's last_state.power).
+    this.wasRunning = new Set(all.filter((i) => i.isRunning && !i.isTransitional).map((i) => i.name));
   }
 
   /** Runs in the background: the API answers while instances boot. */
