@@ -37,7 +37,9 @@ fi
 # Every container's systemd (and its services) takes inotify instances from the host's per-user
 # pool; the kernel's default of 128 runs out after a handful of containers ("Failed to create
 # control group inotify object: Too many open files"). LXD's production settings raise them too.
-for limit in fs.inotify.max_user_instances=1048576 fs.inotify.max_user_watches=1048576; do
+# The pid table: the kernel's default of 32768 is what a host without systemd keeps (systemd
+# raises it to 4194304 on 64-bit hosts); Berth's pids admission allows a share of it to containers.
+for limit in fs.inotify.max_user_instances=1048576 fs.inotify.max_user_watches=1048576 kernel.pid_max=4194304; do
   key=${limit%%=*}
   want=${limit#*=}
   [ "$(sysctl -n "$key")" -ge "$want" ] || sysctl -qw "$limit"

@@ -56,7 +56,8 @@ function walk(root: string, dir: string, out: string[]): void {
     const path = join(dir, e.name);
     const rel = relative(root, path);
     if (SKIP.has(e.name) || /^berthd-\d+\.log$/.test(rel) || rel === 'unix.socket' || rel === 'berthd.pid') continue;
-    out.push(e.isDirectory() ? `${rel}/` : rel);
+    // The daemon's own top-level directories (containers/, logs/) appear with their first user and stay.
+    if (!(e.isDirectory() && dir === root)) out.push(e.isDirectory() ? `${rel}/` : rel);
     if (e.isDirectory() && !e.isSymbolicLink()) walk(root, path, out);
   }
 }

@@ -1,0 +1,93 @@
+// Load: 32 parallel launches, then 32 parallel execs, then 32 parallel deletes on one daemon. No
+// operation holds a database connection while it waits on a container, so all of them succeed;
+// afterwards nothing of the 32 is left on the host.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { daemonApi } from '../support/api.js';
+import { startDaemon, type Daemon } from '../support/daemon.js';
+import { ensureDebianImage } from '../support/debian-image.js';
+import { hostResources, resourceDiff, type HostResources } from '../support/faults.js';
+
+const COUNT = 32;
+const names = Array.from({ length: COUNT }, (_, i) => `l${i}`);
+
+describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, () => {
+  let d: Daemon;
+  let baseline: HostResources;
+  const { wait, exec, removeInstances } = daemonApi(() => d, { timeoutSeconds: 600 });
+  const scope = { instances: names };
+
+  before(async () => {
+    const image = await ensureDebianImage();
+    d = await startDaemon();
+    const op = await wait(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
+    assert.equal(op.status, 'Success', op.err);
+    baseline = await hostResources(d, scope);
+  });
+  after(async () => {
+    await removeInstances(...names);
+    await d.destroy();
+  });
+
+  /** Every outcome that is not a success, named: the assertion says which failed and why. */
+  const failures = (outcomes: Array<{ name: string; error?: string }>) => outcomes.filter((o) => o.error !== undefined);
+
+  it(`${COUNT} parallel launches (create, then start) all succeed and boot`, async () => {
+    const outcomes = await Promise.all(
+      names.map(async (name) => {
+        const created = await d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' } });
+        if (created.status !== 202) return { name, error: `create: ${created.status} ${created.body.error}` };
+        const c = await wait(created);
+        if (c.status !== 'Success') return { name, error: `create: ${c.err}` };
+        const started = await d.api().put(`/1.0/instances/${name}/state`).send({ action: 'start' });
+        if (started.status !== 202) return { name, error: `start: ${started.status} ${started.body.error}` };
+        const s = await wait(started);
+        return s.status === 'Success' ? { name } : { name, error: `start: ${s.err}` };
+      }),
+    );
+    assert.deepEqual(failures(outcomes), []);
+    const list = (await d.api().get('/1.0/instances?recursion=1').expect(200)).body.metadata as Array<{ name: string; status: string }>;
+    assert.deepEqual(list.filter((i) => names.includes(i.name) && i.status !== 'Ready'), [], 'every instance is Ready');
+  });
+
+  it(`${COUNT} parallel execs all succeed, each in its own container`, async () => {
+    const outcomes = await Promise.all(
+      names.map(async (name) => {
+        try {
+          const r = await exec(name, ['hostname']);
+          return r.code === 0 && r.stdout.trim() === name ? { name } : { name, error: `exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}` };
+        } catch (err) {
+          return { name, error: (err as Error).message };
+        }
+      }),
+    );
+    assert.deepEqual(failures(outcomes), []);
+  });
+
+  it(`${COUNT} parallel deletes (each after a forced stop) all succeed and leave nothing on the host`, async () => {
+    const outcomes = await Promise.all(
+      names.map(async (name) => {
+        const stopped = await d.api().put(`/1.0/instances/${name}/state`).send({ action: 'stop', force: true });
+        if (stopped.status !== 202) return { name, error: `stop: ${stopped.status} ${stopped.body.error}` };
+        const s = await wait(stopped);
+        if (s.status !== 'Success') return { name, error: `stop: ${s.err}` };
+        const deleted = await d.api().delete(`/1.0/instances/${name}`);
+        if (deleted.status === 202) {
+          const op = await wait(deleted);
+          return op.status === 'Success' ? { name } : { name, error: `delete: ${op.err}` };
+        }
+        return deleted.status === 200 ? { name } : { name, error: `delete: ${deleted.status} ${deleted.body.error}` };
+      }),
+    );
+    assert.deepEqual(failures(outcomes), []);
+    assert.deepEqual((await d.api().get('/1.0/instances').expect(200)).body.metadata, []);
+    let diff: ReturnType<typeof resourceDiff> = {};
+    for (let i = 0; i < 50; i++) {
+      diff = resourceDiff(baseline, await hostResources(d, scope));
+      if (Object.keys(diff).length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(diff, {}, 'nothing of the instances is left on the host');
+  });
+});
