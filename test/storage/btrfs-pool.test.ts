@@ -181,6 +181,22 @@ describe('btrfs pool on a loop file', () => {
     await assert.rejects(access(c1), { code: 'ENOENT' });
   });
 
+  it('removes image volumes a crash left unsealed (one read-only, as a crash while sealing leaves it), and only those', async () => {
+    const before = await pool.listVolumes();
+    const unfinished = ['e5'.repeat(32), 'f6'.repeat(32)];
+    for (const fingerprint of unfinished) {
+      const filling = await pool.createImageVolume(fingerprint);
+      await fillFrom(filling, [...SMALL_SOURCES]);
+    }
+    await exec('btrfs', ['property', 'set', '-ts', join(pool.path, 'images', `${unfinished[1]}.filling`), 'ro', 'true']);
+    assert.equal(await pool.removeUnfinishedImageVolume(LARGE_IMAGE), false, 'a sealed image is not unfinished');
+    assert.deepEqual((await pool.sweepUnfinished()).sort(), unfinished);
+    assert.deepEqual(await pool.listVolumes(), before);
+    assert.equal(await pool.removeUnfinishedImageVolume(unfinished[0]), false);
+    const { stdout } = await exec('btrfs', ['subvolume', 'list', pool.path]);
+    assert.doesNotMatch(stdout, /\.filling/);
+  });
+
   it('refuses to delete a pool that still holds volumes, and leaves it as it was', async () => {
     await assert.rejects(pools.delete('default'), { code: 'STORAGE.POOL_IN_USE' });
     assert.deepEqual(await mountsUnder(berthDir), [pool.path]);

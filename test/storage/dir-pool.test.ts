@@ -97,6 +97,16 @@ describe('dir pool (the fallback: full copies)', () => {
     assert.ok(usage.usedBytes > 3 * (await apparentBytes(join(pool.path, 'images', LARGE_IMAGE))), 'copies take real space');
   });
 
+  it('removes image volumes a crash left unsealed, and only those', async () => {
+    const before = await pool.listVolumes();
+    const unfinished = 'e5'.repeat(32);
+    await fillFrom(await pool.createImageVolume(unfinished), [...SMALL_SOURCES]);
+    assert.equal(await pool.removeUnfinishedImageVolume(LARGE_IMAGE), false, 'a sealed image is not unfinished');
+    assert.deepEqual(await pool.sweepUnfinished(), [unfinished]);
+    assert.deepEqual(await pool.listVolumes(), before);
+    assert.deepEqual(await pool.sweepUnfinished(), []);
+  });
+
   it('refuses to delete a pool with volumes, then deletes everything leaving nothing behind', async () => {
     await assert.rejects(pools.delete('default'), { code: 'STORAGE.POOL_IN_USE' });
     for (const volume of await pool.listVolumes()) {

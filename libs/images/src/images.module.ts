@@ -18,6 +18,7 @@ import { ImageVolumes } from './infrastructure/image-volumes.js';
 import { InstanceTemplates } from './infrastructure/instance-templates.js';
 import { RecipeArchives } from './infrastructure/recipe-archives.js';
 import { RecipeImageBuilder } from './infrastructure/recipe-image-builder.js';
+import { UnfinishedImports } from './infrastructure/unfinished-imports.js';
 import { GetAliasHandler } from './queries/get-alias/get-alias.handler.js';
 import { GetImageHandler } from './queries/get-image/get-image.handler.js';
 import { ListAliasesHandler } from './queries/list-aliases/list-aliases.handler.js';
@@ -47,6 +48,7 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     GetAliasHandler,
     ImageLifecycleHandler,
     InstanceTemplates,
+    UnfinishedImports,
   ],
   exports: [ImageVolumes, InstanceTemplates, ImagePublisher],
 })

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, NotFoundError, ValidationError } from '#core';
+import { AlreadyExistsError, BusyError, NotFoundError, ValidationError } from '#core';
 
 export class ImageNotFoundError extends NotFoundError {
   constructor(reference: string) {
@@ -27,5 +27,12 @@ export class AliasNotFoundError extends NotFoundError {
 export class AliasAlreadyExistsError extends AlreadyExistsError {
   constructor(name: string) {
     super(`Image alias "${name}" already exists`);
+  }
+}
+
+/** Another import of the same image is filling its volume in this daemon. */
+export class ImageImportInProgressError extends BusyError {
+  constructor(fingerprint: string) {
+    super(`Image with fingerprint ${fingerprint} is already being imported`);
   }
 }

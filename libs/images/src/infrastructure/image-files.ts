@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,11 @@ import { BERTH_CONFIG, MalformedRequestError, ValidationError, type BerthConfig 
 import type { UploadLayout } from '../domain/image-upload.js';
 import { asNoSpaceError } from './no-space.js';
 import type { ImageFiles } from './unpack-image.js';
+
+/** Where an upload is received, before the import moves its files to their final names. */
+const UPLOAD_PREFIX = '.upload-';
+/** The name of a kept image file: a sha256, and `.rootfs` for a split image's second part. */
+const IMAGE_FILE = /^([0-9a-f]{64})(\.rootfs)?$/;
 
 /** An upload received into $BERTH_DIR/images/.upload-<id>/, hashed on the way in. */
 export interface ReceivedUpload {
@@ -45,7 +50,7 @@ export class ImageFileStore {
    */
   async receive(body: Readable, layout: UploadLayout): Promise<ReceivedUpload> {
     body.on('error', () => undefined); // an early failure is read from the stream once reading starts
-    const dir = join(this.root, `.upload-${randomUUID()}`);
+    const dir = join(this.root, `${UPLOAD_PREFIX}${randomUUID()}`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       if (layout.kind === 'multipart') return await this.receiveSplit(body, layout.boundary, dir);
@@ -127,7 +132,7 @@ export class ImageFileStore {
    * is given and returns its sha256; on failure nothing of it is left.
    */
   async produce(write: (path: string) => Promise<{ fingerprint: string; size: number }>): Promise<ReceivedUpload> {
-    const dir = join(this.root, `.upload-${randomUUID()}`);
+    const dir = join(this.root, `${UPLOAD_PREFIX}${randomUUID()}`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       const path = join(dir, 'image');
@@ -139,12 +144,14 @@ export class ImageFileStore {
     }
   }
 
-  /** Moves a received upload to its final names; the upload directory is removed. */
+  /**
+   * Moves a received upload's files to their final names (over any file a crash left there); the
+   * upload directory stays until `discard`.
+   */
   async keep(upload: ReceivedUpload): Promise<void> {
     const sources = upload.files.kind === 'unified' ? [upload.files.path] : [upload.files.metadataPath, upload.files.rootfsPath];
     const targets = this.paths(upload.fingerprint, upload.files.kind);
     for (let i = 0; i < sources.length; i++) await rename(sources[i], targets[i]);
-    await rm(upload.dir, { recursive: true, force: true });
   }
 
   async discard(upload: ReceivedUpload): Promise<void> {
@@ -153,6 +160,39 @@ export class ImageFileStore {
 
   async remove(fingerprint: string, kind: 'unified' | 'split'): Promise<void> {
     for (const path of this.paths(fingerprint, kind)) await rm(path, { force: true });
+  }
+
+  /**
+   * Removes every upload directory (a daemon killed while receiving or importing leaves its
+   * upload); for daemon start, when no upload can be under way. Answers what was removed.
+   */
+  async sweepUploads(): Promise<string[]> {
+    const swept: string[] = [];
+    for (const name of await this.entries()) {
+      if (!name.startsWith(UPLOAD_PREFIX)) continue;
+      await rm(join(this.root, name), { recursive: true, force: true });
+      swept.push(join(this.root, name));
+    }
+    return swept;
+  }
+
+  /** The fingerprints that have kept files, whether or not an image of theirs is recorded. */
+  async storedFingerprints(): Promise<string[]> {
+    const found = new Set<string>();
+    for (const name of await this.entries()) {
+      const match = IMAGE_FILE.exec(name);
+      if (match) found.add(match[1]);
+    }
+    return [...found].sort();
+  }
+
+  private async entries(): Promise<string[]> {
+    try {
+      return await readdir(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
   }
 }
 

@@ -70,6 +70,12 @@ export class ImageRepository {
     return (await this.manager.countBy(ImageRecord, { fingerprint })) > 0;
   }
 
+  /** The fingerprint of every recorded image. */
+  async fingerprints(): Promise<Set<string>> {
+    const rows = await this.manager.find(ImageRecord, { select: { fingerprint: true } });
+    return new Set(rows.map((r) => r.fingerprint));
+  }
+
   async insert(record: Omit<ImageRecord, 'id' | 'uploadedAt' | 'lastUsedAt'>, aliases: ReadonlyArray<{ name: string; description: string }>): Promise<ImageRecord> {
     try {
       return await this.manager.transaction(async (tx) => {

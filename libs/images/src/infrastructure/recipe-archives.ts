@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,9 @@ export const RECIPE_ARCHIVE_LIMITS: ExtractionLimits = resolveExtractionLimits({
   maxPathDepth: 64,
   maxPaxHeaderBytes: 64 * 1024,
 });
+
+/** Where a recipe upload is extracted for its build. */
+const TREE_PREFIX = '.recipe-';
 
 /*
  * A new file, never through a link. O_CLOEXEC is not in fs.constants because libuv adds it to every
@@ -55,7 +58,7 @@ export class RecipeArchives {
   /** Extracts a plain (uncompressed) tar stream; `body` is destroyed when the archive is refused. */
   async extract(body: Readable, limits: ExtractionLimits = RECIPE_ARCHIVE_LIMITS): Promise<RecipeTree> {
     body.on('error', () => undefined); // an early failure is read from the stream once reading starts
-    const dir = join(this.root, `.recipe-${randomUUID()}`);
+    const dir = join(this.root, `${TREE_PREFIX}${randomUUID()}`);
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     await mkdir(dir, { mode: 0o700 });
     const remove = () => rm(dir, { recursive: true, force: true });
@@ -67,6 +70,23 @@ export class RecipeArchives {
       throw asNoSpaceError(err, `Not enough space to receive the recipe in ${this.root}`);
     }
     return { root: dir, remove };
+  }
+
+  /**
+   * Removes every extracted recipe tree (a daemon killed during a build leaves its tree); for
+   * daemon start, when no build can be under way. Answers what was removed.
+   */
+  async sweep(): Promise<string[]> {
+    const names = await readdir(this.root).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    const swept: string[] = [];
+    for (const name of names.filter((n) => n.startsWith(TREE_PREFIX))) {
+      await rm(join(this.root, name), { recursive: true, force: true });
+      swept.push(join(this.root, name));
+    }
+    return swept;
   }
 }
 

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { extract } from 'tar-stream';
 import { parse as parseYaml } from 'yaml';
-import { DomainError } from '#core';
+import { DomainError, TestHooks } from '#core';
 import type { DefaultPool } from '#storage';
 import type { OperationContext } from '#operations';
 import { InMemoryImages, recordingImporter, scratchImageFiles } from '../testing/fakes.js';
@@ -55,7 +55,7 @@ describe('ImagePublisher', () => {
   function setup(images = new InMemoryImages()) {
     const { imported, importer } = recordingImporter(scratch.files, (upload) => tarballFiles((upload.files as { path: string }).path));
     const pool = { get: async () => ({ instanceVolumePath: (name: string) => join(volumes, name) }) } as unknown as DefaultPool;
-    return { imported, publisher: new ImagePublisher(images.asRepository(), scratch.files, importer, pool) };
+    return { imported, publisher: new ImagePublisher(images.asRepository(), scratch.files, importer, pool, TestHooks.off()) };
   }
 
   it('packs the volume with its templates, properties from the origin, then image.* keys, then the request, and imports it', async () => {

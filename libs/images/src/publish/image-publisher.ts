@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { stringify } from 'yaml';
+import { TestHooks } from '#core';
 import type { OperationContext } from '#operations';
 import { DefaultPool } from '#storage';
 import { parseImageMetadata, type ImageMetadata } from '../domain/image-metadata.js';
@@ -34,20 +35,23 @@ export class ImagePublisher {
     private readonly files: ImageFileStore,
     private readonly importer: ImageImporter,
     private readonly pool: DefaultPool,
+    private readonly hooks: TestHooks,
   ) {}
 
   async publish(source: PublishSource, options: ImportOptions, ctx: OperationContext): Promise<Record<string, unknown>> {
     const volume = (await this.pool.get()).instanceVolumePath(source.name);
     const metadataYaml = metadataFor(source, await sourceMetadata(volume), options.properties);
-    const upload = await this.files.produce((output) =>
-      packVolume({
+    const upload = await this.files.produce(async (output) => {
+      const packed = await packVolume({
         volume,
         metadataYaml,
         output,
         signal: ctx.signal,
         onProgress: (p) => void ctx.progress({ progress: { stage: 'pack', entries: p.entries, bytes: p.bytes } }),
-      }),
-    );
+      });
+      await this.hooks.reach('image-publish.packed');
+      return packed;
+    });
     if (await this.images.exists(upload.fingerprint)) {
       await this.files.discard(upload);
       throw new ImageAlreadyExistsError(upload.fingerprint);

@@ -53,6 +53,10 @@ export class InMemoryImages {
     return this.images.has(fingerprint);
   }
 
+  async fingerprints(): Promise<Set<string>> {
+    return new Set(this.images.keys());
+  }
+
   async view(record: ImageRecord): Promise<Pick<ImageView, 'fingerprint' | 'aliases'>> {
     const aliases = [...this.aliases].filter(([, alias]) => alias.imageId === record.id).map(([name, alias]) => ({ name, description: alias.description }));
     return { fingerprint: record.fingerprint, aliases };

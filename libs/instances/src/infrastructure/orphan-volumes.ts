@@ -20,7 +20,8 @@ export type OrphanVolume = PoolVolume;
 /**
  * Volumes of the default pool that nothing owns: an instance volume whose instance row is gone
  * (a crash between the two, a database restored from an older backup), an image volume left
- * unsealed. They are logged at daemon start and listed, never deleted: what is in them may be
+ * unsealed (the images context removes those at start: one listed later is still being filled).
+ * Instance volumes are logged at daemon start and listed, never deleted: what is in them may be
  * someone's only copy.
  */
 @Injectable()

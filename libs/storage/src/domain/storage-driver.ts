@@ -66,6 +66,16 @@ export interface StorageDriver {
   sealImageVolume(fingerprint: string): Promise<string>;
   /** Deletes a sealed image volume, or abandons one being filled. Instances cloned from it are unaffected. */
   deleteImageVolume(fingerprint: string): Promise<void>;
+  /**
+   * Removes the image volume of `fingerprint` left unsealed (by a crash, or a failed removal);
+   * true when there was one. Only for a fingerprint nobody is filling.
+   */
+  removeUnfinishedImageVolume(fingerprint: string): Promise<boolean>;
+  /**
+   * Removes every image volume left unsealed and answers their fingerprints. For daemon start,
+   * when nothing can be filling one.
+   */
+  sweepUnfinished(): Promise<string[]>;
 
   /** Creates an instance's root volume as a clone of a sealed image; returns its path. */
   createInstanceVolume(name: string, fromImage: string): Promise<string>;

@@ -112,6 +112,26 @@ export abstract class LocalPoolDriver implements StorageDriver {
     });
   }
 
+  async removeUnfinishedImageVolume(fingerprint: string): Promise<boolean> {
+    assertStorageName('image', fingerprint);
+    const filling = this.layout.fillingImageVolume(fingerprint);
+    return withPathLocks([this.layout.imageVolume(fingerprint), filling], async () => {
+      await this.assertMounted();
+      if (!(await exists(filling))) return false;
+      // A crash while sealing leaves it read-only: neither driver refuses to destroy that.
+      await this.volumeStep(`remove unfinished image volume ${fingerprint}`, this.details({ image: fingerprint }), () => this.destroyVolume(filling));
+      return true;
+    });
+  }
+
+  async sweepUnfinished(): Promise<string[]> {
+    const swept: string[] = [];
+    for (const volume of await this.listVolumes()) {
+      if (volume.kind === 'image' && !volume.sealed && (await this.removeUnfinishedImageVolume(volume.fingerprint))) swept.push(volume.fingerprint);
+    }
+    return swept;
+  }
+
   async createInstanceVolume(name: string, fromImage: string): Promise<string> {
     assertStorageName('instance', name);
     assertStorageName('image', fromImage);

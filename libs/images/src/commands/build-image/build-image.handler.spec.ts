@@ -4,7 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { DomainError, loadConfig } from '#core';
+import { DomainError, loadConfig, TestHooks } from '#core';
 import { InvalidRecipeError, RecipeBuildError } from '../../domain/image.errors.js';
 import { ImageAliasCreatedEvent } from '../../events/image-events.js';
 import { RecipeArchives } from '../../infrastructure/recipe-archives.js';
@@ -64,7 +64,7 @@ describe('BuildImageHandler', () => {
     const operations = new RecordingOperations();
     const events = recordingEvents();
     const { imported, importer } = recordingImporter(scratch.files, () => scratch.left());
-    const handler = new BuildImageHandler(archives, builder, images.asRepository(), scratch.files, importer, operations.asRunner(), events.bus);
+    const handler = new BuildImageHandler(archives, builder, images.asRepository(), scratch.files, importer, operations.asRunner(), events.bus, TestHooks.off());
     return { images, operations, events, imported, handler };
   }
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
-import { ValidationError } from '#core';
+import { TestHooks, ValidationError } from '#core';
 import { OperationRunner, type OperationContext, type OperationView } from '#operations';
 import { InvalidRecipeError, RecipeBuildError } from '../../domain/image.errors.js';
 import { ImageAliasCreatedEvent } from '../../events/image-events.js';
@@ -31,6 +31,7 @@ export class BuildImageHandler implements ICommandHandler<BuildImageCommand> {
     private readonly importer: ImageImporter,
     private readonly operations: OperationRunner,
     private readonly events: EventBus,
+    private readonly hooks: TestHooks,
   ) {}
 
   async execute({ body, options }: BuildImageCommand): Promise<OperationView> {
@@ -49,6 +50,7 @@ export class BuildImageHandler implements ICommandHandler<BuildImageCommand> {
         const log = buildLog(ctx);
         let tarball: string;
         try {
+          await this.hooks.reach('image-build.extracted');
           tarball = await this.builder.pack(recipe, log.line);
         } catch (err) {
           throw asUploaderSees(err, tree);
