@@ -1,4 +1,4 @@
-// Fault injection: berthd (and, for a launch, its Postgres) is killed with SIGKILL while an
+// Fault injection: berthd (and, for a launch, its Postgres; for a running container, its monitor) is killed with SIGKILL while an
 // operation on an instance is held at a named step (BERTH_TEST_HOOKS), then restarted. Each case
 // asserts that the instance's status follows its container, that the operation ended as failed
 // with the reason, and that the host holds exactly what it held before the operation (nothing of
@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Runtime } from '#runtime';
 import { daemonApi, type Started } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
@@ -134,6 +135,18 @@ describe('fault injection: berthd killed in the middle of instance operations', 
     await assertInterrupted(op);
     await until('f1', 'Stopped', 30_000);
     await assertHostAsBefore(before, 'after a stop interrupted once the container was gone');
+  });
+
+  it("the container's monitor killed: it took the container with it; the instance is Stopped and nothing of it is left", async () => {
+    const before = await hostResources(d, scope);
+    await finish(await state('f1', 'start')());
+    const { monitorPid } = await new Runtime({ berthDir: d.dir }).state('f1');
+    assert.ok(monitorPid > 1);
+    process.kill(monitorPid, 'SIGKILL');
+    await until('f1', 'Stopped', 30_000);
+    await assertHostAsBefore(before, 'after its monitor was killed');
+    await finish(await state('f1', 'start')());
+    await finish(await state('f1', 'stop')());
   });
 
   it('delete, killed once the volume is gone: the delete is finished at the next start, nothing left', async () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, watch } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -647,7 +647,52 @@ export class Runtime {
   async forget(name: string): Promise<void> {
     this.checkName(name);
     if ((await this.state(name)).state !== 'Stopped') throw new ContainerAlreadyRunningError(name);
+    await this.reap(name);
     await rm(path.join(this.berthDir, 'containers', name), { recursive: true, force: true });
+  }
+
+  /**
+   * A monitor killed with SIGKILL takes its container with it (the kernel kills every process of
+   * the container's pid namespace once init is gone) but leaves its cgroups, named in its state
+   * file; the next monitor of that container would remove them. This removes them now, once no
+   * monitor answers (with its socket): only names of the shape monitors give (`berth/<name>-<8 hex>`,
+   * `berth/monitor/<name>-<8 hex>`), and only empty directories (rmdir), deepest first. Returns
+   * the cgroups removed; a cgroup still busy stays, with the state file that names it.
+   */
+  async reap(name: string): Promise<string[]> {
+    this.checkName(name);
+    const file = path.join(this.berthDir, 'containers', name, 'state.json');
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined || (await this.state(name)).state !== 'Stopped') return [];
+    // No monitor answers on it any more.
+    await rm(this.socketPath(name), { force: true });
+    let recorded: { cgroup?: unknown; monitorCgroup?: unknown };
+    try {
+      recorded = JSON.parse(text) as typeof recorded;
+    } catch {
+      return [];
+    }
+    const shape = (prefix: string) => new RegExp(`^${prefix}/${name.replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`);
+    const rels = [
+      typeof recorded.cgroup === 'string' && shape('berth').test(recorded.cgroup) ? recorded.cgroup : undefined,
+      typeof recorded.monitorCgroup === 'string' && shape('berth/monitor').test(recorded.monitorCgroup) ? recorded.monitorCgroup : undefined,
+    ].filter((r): r is string => r !== undefined);
+    const removed: string[] = [];
+    let busy = false;
+    for (const root of cgroupRoots()) {
+      for (const rel of rels) {
+        const top = path.join(root, rel);
+        if (!existsSync(top)) continue;
+        for (const dir of await subdirectoriesDeepestFirst(top)) {
+          await rmdir(dir).then(
+            () => removed.push(dir),
+            (err: NodeJS.ErrnoException) => (busy ||= err.code !== 'ENOENT'),
+          );
+        }
+      }
+    }
+    if (!busy) await rm(file, { force: true });
+    return removed;
   }
 
   /** Last resort when a monitor no longer answers: SIGKILL through a pidfd. */
@@ -703,4 +748,28 @@ export async function lxcfsMount(): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Where each cgroup hierarchy is mounted (v1 controllers, and the v2 tree), from mountinfo. */
+function cgroupRoots(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => {
+      const type = fields[fields.indexOf('-') + 1];
+      return type === 'cgroup' || type === 'cgroup2';
+    })
+    .map((fields) => fields[4]);
+}
+
+/** `top` and every directory below it, deepest first (the order rmdir needs). */
+async function subdirectoriesDeepestFirst(top: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (dir: string) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isDirectory()) await visit(path.join(dir, e.name));
+    out.push(dir);
+  };
+  await visit(top);
+  return out;
 }

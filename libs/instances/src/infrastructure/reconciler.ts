@@ -170,6 +170,9 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const state = await this.runtime.state(name);
     if (!fresh.isRunning || state.state !== 'Stopped') return;
     this.log.warn({ instance: name, lastExit: state.lastExit }, 'container is gone; instance marked stopped');
+    // Its monitor may have been killed: the cgroups it left go now, not at the next start.
+    const reaped = await this.runtime.reap(name).catch((err: Error) => (this.log.warn({ instance: name, err: err.message }, 'could not remove the cgroups of a dead container'), []));
+    if (reaped.length > 0) this.log.warn({ instance: name, cgroups: reaped.length }, 'removed the cgroups its killed monitor left');
     this.inits.forget(name);
     await this.proxies.stop(name);
     fresh.applyVolatile(await this.nics.unplug(fresh.nicHolder()));
