@@ -23,13 +23,13 @@ describe('server config, resources and memory admission', () => {
   it('reports host capacity and what instances are promised', async () => {
     await create({ name: 'r1', config: { 'limits.memory': '1GiB', 'limits.cpu': '1', 'limits.cpu.allowance': '50ms/100ms' } });
     await create({ name: 'r2', config: { 'limits.memory': '512MiB', 'limits.processes': '100' } });
-    await create({ name: 'r3' });
+    await create({ name: 'r3', profiles: [] }); // without the default profile's limits
     const res = await d.api().get('/1.0/resources').expect(200);
     const r = res.body.metadata;
     assert.ok(r.cpu.total >= 1);
     assert.ok(r.memory.total > r.memory.used && r.memory.used > 0);
-    assert.deepEqual(r.committed, { instances: 3, memory_bytes: 1536 * 1024 * 1024, unlimited_memory_instances: 1, cpus: 1, cpu_quota: 0.5, processes: 100 });
-    assert.deepEqual(r.admission, { memory_overcommit: null, memory_allowed: null });
+    assert.deepEqual(r.committed, { instances: 3, memory_bytes: 1536 * 1024 * 1024, unlimited_memory_instances: 1, cpus: 1, cpu_quota: 0.5, processes: 2100 });
+    assert.deepEqual(r.admission, { memory_overcommit: 1, memory_allowed: r.memory.total }, 'admission at the default ratio when the key is unset');
   });
 
   it('keeps server config, validated, and shows it in GET /1.0', async () => {

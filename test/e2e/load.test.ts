@@ -36,7 +36,8 @@ describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, ()
   it(`${COUNT} parallel launches (create, then start) all succeed and boot`, async () => {
     const outcomes = await Promise.all(
       names.map(async (name) => {
-        const created = await d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' } });
+        // Each small enough for 32 to pass memory admission on a modest host (the default profile gives 1GiB).
+        const created = await d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' }, config: { 'limits.memory': '256MiB' } });
         if (created.status !== 202) return { name, error: `create: ${created.status} ${created.body.error}` };
         const c = await wait(created);
         if (c.status !== 'Success') return { name, error: `create: ${c.err}` };

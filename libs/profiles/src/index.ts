@@ -9,3 +9,4 @@ export { DeleteProfileCommand } from './commands/delete-profile/delete-profile.c
 export { ListProfilesQuery } from './queries/list-profiles/list-profiles.query.js';
 export { GetProfileQuery } from './queries/get-profile/get-profile.query.js';
 export { ProfileLayers } from './infrastructure/profile-layers.js';
+export { DEFAULT_PROFILE_LIMITS } from './domain/default-limits.js';

@@ -6,6 +6,7 @@ import { RenameProfileHandler } from './commands/rename-profile/rename-profile.h
 import { UpdateProfileHandler } from './commands/update-profile/update-profile.handler.js';
 import { ProfileUsage } from './domain/profile-usage.js';
 import { ProfileLifecycleHandler } from './events/profile-lifecycle.handler.js';
+import { DefaultProfileLimits } from './infrastructure/default-profile-limits.js';
 import { ProfileLayers } from './infrastructure/profile-layers.js';
 import { ProfileRecord } from './infrastructure/profile.entity.js';
 import { ProfileRepository } from './infrastructure/profile.repository.js';
@@ -25,6 +26,7 @@ import { ListProfilesHandler } from './queries/list-profiles/list-profiles.handl
     GetProfileHandler,
     ProfileLifecycleHandler,
     ProfileLayers,
+    DefaultProfileLimits,
   ],
   exports: [ProfileLayers],
 })

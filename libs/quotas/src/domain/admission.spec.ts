@@ -11,8 +11,8 @@ describe('admission', () => {
     const t = committedTotals([{ memoryBytes: GiB, cpu: { kind: 'count', count: 1 }, cpuAllowance: { kind: 'quota', quotaUs: 25000, periodUs: 100000 } }, { cpu: { kind: 'set', cpus: [0, 1] }, processes: 50 }, {}]);
     assert.deepEqual(t, { instances: 3, memory_bytes: GiB, unlimited_memory_instances: 2, cpus: 3, cpu_quota: 0.25, processes: 50 });
   });
-  it('admits anything without a ratio, and up to ratio × host memory with one', () => {
-    checkAdmission('a', { memoryBytes: 100n * GiB }, [], host, undefined);
+  it('admits up to ratio × host memory, and an instance without a memory limit', () => {
+    checkAdmission('a', {}, [{ memoryBytes: 8n * GiB }], host, 1);
     checkAdmission('a', { memoryBytes: 4n * GiB }, [{ memoryBytes: 4n * GiB }], host, 1);
     checkAdmission('a', { memoryBytes: 8n * GiB }, [{ memoryBytes: 4n * GiB }], host, 1.5);
   });

@@ -37,10 +37,11 @@ export function committedTotals(quotas: Quota[]): CommittedTotals {
 
 /**
  * Refuses a candidate whose memory limit, added to the others', would exceed `ratio` times the
- * host's memory. No ratio: no admission control (LXD's behaviour).
+ * host's memory. A candidate without a memory limit is not refused (and adds nothing for the
+ * others): it is reported as such in the committed totals.
  */
-export function checkAdmission(name: string, candidate: Quota, others: Quota[], host: HostCapacity, ratio: number | undefined): void {
-  if (ratio === undefined || candidate.memoryBytes === undefined) return;
+export function checkAdmission(name: string, candidate: Quota, others: Quota[], host: HostCapacity, ratio: number): void {
+  if (candidate.memoryBytes === undefined) return;
   const committed = committedTotals(others).memory_bytes;
   const allowed = (host.memoryBytes * BigInt(Math.round(ratio * 1000))) / 1000n;
   if (committed + candidate.memoryBytes > allowed) {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstanceTemplates } from '#images';
 import type { InstanceNics, InstanceProxies } from '#network';
-import { CgroupWriteError, type CgroupLimits } from '#quotas';
+import { AdmissionRefusedError, CgroupWriteError, type CgroupLimits } from '#quotas';
 import { CgroupLimitError, type ContainerState, type Runtime } from '#runtime';
 import type { DefaultPool } from '#storage';
 import { InstanceStateError } from '../../domain/instance.errors.js';
+import type { Admission } from '../../infrastructure/admission.js';
 import type { IdMaps } from '../../infrastructure/id-maps.js';
 import { PluggedInits } from '../../infrastructure/plugged-inits.js';
 import { FakeOperations, fakePublisher, fakeRepository, HOST, instanceOf, Journal, silentLogger } from '../../testing/fakes.js';
@@ -60,9 +61,10 @@ function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial
   const proxies = { sync: async () => step('proxies.sync'), stop: async () => step('proxies.stop') } as unknown as InstanceProxies;
   const idmaps = { reserve: async () => (step('idmaps.reserve'), { hostId: 1_065_536, count: 65_536 }) } as unknown as IdMaps;
   const inits = new PluggedInits();
+  const admission = { forStart: async () => step('admission.forStart') } as unknown as Admission;
   const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'limits.memory': '1GiB' } }));
   const operations = new FakeOperations();
-  const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off());
+  const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off(), admission);
   return { handler, journal, repository, operations, inits };
 }
 
@@ -79,6 +81,7 @@ describe('ChangeInstanceStateHandler', () => {
     await handler.execute(new ChangeInstanceStateCommand('c1', 'start'));
     await operations.outcome();
     assert.deepEqual(journal.steps, [
+      'admission.forStart',
       'repository.saveState Starting',
       'templates.render start',
       'limits.plan',
@@ -110,6 +113,15 @@ describe('ChangeInstanceStateHandler', () => {
     assert.equal(saved.volatile['volatile.eth0.hwaddr'], '00:16:3e:00:00:01', 'the MAC given is kept for the next start');
     assert.deepEqual(journal.events, []);
     assert.equal(inits.of('c1'), undefined);
+  });
+
+  it('a start the admission refuses touches nothing: no step runs, nothing is saved or announced', async () => {
+    const { handler, operations, journal, repository } = setup('Stopped', { 'admission.forStart': new AdmissionRefusedError('Not enough process ids') });
+    await handler.execute(new ChangeInstanceStateCommand('c1', 'start'));
+    await assert.rejects(operations.outcome(), AdmissionRefusedError);
+    assert.deepEqual(journal.steps, ['admission.forStart']);
+    assert.equal(repository.stored.get('c1')!.state.status, 'Stopped');
+    assert.deepEqual(journal.events, []);
   });
 
   it('a limit the kernel refuses at start is a quota error naming the file', async () => {

@@ -10,6 +10,7 @@ import { CgroupLimitError, lxcfsMount, Runtime } from '#runtime';
 import { DefaultPool } from '#storage';
 import type { Instance, StateAction } from '../../domain/instance.js';
 import { InstanceStateError } from '../../domain/instance.errors.js';
+import { Admission } from '../../infrastructure/admission.js';
 import { IdMaps } from '../../infrastructure/id-maps.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { PluggedInits } from '../../infrastructure/plugged-inits.js';
@@ -47,6 +48,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly hooks: TestHooks,
+    private readonly admission: Admission,
   ) {}
 
   async execute({ name, action, timeout, force }: ChangeInstanceStateCommand): Promise<OperationView> {
@@ -72,6 +74,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
    */
   private async start(name: string): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
+    await this.admission.forStart(instance);
     instance.beginStart();
     // MACs are given (and kept) before anything is plugged: a failed plug must not lose them.
     instance.applyVolatile(this.nics.assignMacs(instance.expanded.devices, instance.state.volatile));

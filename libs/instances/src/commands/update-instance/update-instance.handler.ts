@@ -52,7 +52,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         return 'save';
       },
       {
-        admit: ratio === undefined ? undefined : (others) => this.admission.check(target!, others, ratio),
+        admit: (others) => this.admission.check(target!, others, ratio),
         afterWrite: async (i) => {
           if (!i.isRunning) return;
           const state = await this.runtime.state(i.name);

@@ -26,7 +26,7 @@ export class GetResourcesHandler implements IQueryHandler<GetResourcesQuery> {
       cpu: { architecture: machine(), total: this.capacity.cpus.length, online: this.capacity.cpus.join(',') },
       memory: { total: Number(this.capacity.memoryBytes), used: memoryUsed() },
       committed: { ...totals, memory_bytes: Number(totals.memory_bytes) },
-      admission: { memory_overcommit: ratio ?? null, memory_allowed: ratio === undefined ? null : Math.floor(Number(this.capacity.memoryBytes) * ratio) },
+      admission: { memory_overcommit: ratio, memory_allowed: Math.floor(Number(this.capacity.memoryBytes) * ratio) },
     };
   }
 }
