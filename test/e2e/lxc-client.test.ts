@@ -101,4 +101,30 @@ describe("LXD's lxc client against berthd", () => {
     assert.match(out, /"action":\s*"profile-created"/);
     assert.match(out, /"source":\s*"\/1\.0\/profiles\/watched"/);
   });
+
+  it('repeated and parallel launches, stops and starts never print a websocket error, nor does a start that a SIGTERM overtakes', async () => {
+    const names = ['w0', 'w1', 'w2', 'w3'];
+    const stderrs: string[] = [];
+    const all = (...args: string[]) => Promise.all(names.map(async (n) => stderrs.push((await lxc(...args.map((a) => a.replace('NAME', n)))).stderr)));
+    await all('launch', 'debian/12', 'NAME');
+    for (let round = 0; round < 2; round++) {
+      await all('stop', 'NAME');
+      await all('start', 'NAME');
+    }
+    for (const n of names) stderrs.push((await lxc('restart', n)).stderr);
+    // The daemon stops while `lxc start` waits on /1.0/events: the start ends first, then the socket.
+    await lxc('stop', 'w0');
+    const start = spawn('lxc', ['start', 'w0'], { env: lxcEnv(d) });
+    let stderr = '';
+    start.stderr.on('data', (c) => (stderr += c));
+    const exited = new Promise((r) => start.on('exit', r));
+    for (let i = 0; i < 100 && (await d.api().get('/1.0/instances/w0').expect(200)).body.metadata.status !== 'Starting'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await d.stop(), 0);
+    assert.equal(await exited, 0, stderr);
+    stderrs.push(stderr);
+    d = await d.restart();
+    for (const e of stderrs) assert.doesNotMatch(e, /websocket|1006|1001/i);
+    assert.match((await lxc('list', 'w0', '--format', 'csv')).stdout, /^w0,READY,/);
+    await Promise.all(names.map((n) => lxc('delete', '--force', n)));
+  });
 });

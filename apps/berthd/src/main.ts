@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { LoggerService } from '@nestjs/common';
 import { ConfigError, createLogger, Database, loadConfig, type Logger } from '#core';
-import { EventHub, WebsocketOperations } from '#operations';
+import { EventHub, OperationRunner, WebsocketOperations } from '#operations';
 import { migrations } from '../../../migrations/index.js';
 import { AppModule } from './app.module.js';
 import { entities } from './entities.js';
@@ -94,6 +94,10 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping (containers keep running)');
+    // No new connections; then the running operations end while their listeners still listen: a
+    // client waiting on one reads how it ended instead of a closed websocket.
+    (app.getHttpServer() as Server).close();
+    await app.get(OperationRunner).shutdown();
     events.close();
     sessions.close();
     await app.close();

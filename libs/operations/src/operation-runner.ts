@@ -28,7 +28,11 @@ interface Running {
   data: OperationData;
   abort: AbortController;
   cancellable: boolean;
+  /** The work: settles when `run` returns (which an abort may not hasten). */
   done: Promise<void>;
+  /** Resolves once the operation's end is recorded and published (by the work or by shutdown). */
+  ended: Promise<void>;
+  end(): void;
 }
 
 /** Identity of this daemon in the shared operations table. */
@@ -100,7 +104,9 @@ export class OperationRunner {
     };
     await this.repo.insert({ ...data, metadata: jsonb(data.metadata), owner: this.identity.owner, bootId: this.identity.bootId });
     const abort = new AbortController();
-    const entry: Running = { data, abort, cancellable: data.mayCancel, done: Promise.resolve() };
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const entry: Running = { data, abort, cancellable: data.mayCancel, done: Promise.resolve(), ended, end };
     this.running.set(data.id, entry);
     this.emit(data);
     entry.done = this.execute(entry, spec);
@@ -118,24 +124,25 @@ export class OperationRunner {
         this.emit(data);
       },
     };
+    let ended: Pick<OperationData, 'statusCode' | 'err'> & { metadata?: Record<string, unknown> };
     try {
       const result = await spec.run(ctx);
       if (abort.signal.aborted) throw new OperationCancelledError();
-      if (result) data.metadata = result;
-      data.statusCode = OperationStatus.Success;
+      ended = { statusCode: OperationStatus.Success, err: '', ...(result && { metadata: result }) };
     } catch (err) {
       if (abort.signal.aborted) {
-        data.statusCode = entry.data.statusCode === OperationStatus.Cancelling ? OperationStatus.Cancelled : OperationStatus.Failure;
-        data.err = data.statusCode === OperationStatus.Cancelled ? 'Operation cancelled' : String(abort.signal.reason ?? 'Aborted');
+        const cancelled = entry.data.statusCode === OperationStatus.Cancelling;
+        ended = { statusCode: cancelled ? OperationStatus.Cancelled : OperationStatus.Failure, err: cancelled ? 'Operation cancelled' : String(abort.signal.reason ?? 'Aborted') };
       } else {
-        data.statusCode = OperationStatus.Failure;
-        data.err = this.reason(data.id, err);
+        ended = { statusCode: OperationStatus.Failure, err: this.reason(data.id, err) };
       }
     }
-    data.updatedAt = new Date();
+    if (this.running.get(data.id) !== entry) return; // shutdown() ended it already
+    Object.assign(data, ended, { updatedAt: new Date() });
     await this.persistFinal(data);
     this.running.delete(data.id);
     this.emit(data);
+    entry.end();
   }
 
   /** Why an operation failed, as a client may read it: never an ORM's or a driver's wording. */
@@ -150,12 +157,13 @@ export class OperationRunner {
   }
 
   /** The final state must reach the database even through a short outage. */
-  private async persistFinal(data: OperationData): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+  private async persistFinal(data: OperationData, attempts = Infinity): Promise<void> {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         await this.repo.update(data.id, { statusCode: data.statusCode, err: data.err, metadata: jsonb(data.metadata), mayCancel: false, updatedAt: data.updatedAt });
         return;
       } catch (err) {
+        if (attempt === attempts) return this.log.error({ operation: data.id, err: (err as Error).message }, 'could not record the end of an operation');
         if (attempt === 1) this.log.error({ operation: data.id, err: (err as Error).message }, 'could not record the end of an operation; retrying');
         await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
       }
@@ -185,7 +193,7 @@ export class OperationRunner {
       if (local) {
         if (remaining <= 0) return this.view(local.data);
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([local.done, new Promise((r) => (timer = setTimeout(r, Math.min(remaining, 2 ** 31 - 1))))]);
+        await Promise.race([local.ended, new Promise((r) => (timer = setTimeout(r, Math.min(remaining, 2 ** 31 - 1))))]);
         clearTimeout(timer);
         continue;
       }
@@ -206,16 +214,34 @@ export class OperationRunner {
     local.data.updatedAt = new Date();
     this.emit(local.data);
     local.abort.abort(new OperationCancelledError());
-    await local.done;
+    await local.ended;
     return this.view(local.data);
   }
 
-  /** On daemon stop: every running operation ends as failed, with the reason recorded. */
-  async shutdown(): Promise<void> {
+  /**
+   * On daemon stop, before the event listeners are closed (so that clients waiting on an operation
+   * read its end, not a closed websocket). As LXD does on SIGTERM: cancellable operations are
+   * cancelled, the others get `graceMs` to finish on their own (a start whose container comes up
+   * in time succeeds); those still running then end as failed, with the reason recorded and
+   * published, even when their work does not stop at the abort (a boot that goes on).
+   */
+  async shutdown(graceMs = 10_000): Promise<void> {
     clearInterval(this.pruneTimer);
-    const all = [...this.running.values()];
-    for (const op of all) op.abort.abort('Interrupted: the daemon is shutting down');
-    await Promise.race([Promise.all(all.map((op) => op.done)), new Promise((r) => setTimeout(r, 10_000))]);
+    const reason = 'Interrupted: the daemon is shutting down';
+    for (const op of this.running.values()) if (op.cancellable) op.abort.abort(reason);
+    await settled([...this.running.values()].map((op) => op.done), graceMs);
+    const left = [...this.running.values()];
+    for (const op of left) op.abort.abort(reason);
+    await settled(left.map((op) => op.done), 2_000);
+    for (const op of [...this.running.values()]) {
+      op.data.statusCode = OperationStatus.Failure;
+      op.data.err = reason;
+      op.data.updatedAt = new Date();
+      this.running.delete(op.data.id);
+      await this.persistFinal(op.data, 1);
+      this.emit(op.data);
+      op.end();
+    }
   }
 
   private view(data: OperationData): OperationView {
@@ -225,4 +251,12 @@ export class OperationRunner {
   private emit(data: OperationData) {
     this.hub.publish('operation', this.view(data));
   }
+}
+
+/** Resolves when every promise has settled or after `ms`, whichever comes first. */
+async function settled(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

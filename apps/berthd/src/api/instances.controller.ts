@@ -114,6 +114,13 @@ export class InstancesController {
     res.type('application/octet-stream').send(await this.execLogs.read(name, file));
   }
 
+  @Delete(':name/logs/exec-output/:file')
+  async deleteExecOutput(@Param('name') name: string, @Param('file') file: string) {
+    await this.queries.execute(new GetInstanceQuery(name));
+    await this.execLogs.delete(name, file);
+    return sync({});
+  }
+
   @Post(':name/console')
   async console(@Param('name') name: string, @Body() raw: unknown, @Res({ passthrough: true }) res: Response) {
     parseBody(InstanceConsolePostDto, raw);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { BERTH_CONFIG, NotFoundError, type BerthConfig } from '#core';
@@ -25,19 +25,33 @@ export class ExecLogs {
     return { '1': `${base}/${id}.stdout`, '2': `${base}/${id}.stderr` };
   }
 
-  /** Reads one recorded file; the name is checked, so no path leaves the log directory. */
   /** Drops every recorded output of the instance: it is being deleted. */
   async remove(instance: string): Promise<void> {
     await rm(join(this.root, instance), { recursive: true, force: true });
   }
 
+  /** Reads one recorded file. */
   async read(instance: string, file: string): Promise<Buffer> {
-    if (!/^exec_[0-9a-f-]{36}\.(stdout|stderr)$/.test(file)) throw new NotFoundError(`Log file not found: "${file}"`);
     try {
-      return await readFile(join(this.root, instance, 'exec-output', file));
+      return await readFile(this.path(instance, file));
     } catch {
       throw new NotFoundError(`Log file not found: "${file}"`);
     }
+  }
+
+  /** Removes one recorded file, as LXD's clients (pylxd) do once they have read it. */
+  async delete(instance: string, file: string): Promise<void> {
+    try {
+      await unlink(this.path(instance, file));
+    } catch {
+      throw new NotFoundError(`Log file not found: "${file}"`);
+    }
+  }
+
+  /** The name is checked, so no path leaves the log directory. */
+  private path(instance: string, file: string): string {
+    if (!/^exec_[0-9a-f-]{36}\.(stdout|stderr)$/.test(file)) throw new NotFoundError(`Log file not found: "${file}"`);
+    return join(this.root, instance, 'exec-output', file);
   }
 }
 
