@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ValidationError } from '#core';
 import { OperationCancelledError, OperationRunner } from '#operations';
-import { asyncResponse } from '../http/envelope.js';
+import { asyncResponse, sync } from '../http/envelope.js';
 import { body, fields } from '../http/params.js';
 
 /**
@@ -36,5 +36,19 @@ export class TestingController {
     const url = OperationRunner.url(op.id);
     res.setHeader('Location', url);
     return asyncResponse(url, op);
+  }
+
+  /**
+   * The daemon's memory after a full garbage collection (when node runs with --expose-gc): what
+   * the soak test compares, as RSS alone wanders with V8's heap sizing.
+   */
+  @Post('gc')
+  @HttpCode(200)
+  gc() {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    if (!collect) throw new ValidationError('gc', 'the daemon does not run with --expose-gc');
+    collect();
+    collect();
+    return sync(process.memoryUsage());
   }
 }
