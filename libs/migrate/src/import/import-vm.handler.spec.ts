@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { createLogger, NotFoundError, ValidationError } from '#core';
+import { createLogger, NotFoundError, TestHooks, ValidationError } from '#core';
 import { CreateInstanceCommand, DeleteInstanceCommand, GetInstanceQuery, HoldInstanceCommand, InstanceAlreadyExistsError, InstanceEtagMismatchError, PreviewInstanceQuery, ReleaseInstanceCommand, UpdateInstanceCommand } from '#instances';
 import { GetNetworkQuery } from '#network';
 import { OperationCancelledError, OperationStatus, type OperationContext, type OperationRunner, type OperationView, type StartOperation } from '#operations';
@@ -170,7 +170,7 @@ function harness(options: Options = {}) {
     },
   };
 
-  const handler = new ImportVmHandler(commands, queries, operations, pool, reports, tools, createLogger('silent'));
+  const handler = new ImportVmHandler(commands, queries, operations, pool, reports, tools, createLogger('silent'), TestHooks.off());
   const importVm = async (source: Record<string, unknown> = {}) => {
     const view = await handler.execute(new ImportVmCommand(parseImportSource({ type: 'migration', mode: 'import', path: '/srv/vm.tar.gz', ...source }), { name: 'web', profiles: ['default', 'lan'] }));
     return { view, result: runs.at(-1)! };

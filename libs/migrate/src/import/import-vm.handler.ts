@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { LOGGER, NotFoundError, ValidationError, type Logger } from '#core';
+import { LOGGER, NotFoundError, TestHooks, ValidationError, type Logger } from '#core';
 import {
   CreateInstanceCommand,
   DeleteInstanceCommand,
@@ -68,6 +68,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     private readonly reports: MigrationReports,
     @Inject(IMPORT_TOOLS) private readonly tools: ImportTools,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly hooks: TestHooks,
   ) {}
 
   async execute({ source, definition, start }: ImportVmCommand): Promise<OperationView> {
@@ -97,6 +98,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     ctx.signal.throwIfAborted();
     // Until the guest is in place, the instance is this import's: no start, rename or change.
     await this.commands.execute(new HoldInstanceCommand(name, 'a VM is being imported into it'));
+    await this.hooks.reach('import-vm.held');
     const { instance } = await this.queries.execute(new GetInstanceQuery(name));
     const network = await this.networkOf(instance.expanded_devices);
     const volume = (await this.pool.get()).instanceVolumePath(name);
@@ -104,6 +106,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
     const extracted = await this.read(source, kind, { target: rootfs, workDir: volume }, ctx);
     await ctx.progress({ import_progress: 'Adapting the guest' });
     const report = await this.tools.fixUp(rootfs, { dryRun: false, network: network?.facts ?? null });
+    await this.hooks.reach('import-vm.adapted');
     await this.commands.execute(new ReleaseInstanceCommand(name));
     if (report.network.reservation && network) await this.reserve(name, network.device, report);
     ctx.signal.throwIfAborted();

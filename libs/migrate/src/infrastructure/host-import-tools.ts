@@ -1,16 +1,34 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
-import { BERTH_CONFIG, ValidationError, type BerthConfig } from '#core';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { BERTH_CONFIG, LOGGER, ValidationError, type BerthConfig, type Logger } from '#core';
 import { fixUpGuest, type FixUpOptions, type MigrationReport } from '../guest/index.js';
 import { detectVmSource, extractGuest, extractGuestOverSsh, type ExtractedGuest, type VmSourceKind } from '../sources/index.js';
 import type { ImportSource } from '../import/import-source.js';
 import type { ImportTools, SourceKind } from '../import/import-tools.js';
 
-/** ImportTools on this host's files, with scratch space and SSH's known hosts under BERTH_DIR. */
+/**
+ * ImportTools on this host's files, with scratch space and SSH's known hosts under BERTH_DIR. At
+ * daemon start, the scratch space of dry runs a crash interrupted is removed (the readers that
+ * used it died with the daemon, and their mounts only ever existed in their own namespaces).
+ */
 @Injectable()
-export class HostImportTools implements ImportTools {
-  constructor(@Inject(BERTH_CONFIG) private readonly config: BerthConfig) {}
+export class HostImportTools implements ImportTools, OnApplicationBootstrap {
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const scratch = join(this.config.BERTH_DIR, 'migrate');
+    for (const entry of await readdir(scratch).catch(() => [] as string[])) {
+      if (!entry.startsWith('dry-run-')) continue;
+      await rm(join(scratch, entry), { recursive: true, force: true }).then(
+        () => this.log.warn({ path: join(scratch, entry) }, 'removed the scratch space of an interrupted VM import dry run'),
+        (err: Error) => this.log.error({ path: join(scratch, entry), err: err.message }, 'could not remove the scratch space of an interrupted dry run'),
+      );
+    }
+  }
 
   async detect(path: string, declared?: VmSourceKind): Promise<VmSourceKind> {
     try {

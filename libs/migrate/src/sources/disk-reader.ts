@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { isExecutable } from '#core';
 import type { FilesystemType } from './filesystem.js';
-import { produceTar, TAR_CREATE_ARGS, TOOL_ENV, type ProducerExit, type TarProducer } from './tar-producer.js';
+import { diesWithDaemon, produceTar, TAR_CREATE_ARGS, TOOL_ENV, type ProducerExit, type TarProducer } from './tar-producer.js';
 
 /*
  * Reads one partition of a raw disk image (or a source directory, through a read-only bind mount)
@@ -86,7 +86,7 @@ export function describeReader(reader: DiskReader, filesystem: FilesystemType): 
 
 /** True when the partition holds etc/os-release or usr/lib/os-release as a regular file (no symlink followed). */
 export async function probeOsRelease(location: PartitionLocation, signal?: AbortSignal): Promise<{ found: boolean; mountError?: string }> {
-  const child = spawn(UNSHARE, readerCommand(location, 'probe', []).slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: TOOL_ENV, signal, killSignal: 'SIGKILL' });
+  const child = spawn(...diesWithDaemon(UNSHARE, readerCommand(location, 'probe', []).slice(1)), { stdio: ['ignore', 'pipe', 'pipe'], env: TOOL_ENV, signal, killSignal: 'SIGKILL' });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text.slice(0, 4096)));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { isExecutable } from '#core';
 import { open } from 'node:fs/promises';
 import { InvalidDiskImageError, UnsupportedDiskImageError } from './source.errors.js';
-import { TOOL_ENV } from './tar-producer.js';
+import { diesWithDaemon, TOOL_ENV } from './tar-producer.js';
 
 /*
  * qcow2 images are converted to a raw file with qemu-img (Debian qemu-utils), then read as a raw
@@ -94,7 +94,7 @@ async function runQemuImg(
   signal: AbortSignal | undefined,
   onStdout?: (text: string) => void,
 ): Promise<{ stdout: string }> {
-  const child = spawn(PRLIMIT, [...limits, '--', QEMU_IMG, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: TOOL_ENV, signal, killSignal: 'SIGKILL' });
+  const child = spawn(...diesWithDaemon(PRLIMIT, [...limits, '--', QEMU_IMG, ...args]), { stdio: ['ignore', 'pipe', 'pipe'], env: TOOL_ENV, signal, killSignal: 'SIGKILL' });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => {

@@ -30,6 +30,18 @@ export interface TarProducer {
   readonly warnings: string[];
 }
 
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * `executable args` run so that they die with the daemon: setpriv sets the parent-death signal
+ * (SIGKILL) and execs them, so a daemon killed in the middle of an import takes its readers
+ * (unshare, whose --kill-child takes the namespace with it; qemu-img; ssh) along instead of
+ * leaving them writing into a volume that the next start deletes.
+ */
+export function diesWithDaemon(executable: string, args: readonly string[]): [string, string[]] {
+  return [SETPRIV, ['--pdeathsig', 'KILL', '--', executable, ...args]];
+}
+
 /**
  * Runs `command` lazily (on the first read) and streams its stdout. Exit status 0 ends the
  * stream, keeping stderr lines as warnings; anything else destroys it with `onFailure(exit)`.
@@ -38,7 +50,7 @@ export function produceTar(command: readonly [string, ...string[]], onFailure: (
   const warnings: string[] = [];
   const [executable, ...args] = command;
   async function* run(): AsyncGenerator<Buffer> {
-    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env: TOOL_ENV });
+    const child = spawn(...diesWithDaemon(executable, args), { stdio: ['ignore', 'pipe', 'pipe'], env: TOOL_ENV });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => {
       if (stderr.length < STDERR_KEPT_BYTES) stderr += text;
