@@ -8,25 +8,31 @@ import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { hostResources, resourceDiff, type HostResources } from '../support/faults.js';
+import { configureLxc, lxcRunner } from '../support/lxc.js';
 
 const COUNT = 32;
 const names = Array.from({ length: COUNT }, (_, i) => `l${i}`);
+/** The report's case: 24 parallel `lxc launch` through LXD's own client. */
+const LXC_COUNT = 24;
+const lxcNames = Array.from({ length: LXC_COUNT }, (_, i) => `x${i}`);
 
 describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, () => {
   let d: Daemon;
   let baseline: HostResources;
   const { wait, exec, removeInstances } = daemonApi(() => d, { timeoutSeconds: 600 });
-  const scope = { instances: names };
+  const scope = { instances: [...names, ...lxcNames] };
+  const lxc = lxcRunner(() => d, 300_000);
 
   before(async () => {
     const image = await ensureDebianImage();
     d = await startDaemon();
+    await configureLxc(d);
     const op = await wait(await d.api().post('/1.0/images').set('Content-Type', 'application/octet-stream').set('X-LXD-aliases', 'debian/12').send(readFileSync(image)));
     assert.equal(op.status, 'Success', op.err);
     baseline = await hostResources(d, scope);
   });
   after(async () => {
-    await removeInstances(...names);
+    await removeInstances(...names, ...lxcNames);
     await d.destroy();
   });
 
@@ -83,6 +89,31 @@ describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, ()
     );
     assert.deepEqual(failures(outcomes), []);
     assert.deepEqual((await d.api().get('/1.0/instances').expect(200)).body.metadata, []);
+    let diff: ReturnType<typeof resourceDiff> = {};
+    for (let i = 0; i < 50; i++) {
+      diff = resourceDiff(baseline, await hostResources(d, scope));
+      if (Object.keys(diff).length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(diff, {}, 'nothing of the instances is left on the host');
+  });
+
+  it(`${LXC_COUNT} parallel \`lxc launch\` (LXD's own client) all succeed, none reports a websocket error, and \`lxc delete --force\` leaves nothing`, async () => {
+    const run = async (args: string[]) => {
+      try {
+        const { stdout, stderr } = await lxc(...args);
+        return { ok: true, output: `${stdout}${stderr}` };
+      } catch (err) {
+        const e = err as { code?: number; stdout?: string; stderr?: string; message: string };
+        return { ok: false, output: `exit ${e.code}: ${e.stdout ?? ''}${e.stderr ?? e.message}` };
+      }
+    };
+    const launched = await Promise.all(lxcNames.map(async (name) => ({ name, ...(await run(['launch', 'debian/12', name, '-c', 'limits.memory=256MiB'])) })));
+    assert.deepEqual(launched.filter((l) => !l.ok || /websocket|1006|error/i.test(l.output)), [], 'every launch succeeded and said nothing of a websocket');
+    const list = (await d.api().get('/1.0/instances?recursion=1').expect(200)).body.metadata as Array<{ name: string; status: string }>;
+    assert.deepEqual(list.filter((i) => lxcNames.includes(i.name) && i.status !== 'Ready'), [], 'every instance is Ready');
+    const deleted = await Promise.all(lxcNames.map(async (name) => ({ name, ...(await run(['delete', '--force', name])) })));
+    assert.deepEqual(deleted.filter((r) => !r.ok), []);
     let diff: ReturnType<typeof resourceDiff> = {};
     for (let i = 0; i < 50; i++) {
       diff = resourceDiff(baseline, await hostResources(d, scope));

@@ -117,9 +117,12 @@ export class InstanceRepository {
 
   async insert(instance: Instance, admit?: AdmissionCheck): Promise<void> {
     const s = instance.state;
+    // Read before the transaction: a query on another pooled connection while holding one (and
+    // the admission lock) would let parallel creates exhaust the pool waiting on each other.
+    const resolve = admit ? await this.profiles.load() : undefined;
     try {
       await this.manager.transaction(async (tx) => {
-        if (admit) await this.admit(tx, s.name, admit, await this.profiles.load());
+        if (admit) await this.admit(tx, s.name, admit, resolve!);
         const { identifiers } = await tx.insert(InstanceRecord, {
           name: s.name,
           type: 'container',
