@@ -13,6 +13,7 @@ export {
 } from './errors/domain-error.js';
 export { BerthConfig, ConfigError, loadConfig } from './config/config.js';
 export { createLogger, type Logger } from './logging/logger.js';
+export { AdvisoryLocks } from './database/advisory-locks.js';
 export { Database, persisting, isDatabaseUnavailable, isUniqueViolation, isForeignKeyViolation } from './database/database.js';
 export { validateName } from './validation/names.js';
 export { validateConfig, validateDevices, validateDescription, DEVICE_TYPE_NAMES } from './validation/config-keys.js';

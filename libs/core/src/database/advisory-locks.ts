@@ -21,22 +21,34 @@ export class AdvisoryLocks {
   /** Locks this daemon holds, and those it is taking. */
   private readonly held = new Set<string>();
   private readonly taking = new Set<string>();
+  /** The locks taken by background work (the reconciler), which a request may wait for. */
+  private readonly background = new Set<string>();
 
   constructor(private readonly connection: Connection, private readonly log: Logger) {}
 
   /** Takes the lock unless this daemon or another holds it; false then. Throws when Postgres cannot be reached. */
-  async tryLock(classId: number, objectId: number): Promise<boolean> {
+  async tryLock(classId: number, objectId: number, { background = false } = {}): Promise<boolean> {
     const k = key(classId, objectId);
     if (this.held.has(k) || this.taking.has(k)) return false;
     this.taking.add(k);
+    if (background) this.background.add(k);
     try {
       const client = await this.session();
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [classId, objectId]);
       if (rows[0].locked) this.held.add(k);
+      else this.background.delete(k);
       return rows[0].locked;
+    } catch (err) {
+      this.background.delete(k);
+      throw err;
     } finally {
       this.taking.delete(k);
     }
+  }
+
+  /** True while background work of this daemon holds (or is taking) the lock: a request may wait for it. */
+  heldInBackground(classId: number, objectId: number): boolean {
+    return this.background.has(key(classId, objectId));
   }
 
   /** True while this daemon holds (or is taking) the lock. */
@@ -46,6 +58,7 @@ export class AdvisoryLocks {
   }
 
   async unlock(classId: number, objectId: number): Promise<void> {
+    this.background.delete(key(classId, objectId));
     if (!this.held.delete(key(classId, objectId))) return;
     // With the session gone, Postgres has released it already.
     await this.client?.query('SELECT pg_advisory_unlock($1, $2)', [classId, objectId]).catch((err: Error) => this.log.warn({ err: err.message }, 'releasing an advisory lock failed'));

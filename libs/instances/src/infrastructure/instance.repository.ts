@@ -12,6 +12,8 @@ type Resolve = (names: string[]) => ResolvedProfiles;
 
 /** Advisory-lock class of instance locks (the object id is the instance's id). */
 const LOCK_CLASS = 0x62690001;
+/** How long a request waits for the reconciler to let go of an instance's lock. */
+const BACKGROUND_WAIT_MS = 30_000;
 /** Serializes admission decisions, so two creates cannot both take the last gigabyte. */
 const ADMISSION_LOCK = 0x62690002;
 /** Serializes id range allocation, so two starts never take the same range. */
@@ -159,6 +161,9 @@ export class InstanceRepository {
   ): Promise<Instance> {
     const { admit, afterWrite } = options;
     const resolve = await this.profiles.load();
+    // The reconciler's short look is waited for before the transaction takes a connection.
+    const [known]: Array<{ id: string }> = await this.manager.query('SELECT id FROM instances WHERE name = $1', [name]);
+    if (known) await this.waitForBackground(Number(known.id));
     return this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
       if (!found) throw new InstanceNotFoundError(name);
@@ -205,15 +210,26 @@ export class InstanceRepository {
    * on the connection set aside for locks (AdvisoryLocks): the operation holds no pooled connection
    * while it waits on a container, and a daemon killed mid-operation releases it with its session.
    */
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(name: string, fn: () => Promise<T>, { background = false } = {}): Promise<T> {
     const [found]: Array<{ id: string }> = await this.manager.query('SELECT id FROM instances WHERE name = $1', [name]);
     if (!found) throw new InstanceNotFoundError(name);
     const id = Number(found.id);
-    if (!(await this.db.locks.tryLock(LOCK_CLASS, id))) throw new InstanceBusyError(name);
+    if (!background) await this.waitForBackground(id);
+    if (!(await this.db.locks.tryLock(LOCK_CLASS, id, { background }))) throw new InstanceBusyError(name);
     try {
       return await fn();
     } finally {
       await this.db.locks.unlock(LOCK_CLASS, id);
+    }
+  }
+
+  /**
+   * A request never gets "busy" because of the reconciler (background work holding the lock for a
+   * moment, withLock's `background`): it waits, up to BACKGROUND_WAIT_MS, for it to let go.
+   */
+  private async waitForBackground(id: number): Promise<void> {
+    for (const deadline = Date.now() + BACKGROUND_WAIT_MS; this.db.locks.heldInBackground(LOCK_CLASS, id) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 

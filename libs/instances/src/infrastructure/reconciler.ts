@@ -221,7 +221,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   /** Runs `fn` under the instance's lock; false if an operation holds it. */
   private async locked(name: string, fn: () => Promise<void>): Promise<boolean> {
     try {
-      await this.instances.withLock(name, fn);
+      await this.instances.withLock(name, fn, { background: true });
       return true;
     } catch (err) {
       if (err instanceof BusyError) return false;
