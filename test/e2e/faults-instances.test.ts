@@ -11,7 +11,7 @@ import { Runtime } from '#runtime';
 import { daemonApi, type Started } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
-import { clearHolds, eventually, holdAt, hostResources, reached, resourceDiff, type HostResources } from '../support/faults.js';
+import { clearHolds, eventually, holdAt, hostResources, reached, settledDiff, type HostResources } from '../support/faults.js';
 
 describe('fault injection: berthd killed in the middle of instance operations', () => {
   let d: Daemon;
@@ -70,13 +70,7 @@ describe('fault injection: berthd killed in the middle of instance operations', 
 
   /** The host as it is, waiting a little for what settles by itself (a veth whose namespace is going). */
   async function assertHostAsBefore(before: HostResources, what: string): Promise<void> {
-    let diff: ReturnType<typeof resourceDiff> = {};
-    for (let i = 0; i < 50; i++) {
-      diff = resourceDiff(before, await hostResources(d, scope));
-      if (Object.keys(diff).length === 0) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.deepEqual(diff, {}, `${what}: the host holds what it held before`);
+    assert.deepEqual(await settledDiff(d, before, scope), {}, `${what}: the host holds what it held before`);
   }
 
   const create = (name: string) => () => d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' }, profiles: ['default', 'lan'] });

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
-import { clearHolds, eventually, holdAt, hostResources, reached, resourceDiff, type HostResources } from '../support/faults.js';
+import { clearHolds, eventually, holdAt, hostResources, reached, settledDiff, type HostResources } from '../support/faults.js';
 import { ensureLampVm, type LampVm } from '../support/lamp-vm.js';
 
 /** Processes whose command line names `path` (a reader of the disk image). */
@@ -54,15 +54,7 @@ describe('fault injection: berthd killed in the middle of a VM import', () => {
     assert.match(op.err, /^Interrupted: the daemon stopped before the operation finished/);
     await d.api().get('/1.0/instances/vm1').expect(404);
     await d.api().get('/1.0/migrations/vm1').expect(404);
-    const diff = await eventually(
-      `${what}: the host as before`,
-      async () => {
-        const now = resourceDiff(baseline, await hostResources(d, scope));
-        return Object.keys(now).length === 0 ? now : undefined;
-      },
-      20_000,
-    ).catch(async () => resourceDiff(baseline, await hostResources(d, scope)));
-    assert.deepEqual(diff, {}, `${what}: nothing of the interrupted import is left`);
+    assert.deepEqual(await settledDiff(d, baseline, scope), {}, `${what}: nothing of the interrupted import is left`);
     assert.deepEqual(readersOf(vm.rawDisk), [], `${what}: no reader of the disk image runs`);
   }
 

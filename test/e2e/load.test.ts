@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
-import { hostResources, resourceDiff, type HostResources } from '../support/faults.js';
+import { hostResources, settledDiff, type HostResources } from '../support/faults.js';
 import { configureLxc, lxcRunner } from '../support/lxc.js';
 
 const COUNT = 32;
@@ -89,13 +89,7 @@ describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, ()
     );
     assert.deepEqual(failures(outcomes), []);
     assert.deepEqual((await d.api().get('/1.0/instances').expect(200)).body.metadata, []);
-    let diff: ReturnType<typeof resourceDiff> = {};
-    for (let i = 0; i < 50; i++) {
-      diff = resourceDiff(baseline, await hostResources(d, scope));
-      if (Object.keys(diff).length === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.deepEqual(diff, {}, 'nothing of the instances is left on the host');
+    assert.deepEqual(await settledDiff(d, baseline, scope), {}, 'nothing of the instances is left on the host');
   });
 
   it(`${LXC_COUNT} parallel \`lxc launch\` (LXD's own client) all succeed, none reports a websocket error, and \`lxc delete --force\` leaves nothing`, async () => {
@@ -114,12 +108,6 @@ describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, ()
     assert.deepEqual(list.filter((i) => lxcNames.includes(i.name) && i.status !== 'Ready'), [], 'every instance is Ready');
     const deleted = await Promise.all(lxcNames.map(async (name) => ({ name, ...(await run(['delete', '--force', name])) })));
     assert.deepEqual(deleted.filter((r) => !r.ok), []);
-    let diff: ReturnType<typeof resourceDiff> = {};
-    for (let i = 0; i < 50; i++) {
-      diff = resourceDiff(baseline, await hostResources(d, scope));
-      if (Object.keys(diff).length === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.deepEqual(diff, {}, 'nothing of the instances is left on the host');
+    assert.deepEqual(await settledDiff(d, baseline, scope), {}, 'nothing of the instances is left on the host');
   });
 });

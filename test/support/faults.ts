@@ -45,14 +45,17 @@ export interface HostResources {
 /** Files under BERTH_DIR that change by themselves (the database, daemon logs, the hooks) are left out; image roots are not walked. */
 const SKIP = new Set(['database', 'test-hooks', 'rootfs', 'templates']);
 
-function walk(root: string, dir: string, out: string[]): void {
-  let entries;
+/** The entries of `dir`; none when it went away while we looked. */
+function entriesOf(dir: string) {
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    return readdirSync(dir, { withFileTypes: true });
   } catch {
-    return;
+    return [];
   }
-  for (const e of entries) {
+}
+
+function walk(root: string, dir: string, out: string[]): void {
+  for (const e of entriesOf(dir)) {
     const path = join(dir, e.name);
     const rel = relative(root, path);
     if (SKIP.has(e.name) || /^berthd-\d+\.log$/.test(rel) || rel === 'unix.socket' || rel === 'berthd.pid') continue;
@@ -74,13 +77,7 @@ function cgroupDirs(instances?: string[]): string[] {
     const base = join('/sys/fs/cgroup', controller);
     const visit = (dir: string, depth: number) => {
       if (depth > 4) return;
-      let entries;
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
+      for (const e of entriesOf(dir)) {
         if (!e.isDirectory()) continue;
         const path = join(dir, e.name);
         if (ofInstances(relative('/sys/fs/cgroup', path), instances)) out.push(relative('/sys/fs/cgroup', path));
@@ -164,6 +161,20 @@ export function resourceDiff(before: HostResources, after: HostResources): Recor
     if (added.length || removed.length) out[key] = { added, removed };
   }
   return out;
+}
+
+/**
+ * The difference between `before` and the host now, once it has settled (a veth whose namespace
+ * is going, a cgroup being removed): asked every 200 ms for up to 10 s; `{}` when equal.
+ */
+export async function settledDiff(d: Daemon, before: HostResources, scope: Scope = {}): Promise<ReturnType<typeof resourceDiff>> {
+  let diff: ReturnType<typeof resourceDiff> = {};
+  for (let i = 0; i < 50; i++) {
+    diff = resourceDiff(before, await hostResources(d, scope));
+    if (Object.keys(diff).length === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return diff;
 }
 
 /** Polls `fn` until it returns something other than undefined. */
