@@ -98,7 +98,7 @@ async function main() {
     // client waiting on one reads how it ended instead of a closed websocket.
     (app.getHttpServer() as Server).close();
     await app.get(OperationRunner).shutdown();
-    events.close();
+    await events.close(1000);
     sessions.close();
     await app.close();
     await database.close();

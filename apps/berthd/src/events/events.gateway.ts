@@ -61,7 +61,13 @@ export class EventsGateway {
     socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
 
-  close(): void {
+  /**
+   * Closes every listener with 1001, after up to `graceMs` for clients to leave on their own: a
+   * client that has just read the end of its operation (LXD's Go client hands each event to a
+   * goroutine) must not read the close first and report it as the operation's error.
+   */
+  async close(graceMs = 0): Promise<void> {
+    for (const deadline = Date.now() + graceMs; this.wss.clients.size > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
     this.wss.close();
   }
