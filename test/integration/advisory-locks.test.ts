@@ -37,12 +37,20 @@ describe('advisory locks on a connection set aside (integration, real Postgres)'
     await b.unlock(CLASS, 1);
   });
 
-  it('tells background holds apart, for requests to wait on them', async () => {
+  it('tells background holds apart, for requests to wait on them, and holds a lock until Postgres has released it', async () => {
     assert.equal(await a.tryLock(CLASS, 9, { background: true }), true);
-    assert.equal(a.heldInBackground(CLASS, 9), true);
-    assert.equal(a.heldInBackground(CLASS, 2), false);
+    assert.equal(a.shortlyFree(CLASS, 9), true);
+    assert.equal(a.shortlyFree(CLASS, 2), false);
     await a.unlock(CLASS, 9);
-    assert.equal(a.heldInBackground(CLASS, 9), false);
+    assert.equal(a.shortlyFree(CLASS, 9), false);
+    assert.equal(await a.tryLock(CLASS, 10), true);
+    const releasing = a.unlock(CLASS, 10);
+    assert.equal(a.shortlyFree(CLASS, 10), true, 'being released: shortly free');
+    assert.equal(a.holds(CLASS, 10), true, 'still held until Postgres answers');
+    await releasing;
+    assert.equal(a.holds(CLASS, 10), false);
+    assert.equal(await b.tryLock(CLASS, 10), true, 'free in Postgres as soon as it is free in memory');
+    await b.unlock(CLASS, 10);
   });
 
   it("releases a daemon's locks when its session dies, and takes them again once it can", async () => {

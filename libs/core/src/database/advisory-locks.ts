@@ -23,6 +23,8 @@ export class AdvisoryLocks {
   private readonly taking = new Set<string>();
   /** The locks taken by background work (the reconciler), which a request may wait for. */
   private readonly background = new Set<string>();
+  /** Locks being released: free in a moment (Postgres has not answered the unlock yet). */
+  private readonly releasing = new Set<string>();
 
   constructor(private readonly connection: Connection, private readonly log: Logger) {}
 
@@ -46,9 +48,13 @@ export class AdvisoryLocks {
     }
   }
 
-  /** True while background work of this daemon holds (or is taking) the lock: a request may wait for it. */
-  heldInBackground(classId: number, objectId: number): boolean {
-    return this.background.has(key(classId, objectId));
+  /**
+   * True while the lock is held only for a moment: by background work of this daemon (the
+   * reconciler), or being released. A request may wait for it rather than answer "busy".
+   */
+  shortlyFree(classId: number, objectId: number): boolean {
+    const k = key(classId, objectId);
+    return this.background.has(k) || this.releasing.has(k);
   }
 
   /** True while this daemon holds (or is taking) the lock. */
@@ -57,11 +63,19 @@ export class AdvisoryLocks {
     return this.held.has(k) || this.taking.has(k);
   }
 
+  /** Held (in memory) until Postgres has released it too, so that no one finds it free too early. */
   async unlock(classId: number, objectId: number): Promise<void> {
-    this.background.delete(key(classId, objectId));
-    if (!this.held.delete(key(classId, objectId))) return;
-    // With the session gone, Postgres has released it already.
-    await this.client?.query('SELECT pg_advisory_unlock($1, $2)', [classId, objectId]).catch((err: Error) => this.log.warn({ err: err.message }, 'releasing an advisory lock failed'));
+    const k = key(classId, objectId);
+    if (!this.held.has(k) || this.releasing.has(k)) return;
+    this.releasing.add(k);
+    try {
+      // With the session gone, Postgres has released it already.
+      await this.client?.query('SELECT pg_advisory_unlock($1, $2)', [classId, objectId]).catch((err: Error) => this.log.warn({ err: err.message }, 'releasing an advisory lock failed'));
+    } finally {
+      this.held.delete(k);
+      this.background.delete(k);
+      this.releasing.delete(k);
+    }
   }
 
   async close(): Promise<void> {

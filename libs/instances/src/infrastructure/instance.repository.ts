@@ -12,8 +12,15 @@ type Resolve = (names: string[]) => ResolvedProfiles;
 
 /** Advisory-lock class of instance locks (the object id is the instance's id). */
 const LOCK_CLASS = 0x62690001;
-/** How long a request waits for the reconciler to let go of an instance's lock. */
-const BACKGROUND_WAIT_MS = 30_000;
+/** How long a request waits for a lock held only for a moment (the reconciler's, one being released). */
+const SHORT_WAIT_MS = 30_000;
+
+/** Inside change(): the lock will be free in a moment; the transaction is given up and tried again. */
+class ShortlyFree extends Error {
+  constructor(readonly id: number) {
+    super('the instance lock is shortly free');
+  }
+}
 /** Serializes admission decisions, so two creates cannot both take the last gigabyte. */
 const ADMISSION_LOCK = 0x62690002;
 /** Serializes id range allocation, so two starts never take the same range. */
@@ -161,16 +168,36 @@ export class InstanceRepository {
   ): Promise<Instance> {
     const { admit, afterWrite } = options;
     const resolve = await this.profiles.load();
-    // The reconciler's short look is waited for before the transaction takes a connection.
-    const [known]: Array<{ id: string }> = await this.manager.query('SELECT id FROM instances WHERE name = $1', [name]);
-    if (known) await this.waitForBackground(Number(known.id));
+    // A lock held only for a moment (the reconciler's look, a release under way) is waited for,
+    // outside the transaction; an operation's gives "busy" at once.
+    for (const deadline = Date.now() + SHORT_WAIT_MS; ; ) {
+      try {
+        return await this.changeOnce(name, change, admit, afterWrite, resolve);
+      } catch (err) {
+        if (!(err instanceof ShortlyFree) || Date.now() > deadline) throw err instanceof ShortlyFree ? new InstanceBusyError(name) : err;
+        await new Promise((r) => setTimeout(r, 20));
+        await this.waitUntilFree(err.id);
+      }
+    }
+  }
+
+  private async changeOnce(
+    name: string,
+    change: (instance: Instance) => Promise<'save' | 'delete'>,
+    admit: AdmissionCheck | undefined,
+    afterWrite: ((instance: Instance) => Promise<void>) | undefined,
+    resolve: Resolve,
+  ): Promise<Instance> {
     return this.manager.transaction(async (tx) => {
       const [found]: Array<{ id: string }> = await tx.query('SELECT id FROM instances WHERE name = $1', [name]);
       if (!found) throw new InstanceNotFoundError(name);
+      const id = Number(found.id);
+      if (this.db.locks.shortlyFree(LOCK_CLASS, id)) throw new ShortlyFree(id);
       // An operation of this daemon holds it (the memory counts while the lock session is away).
-      if (this.db.locks.holds(LOCK_CLASS, Number(found.id))) throw new InstanceBusyError(name);
+      if (this.db.locks.holds(LOCK_CLASS, id)) throw new InstanceBusyError(name);
       const [{ locked }] = await tx.query('SELECT pg_try_advisory_xact_lock($1, $2::int) AS locked', [LOCK_CLASS, found.id]);
-      if (!locked) throw new InstanceBusyError(name);
+      // Taken meanwhile by this daemon for a moment, or held by another daemon's operation.
+      if (!locked) throw this.db.locks.shortlyFree(LOCK_CLASS, id) || !this.db.locks.holds(LOCK_CLASS, id) ? new ShortlyFree(id) : new InstanceBusyError(name);
       const [row]: Row[] = await tx.query(`${SELECT} WHERE i.id = $1 GROUP BY i.id`, [found.id]);
       const instance = toDomain(row, resolve);
       const before = instance.state;
@@ -214,8 +241,11 @@ export class InstanceRepository {
     const [found]: Array<{ id: string }> = await this.manager.query('SELECT id FROM instances WHERE name = $1', [name]);
     if (!found) throw new InstanceNotFoundError(name);
     const id = Number(found.id);
-    if (!background) await this.waitForBackground(id);
-    if (!(await this.db.locks.tryLock(LOCK_CLASS, id, { background }))) throw new InstanceBusyError(name);
+    for (const deadline = Date.now() + SHORT_WAIT_MS; ; ) {
+      if (!background) await this.waitUntilFree(id);
+      if (await this.db.locks.tryLock(LOCK_CLASS, id, { background })) break;
+      if (background || Date.now() > deadline || !this.db.locks.shortlyFree(LOCK_CLASS, id)) throw new InstanceBusyError(name);
+    }
     try {
       return await fn();
     } finally {
@@ -225,10 +255,10 @@ export class InstanceRepository {
 
   /**
    * A request never gets "busy" because of the reconciler (background work holding the lock for a
-   * moment, withLock's `background`): it waits, up to BACKGROUND_WAIT_MS, for it to let go.
+   * moment, withLock's `background`) or a release under way: it waits, up to SHORT_WAIT_MS.
    */
-  private async waitForBackground(id: number): Promise<void> {
-    for (const deadline = Date.now() + BACKGROUND_WAIT_MS; this.db.locks.heldInBackground(LOCK_CLASS, id) && Date.now() < deadline; ) {
+  private async waitUntilFree(id: number): Promise<void> {
+    for (const deadline = Date.now() + SHORT_WAIT_MS; this.db.locks.shortlyFree(LOCK_CLASS, id) && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
