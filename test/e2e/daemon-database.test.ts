@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BERTHD, startDaemon, type Daemon } from '../support/daemon.js';
+import { eventually } from '../support/faults.js';
 import { queryEmbedded } from '../support/db.js';
 import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
 import { migrations } from '../../migrations/index.js';
@@ -22,16 +23,6 @@ function runDaemon(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stder
 }
 
 const postmasterPid = (d: Daemon) => Number(readFileSync(join(d.dir, 'database', 'postmaster.pid'), 'utf8').split('\n')[0]);
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('daemon configuration', () => {
   it('refuses a bad environment variable with a message naming it', async () => {

@@ -178,7 +178,7 @@ export async function settledDiff(d: Daemon, before: HostResources, scope: Scope
 }
 
 /** Polls `fn` until it returns something other than undefined. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -39,24 +39,25 @@ export class Admission {
 
   /**
    * Admits the start of `instance` against the pids allowance (`limits.processes.share` of the
-   * kernel's pid_max) and records it as Starting, one start at a time in this daemon: of two
-   * starts that would together pass the allowance, the second sees the first and is refused. A
-   * refused start writes nothing. The pid table is the host's and a daemon runs only its own
-   * instances, so the order is kept in memory: no database lock or connection is held while the
-   * instances are read (32 starts at once must not wait on each other's connections).
+   * kernel's pid_max), then runs `record` (the aggregate becomes Starting and is saved), one start
+   * at a time in this daemon: of two starts that would together pass the allowance, the second
+   * sees the first and is refused. A refused start records nothing. The pid table is the host's
+   * and a daemon runs only its own instances, so the order is kept in memory: no database lock or
+   * connection is held while the instances are read (32 starts at once must not wait on each
+   * other's connections).
    */
-  async forStart(instance: Instance): Promise<void> {
-    instance.assertCan('start');
-    const turn = this.starts.then(() => this.admitStart(instance));
+  async forStart(instance: Instance, record: () => Promise<void>): Promise<void> {
+    const turn = this.starts.then(() => this.admitStart(instance, record));
     this.starts = turn.catch(() => undefined);
     await turn;
   }
 
-  private async admitStart(instance: Instance): Promise<void> {
+  private async admitStart(instance: Instance, record: () => Promise<void>): Promise<void> {
+    instance.assertCan('start');
     const budget = { pidMax: await this.pids.pidMax(), share: processesShare(await this.config()) };
     const running = (await this.instances.list()).filter((i) => i.isRunning && i.name !== instance.name);
     checkPidsAdmission(instance.name, this.processesOf(instance.expanded.config), running.map((i) => this.processesOf(i.expanded.config)), budget);
-    await this.instances.markStarting(instance.name);
+    await record();
   }
 
   /** An instance whose limits no longer fit this host (fewer CPUs after a move) still counts its memory. */
@@ -65,15 +66,16 @@ export class Admission {
       return parseQuota(config, this.capacity);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return { memoryBytes: this.only(config, 'limits.memory').memoryBytes, processes: this.processesOf(config) };
+      return { memoryBytes: this.quotaOfKey(config, 'limits.memory').memoryBytes, processes: this.processesOf(config) };
     }
   }
 
   private processesOf(config: Record<string, string>): number | undefined {
-    return this.only(config, 'limits.processes').processes;
+    return this.quotaOfKey(config, 'limits.processes').processes;
   }
 
-  private only(config: Record<string, string>, key: string): Quota {
+  /** The quota of one `limits.*` key alone; none when it is unset or no longer valid here. */
+  private quotaOfKey(config: Record<string, string>, key: string): Quota {
     try {
       return config[key] === undefined ? {} : parseQuota({ [key]: config[key] }, this.capacity);
     } catch {

@@ -272,11 +272,6 @@ export class InstanceRepository {
     await persisting(() => this.manager.update(InstanceRecord, { name: s.name }, { status: s.status, volatile: s.volatile, lastUsedAt: s.lastUsedAt, updatedAt: () => 'now()' }));
   }
 
-  /** Records a start admitted (Admission.forStart): the instances read next count it. */
-  async markStarting(name: string): Promise<void> {
-    await this.manager.query(`UPDATE instances SET status = 'Starting' WHERE name = $1`, [name]);
-  }
-
   /**
    * Gives the instance its own range of `size` host ids inside [first, first + total), the lowest
    * free one, recorded as `volatile.idmap.base`; an instance that has one keeps it.

@@ -61,7 +61,12 @@ function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial
   const proxies = { sync: async () => step('proxies.sync'), stop: async () => step('proxies.stop') } as unknown as InstanceProxies;
   const idmaps = { reserve: async () => (step('idmaps.reserve'), { hostId: 1_065_536, count: 65_536 }) } as unknown as IdMaps;
   const inits = new PluggedInits();
-  const admission = { forStart: async () => step('admission.forStart') } as unknown as Admission;
+  const admission = {
+    forStart: async (_instance: unknown, record: () => Promise<void>) => {
+      step('admission.forStart');
+      await record();
+    },
+  } as unknown as Admission;
   const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'limits.memory': '1GiB' } }));
   const operations = new FakeOperations();
   const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off(), admission);

@@ -74,11 +74,13 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
    */
   private async start(name: string): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
-    await this.admission.forStart(instance);
-    instance.beginStart();
-    // MACs are given (and kept) before anything is plugged: a failed plug must not lose them.
-    instance.applyVolatile(this.nics.assignMacs(instance.expanded.devices, instance.state.volatile));
-    await this.instances.saveState(instance);
+    // Admitted one start at a time: the Starting record is what the next start counts.
+    await this.admission.forStart(instance, async () => {
+      instance.beginStart();
+      // MACs are given (and kept) before anything is plugged: a failed plug must not lose them.
+      instance.applyVolatile(this.nics.assignMacs(instance.expanded.devices, instance.state.volatile));
+      await this.instances.saveState(instance);
+    });
     try {
       await this.hooks.reach('instance-start.recorded');
       const pool = await this.pool.get();
