@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname, machine, release, type } from 'node:os';
+import { API_EXTENSIONS } from './api-extensions.js';
 
 export interface ServerFacts {
   version: string;
@@ -16,12 +17,6 @@ function osRelease(): { name: string; version: string } {
   }
 }
 
-/**
- * LXD API extensions whose behaviour Berth implements (LXD's doc/api-extensions.md names them);
- * clients such as `lxc` check for them before using a feature. Berth's own start with `berth_`:
- * berth_image_build is POST /1.0/images with an application/x-berth-recipe body.
- */
-const API_EXTENSIONS = ['etag', 'patch', 'profile_usedby', 'container_full', 'instances', 'api_filtering', 'console', 'container_exec_user_group_cwd', 'container_exec_recording', 'container_backup', 'file_delete', 'file_append', 'file_symlinks', 'directory_manipulation', 'berth_image_build'];
 
 const ARCHITECTURES: Record<string, string[]> = {
   x86_64: ['x86_64', 'i686'],
@@ -36,7 +31,7 @@ export class ServerInfo {
 
   describe(config: Record<string, string>) {
     return {
-      api_extensions: API_EXTENSIONS,
+      api_extensions: [...API_EXTENSIONS],
       api_status: 'stable',
       api_version: '1.0',
       auth: 'trusted',
