@@ -38,7 +38,7 @@ describe("LXD's lxc network verbs against berthd (a real bridge, dnsmasq, NAT an
     assert.match(e.stderr, pattern);
     return true;
   };
-  const rows = () => queryEmbedded(d.dir, 'SELECT name, description, config FROM networks ORDER BY name');
+  const rows = async () => (await queryEmbedded(d.dir, 'SELECT name, description, config FROM networks ORDER BY name')) as Array<{ name: string; description: string; config: Record<string, string> }>;
   const interfacesIn = async (instance: string) => (await lxc('exec', instance, '--', 'ls', '/sys/class/net')).stdout.split(/\s+/).filter(Boolean).sort();
 
   before(async () => {
@@ -63,8 +63,8 @@ describe("LXD's lxc network verbs against berthd (a real bridge, dnsmasq, NAT an
     assert.ok(bridge, 'the bridge exists on the host');
     assert.ok(await hasNat(net), 'ipv4.nat defaults to true: the NAT table exists');
     const [row] = await rows();
-    assert.equal(row.name, net);
-    const address = (row.config as Record<string, string>)['ipv4.address']!;
+    assert.equal(row!.name, net);
+    const address = row!.config['ipv4.address']!;
     assert.match(address, /^10\.\d+\.\d+\.1\/24$/);
     assert.equal(await csv('network', 'list'), `${net},bridge,YES,${address},,,0,CREATED\n`);
   });
@@ -78,7 +78,7 @@ describe("LXD's lxc network verbs against berthd (a real bridge, dnsmasq, NAT an
       type: 'bridge',
       managed: true,
       status: 'Created',
-      config: row.config,
+      config: row!.config,
       used_by: [],
       locations: ['none'],
     });
@@ -92,7 +92,7 @@ describe("LXD's lxc network verbs against berthd (a real bridge, dnsmasq, NAT an
     await lxc('network', 'set', net, 'ipv4.nat=true');
     assert.ok(await hasNat(net));
     await lxc('network', 'unset', net, 'ipv4.nat');
-    assert.equal((await rows())[0].config['ipv4.nat'], undefined, 'the key is gone from the row');
+    assert.equal((await rows())[0]!.config['ipv4.nat'], undefined, 'the key is gone from the row');
     assert.equal(await hasNat(net), false, 'unset ipv4.nat is false, as in LXD');
     await lxc('network', 'set', net, 'ipv4.nat=true');
 
@@ -104,25 +104,26 @@ describe("LXD's lxc network verbs against berthd (a real bridge, dnsmasq, NAT an
   });
 
   it('lxc network edit takes YAML on stdin: the MTU really changes on the bridge', async () => {
-    const address = (await rows())[0].config['ipv4.address'];
+    const address = (await rows())[0]!.config['ipv4.address'];
     const yaml = `description: edited\nconfig:\n  ipv4.address: ${address}\n  ipv4.nat: "true"\n  dns.domain: lxn.test\n  bridge.mtu: "1400"\n`;
     const edit = await lxcWithInput(yaml, 'network', 'edit', net);
     assert.equal(edit.code, 0, edit.stderr);
     assert.equal((await link(net))?.mtu, 1400);
     const [row] = await rows();
-    assert.equal(row.description, 'edited');
-    assert.deepEqual(row.config, { 'ipv4.address': address, 'ipv4.nat': 'true', 'dns.domain': 'lxn.test', 'bridge.mtu': '1400' });
+    assert.equal(row!.description, 'edited');
+    assert.deepEqual(row!.config, { 'ipv4.address': address, 'ipv4.nat': 'true', 'dns.domain': 'lxn.test', 'bridge.mtu': '1400' });
   });
 
   it("lxc network info shows the bridge's real address, MTU, state and bridge section", async () => {
     const { stdout } = await lxc('network', 'info', net);
-    const ip = (JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show', 'dev', net])).stdout) as Array<{ address: string; addr_info: Array<{ local: string; prefixlen: number }> }>)[0]!;
+    const ip = (JSON.parse((await run('ip', ['-j', 'addr', 'show', 'dev', net])).stdout) as Array<{ address: string; addr_info: Array<{ family: string; local: string; prefixlen: number }> }>)[0]!;
+    const inet = ip.addr_info.find((a) => a.family === 'inet')!;
     assert.match(stdout, new RegExp(`^Name: ${net}$`, 'm'));
     assert.match(stdout, new RegExp(`^MAC address: ${ip.address}$`, 'm'));
     assert.match(stdout, /^MTU: 1400$/m);
     assert.match(stdout, /^State: up$/m);
     assert.match(stdout, /^Type: broadcast$/m);
-    assert.ok(stdout.includes(`  inet\t${ip.addr_info[0]!.local}/${ip.addr_info[0]!.prefixlen} (global)\n`), stdout);
+    assert.ok(stdout.includes(`  inet\t${inet.local}/${inet.prefixlen} (global)\n`), stdout);
     assert.match(stdout, /^Bridge:$/m);
     assert.match(stdout, new RegExp(`^ {2}ID: ${readFileSync(`/sys/class/net/${net}/bridge/bridge_id`, 'utf8').trim().replace('.', '\\.')}$`, 'm'));
   });
