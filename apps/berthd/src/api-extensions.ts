@@ -26,6 +26,8 @@ export const API_EXTENSIONS: readonly string[] = [
   'network_state_bond_bridge',
   // a nic's `network` key names a managed network (lxc network attach sends it)
   'instance_nic_network',
+  // /1.0/warnings with the host's warnings (lxcfs, inotify limits, root's subordinate ids, cgroup layout)
+  'warnings',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];
