@@ -18,6 +18,12 @@ export function expand(profiles: ConfigLayer[], local: ConfigLayer): ConfigLayer
   return { config, devices };
 }
 
+/** The root disk (a disk at `/`) and the pool it names, if any: LXD's `pool` key of the root device. */
+export function rootDisk(devices: Devices): { name: string; pool: string | undefined } | undefined {
+  const root = Object.entries(devices).find(([, d]) => d.type === 'disk' && d.path === '/');
+  return root && { name: root[0], pool: root[1].pool };
+}
+
 /**
  * Rules on the expanded devices that no single layer can check alone: at most one root disk,
  * host paths absolute, no two disks on one path, no two nics with one interface name.
