@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
+import { listen } from '../support/events.js';
 import { configureLxc, lxcEnv, lxcRunner } from '../support/lxc.js';
 
 const exec = promisify(execFile);
@@ -167,6 +168,8 @@ describe('lxc storage against berthd', () => {
       assert.equal(existsSync(join(poolDir(), 'containers', name)), false, name);
     }
     assert.deepEqual((await d.api().get('/1.0/instances').expect(200)).body.metadata, ['/1.0/instances/c1']);
+    assert.equal(await failure(['config', 'device', 'set', 'c1', 'root', 'pool=nope']), 'Error: Invalid devices["root"]["pool"]: Storage pool not found: "nope"');
+    assert.deepEqual((await d.api().get('/1.0/instances/c1').expect(200)).body.metadata.devices.root, { type: 'disk', path: '/', pool: 'default' });
   });
 
   it('answers unknown pools and volumes in LXD\'s envelope and wording', async () => {
@@ -199,8 +202,12 @@ describe('lxc storage against berthd', () => {
     assert.equal(existsSync(join(poolDir(), 'containers', 'data')), false);
   });
 
-  it('keeps a description and user keys: lxc storage set and unset, PATCH, and a stale ETag refused', async () => {
+  it('keeps a description and user keys: lxc storage set and unset, PATCH, and a stale ETag refused; each change is a lifecycle event', async () => {
+    const events = await listen(d.socket, 'lifecycle');
     await lxc('storage', 'set', 'default', 'user.team', 'ops');
+    const updated = await events.waitFor((e) => e.metadata.action === 'storage-pool-updated');
+    events.close();
+    assert.equal(updated.metadata.source, '/1.0/storage-pools/default');
     await d.api().patch('/1.0/storage-pools/default').send({ description: 'Berth pool' }).expect(200);
     let pool = (await d.api().get('/1.0/storage-pools/default').expect(200)).body.metadata;
     assert.equal(pool.description, 'Berth pool');

@@ -18,10 +18,14 @@ export function expand(profiles: ConfigLayer[], local: ConfigLayer): ConfigLayer
   return { config, devices };
 }
 
-/** The root disk (a disk at `/`) and the pool it names, if any: LXD's `pool` key of the root device. */
-export function rootDisk(devices: Devices): { name: string; pool: string | undefined } | undefined {
+/**
+ * Refuses a root disk (a disk at `/`) whose `pool` names no pool `exists` knows, in LXD's words
+ * (what `lxc launch -s <pool>` and `lxc config device set <i> root pool=<pool>` send).
+ */
+export function checkRootPool(devices: Devices, exists: (pool: string) => boolean): void {
   const root = Object.entries(devices).find(([, d]) => d.type === 'disk' && d.path === '/');
-  return root && { name: root[0], pool: root[1].pool };
+  const pool = root?.[1].pool;
+  if (root && pool !== undefined && !exists(pool)) throw new ValidationError(`devices["${root[0]}"]["pool"]`, `Storage pool not found: "${pool}"`);
 }
 
 /**

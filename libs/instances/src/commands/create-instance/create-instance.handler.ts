@@ -8,7 +8,7 @@ import { OperationRunner, type OperationView } from '#operations';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { Instance } from '../../domain/instance.js';
 import { DefaultPool, PoolCatalog } from '#storage';
-import { rootDisk } from '../../domain/expanded.js';
+import { checkRootPool } from '../../domain/expanded.js';
 import { Admission } from '../../infrastructure/admission.js';
 import { ImageResolver } from '../../infrastructure/image-resolver.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
@@ -51,8 +51,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.capacity,
       ),
     );
-    const root = rootDisk(instance.expanded.devices);
-    if (root?.pool !== undefined && !this.pools.has(root.pool)) throw new ValidationError(`devices["${root.name}"]["pool"]`, `Storage pool not found: "${root.pool}"`);
+    checkRootPool(instance.expanded.devices, (pool) => this.pools.has(pool));
     // Held until its volume is made: a crash before then leaves an instance the next start deletes (Reconciler).
     instance.hold('it is being created');
     await this.nics.check(instance.name, instance.expanded.devices, () => this.instances.othersDevices(instance.name));
