@@ -238,3 +238,38 @@ describe('lxc storage against berthd', () => {
     assert.equal(out.has, true);
   });
 });
+
+/** The same pool API over a dir pool (BERTH_STORAGE_DRIVER=dir): the pool is a directory on the host's filesystem. */
+describe('lxc storage against berthd with a dir pool', () => {
+  let d: Daemon;
+  const lxc = lxcRunner(() => d, 3 * MINUTES);
+
+  before(async () => {
+    d = await startDaemon({ env: { BERTH_STORAGE_DRIVER: 'dir' } });
+    await configureLxc(d);
+  });
+  after(async () => {
+    await d.destroy();
+  });
+
+  it('shows the directory as the source, no size, the host filesystem\'s space, and the image volume', async () => {
+    await lxc('image', 'import', await ensureDebianImage(), '--alias', 'debian/12');
+    const fingerprint = (await d.api().get('/1.0/images/aliases/debian/12').expect(200)).body.metadata.target;
+    const poolDir = join(d.dir, 'storage', 'default');
+    const shown = parseYaml((await lxc('storage', 'show', 'default')).stdout);
+    assert.equal(shown.driver, 'dir');
+    assert.deepEqual(shown.config, { source: poolDir });
+    assert.deepEqual(shown.used_by, [`/1.0/images/${fingerprint}`, '/1.0/profiles/default']);
+
+    const fs = await statfs(poolDir);
+    const info = parseYaml((await lxc('storage', 'info', 'default', '--bytes')).stdout);
+    assert.equal(info.info.driver, 'dir');
+    assert.equal(Number(info.info['total space']), fs.blocks * fs.bsize);
+    assert.ok(Number(info.info['space used']) > 0 && Number(info.info['space used']) <= fs.blocks * fs.bsize);
+    const inodes = (await d.api().get('/1.0/storage-pools/default/resources').expect(200)).body.metadata.inodes;
+    assert.equal(inodes.total, fs.files);
+
+    const rows = (await lxc('storage', 'volume', 'list', 'default', '--format', 'csv', '-c', 'tnu')).stdout.trim().split('\n');
+    assert.deepEqual(rows, [`image,${fingerprint},1`]);
+  });
+});
