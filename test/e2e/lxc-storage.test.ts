@@ -86,6 +86,11 @@ describe('lxc storage against berthd', () => {
       list.map((p: { name: string; driver: string; status: string; config: Record<string, string> }) => [p.name, p.driver, p.status, p.config.source]),
       [['default', driver, 'Created', source]],
     );
+    const names = async (query: string) => (await d.api().get(`/1.0/storage-pools?${query}`).expect(200)).body.metadata.map((p: string | { name: string }) => (typeof p === 'string' ? p : p.name));
+    assert.deepEqual(await names(''), ['/1.0/storage-pools/default']);
+    assert.deepEqual(await names(`recursion=2&filter=driver eq ${driver}`), ['default']);
+    assert.deepEqual(await names('recursion=1&filter=driver eq zfs'), []);
+    assert.deepEqual(await names('filter=status eq created'), ['/1.0/storage-pools/default']);
     const table = (await lxc('storage', 'list', '--format', 'csv')).stdout.trim();
     assert.match(table, new RegExp(`^default,${driver},${source},,\\d+,CREATED$`));
 

@@ -40,7 +40,7 @@ export class StoragePoolsController {
 
   @Get()
   async list(@Query('recursion') r?: string, @Query('filter') filter?: unknown) {
-    return sync(await this.queries.execute(new ListStoragePoolsQuery(recursion(r), parseFilter(queryText(filter)))));
+    return sync(await this.queries.execute(new ListStoragePoolsQuery(atMostOne(recursion(r, 2)), parseFilter(queryText(filter)))));
   }
 
   @Post()
@@ -84,12 +84,12 @@ export class StoragePoolsController {
 
   @Get(':pool/volumes')
   async volumes(@Param('pool') pool: string, @Query('recursion') r?: string, @Query('filter') filter?: unknown) {
-    return sync(await this.queries.execute(new ListStorageVolumesQuery(pool, undefined, Math.min(recursion(r, 2), 1) as 0 | 1, volumeFilter(filter))));
+    return sync(await this.queries.execute(new ListStorageVolumesQuery(pool, undefined, atMostOne(recursion(r, 2)), volumeFilter(filter))));
   }
 
   @Get(':pool/volumes/:type')
   async volumesOfType(@Param('pool') pool: string, @Param('type') type: string, @Query('recursion') r?: string, @Query('filter') filter?: unknown) {
-    return sync(await this.queries.execute(new ListStorageVolumesQuery(pool, volumeType(type), Math.min(recursion(r, 2), 1) as 0 | 1, volumeFilter(filter))));
+    return sync(await this.queries.execute(new ListStorageVolumesQuery(pool, volumeType(type), atMostOne(recursion(r, 2)), volumeFilter(filter))));
   }
 
   @Post(':pool/volumes')
@@ -142,6 +142,9 @@ export class StoragePoolsController {
     return sync({});
   }
 }
+
+/** LXD answers any recursion above 0 with the full objects: there is nothing nested below a pool or a volume. */
+const atMostOne = (level: 0 | 1 | 2): 0 | 1 => (level === 0 ? 0 : 1);
 
 /** LXD's filter language, or Berth's `orphan`. */
 function volumeFilter(raw: unknown) {
