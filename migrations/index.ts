@@ -10,6 +10,7 @@ import { NicQuotas1764414000000 } from './1764414000000-nic-quotas.js';
 import { MigrationReportsByName1764417600000 } from './1764417600000-migration-reports-by-name.js';
 import { InstanceProfilesByName1765100000000 } from './1765100000000-instance-profiles-by-name.js';
 import { Warnings1765300000000 } from './1765300000000-warnings.js';
+import { StoragePools1765400000000 } from './1765400000000-storage-pools.js';
 
 /** Every migration, in order. A merged migration is never edited: add a new one. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   MigrationReportsByName1764417600000,
   InstanceProfilesByName1765100000000,
   Warnings1765300000000,
+  StoragePools1765400000000,
 ];

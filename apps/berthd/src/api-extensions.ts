@@ -28,6 +28,12 @@ export const API_EXTENSIONS: readonly string[] = [
   'instance_nic_network',
   // /1.0/warnings with the host's warnings (lxcfs, inotify limits, root's subordinate ids, cgroup layout)
   'warnings',
+  // /1.0/storage-pools over the one pool `default` and its instance and image volumes (new pools and custom volumes refused)
+  'storage',
+  // GET /1.0/resources and /1.0/storage-pools/{pool}/resources (space and inodes from statfs)
+  'resources',
+  // GET .../volumes/{type}/{name}/state: an instance volume's usage as du counts it
+  'storage_volume_state',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];

@@ -13,7 +13,7 @@ import { ImageAliasesController, ImagesController } from './api/images.controlle
 import { InstancesController } from './api/instances.controller.js';
 import { InstanceFilesController } from './api/instance-files.controller.js';
 import { InstanceBackupsController } from './api/instance-backups.controller.js';
-import { StorageVolumesController } from './api/storage-volumes.controller.js';
+import { StoragePoolsController } from './api/storage-pools.controller.js';
 import { MigrationsController } from './api/migrations.controller.js';
 import { NetworksController } from './api/networks.controller.js';
 import { OperationsController } from './api/operations.controller.js';
@@ -51,7 +51,7 @@ export class AppModule {
         MigrateModule,
         WarningsModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, WarningsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StoragePoolsController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, WarningsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],
     };
   }

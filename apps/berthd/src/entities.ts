@@ -7,6 +7,7 @@ import { ProfilesModule } from '#profiles';
 import { QuotasModule } from '#quotas';
 import { ServerModule } from '#server';
 import { WarningsModule } from '#warnings';
+import { StorageModule } from '#storage';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
 export const entities = [
@@ -19,4 +20,5 @@ export const entities = [
   ...NetworkModule.entities,
   ...MigrateModule.entities,
   ...WarningsModule.entities,
+  ...StorageModule.entities,
 ];

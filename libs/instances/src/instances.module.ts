@@ -33,6 +33,7 @@ import { GetResourcesHandler } from './queries/get-resources/get-resources.handl
 import { GetInstanceStateHandler, LiveState } from './queries/get-instance-state/get-instance-state.handler.js';
 import { ListInstancesHandler } from './queries/list-instances/list-instances.handler.js';
 import { ListProfileUsersHandler } from './queries/list-profile-users.handler.js';
+import { ListVolumeOwnersHandler } from './queries/list-volume-owners.handler.js';
 import { HoldInstanceHandler, ReleaseInstanceHandler } from './commands/hold-instance/hold-instance.handler.js';
 import { PublishInstanceHandler } from './commands/publish-instance/publish-instance.handler.js';
 import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
@@ -70,6 +71,7 @@ import { ListNetworkUsersHandler } from './queries/list-network-users/list-netwo
     GetResourcesHandler,
     GetInstanceStateHandler,
     ListProfileUsersHandler,
+    ListVolumeOwnersHandler,
     InstanceLifecycleHandler,
     InstanceRoots,
     GetInstanceFileHandler,

@@ -19,6 +19,16 @@ export function expand(profiles: ConfigLayer[], local: ConfigLayer): ConfigLayer
 }
 
 /**
+ * Refuses a root disk (a disk at `/`) whose `pool` names no pool `exists` knows, in LXD's words
+ * (what `lxc launch -s <pool>` and `lxc config device set <i> root pool=<pool>` send).
+ */
+export function checkRootPool(devices: Devices, exists: (pool: string) => boolean): void {
+  const root = Object.entries(devices).find(([, d]) => d.type === 'disk' && d.path === '/');
+  const pool = root?.[1].pool;
+  if (root && pool !== undefined && !exists(pool)) throw new ValidationError(`devices["${root[0]}"]["pool"]`, `Storage pool not found: "${pool}"`);
+}
+
+/**
  * Rules on the expanded devices that no single layer can check alone: at most one root disk,
  * host paths absolute, no two disks on one path, no two nics with one interface name.
  */

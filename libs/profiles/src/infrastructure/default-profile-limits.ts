@@ -5,8 +5,9 @@ import { UpdateProfileCommand } from '../commands/update-profile/update-profile.
 import { DEFAULT_PROFILE_LIMITS } from '../domain/default-limits.js';
 
 /**
- * Gives the `default` profile its limits on the daemon's very first start, never later: the
- * default profile of an existing database is the user's, and is not rewritten.
+ * Gives the `default` profile its limits and, as `lxd init` does, its root disk on the pool
+ * `default`, on the daemon's very first start, never later: the default profile of an existing
+ * database is the user's, and is not rewritten.
  */
 @Injectable()
 export class DefaultProfileLimits implements OnApplicationBootstrap {
@@ -18,7 +19,8 @@ export class DefaultProfileLimits implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.db.firstStart) return;
-    await this.commands.execute(new UpdateProfileCommand('default', 'merge', { config: { ...DEFAULT_PROFILE_LIMITS } }));
-    this.log.info({ profile: 'default', config: DEFAULT_PROFILE_LIMITS }, 'gave the default profile its limits');
+    const devices = { root: { type: 'disk', path: '/', pool: 'default' } };
+    await this.commands.execute(new UpdateProfileCommand('default', 'merge', { config: { ...DEFAULT_PROFILE_LIMITS }, devices }));
+    this.log.info({ profile: 'default', config: DEFAULT_PROFILE_LIMITS, devices }, 'gave the default profile its limits and root disk');
   }
 }

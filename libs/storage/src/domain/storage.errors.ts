@@ -85,3 +85,8 @@ export class StorageRollbackIncompleteError extends StorageError {
     });
   }
 }
+
+/** What Berth's storage does not do (custom volumes, extra pools): the client's request is fine, the feature is absent. */
+export class StorageNotSupportedError extends StorageError {
+  readonly code = 'STORAGE.NOT_SUPPORTED';
+}

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { TestHooks, ValidationError } from '#core';
 import type { InstanceTemplates } from '#images';
 import type { InstanceNics, InstanceProxies } from '#network';
-import type { DefaultPool } from '#storage';
+import type { DefaultPool, PoolCatalog } from '#storage';
 import type { InstanceDefinition } from '../../domain/instance.js';
 import { InstanceAlreadyExistsError } from '../../domain/instance.errors.js';
 import type { InstanceSource } from '../../domain/source.js';
@@ -46,7 +46,7 @@ function setup(fail: Partial<Record<string, Error>> = {}, skipped: Array<{ path:
   const nics = { check: async () => step('nics.check') } as unknown as InstanceNics;
   const proxies = { check: () => step('proxies.check') } as unknown as InstanceProxies;
   const operations = new FakeOperations();
-  const handler = new CreateInstanceHandler(repository, profileResolver(), operations.asRunner(), fakePublisher(journal), admission, images, pool, templates, nics, proxies, HOST, TestHooks.off());
+  const handler = new CreateInstanceHandler(repository, profileResolver(), operations.asRunner(), fakePublisher(journal), admission, images, pool, templates, nics, proxies, HOST, TestHooks.off(), { has: (pool: string) => pool === 'default' } as unknown as PoolCatalog);
   const create = (definition: InstanceDefinition, source = IMAGE, start = false) => handler.execute(new CreateInstanceCommand(definition, source, start));
   return { create, journal, repository, operations, contexts };
 }
@@ -92,6 +92,12 @@ describe('CreateInstanceHandler', () => {
       ['an unknown profile', { name: 'web', profiles: ['default', 'nope'] }, false, (err) => err instanceof ValidationError && err.field === 'profiles[1]'],
       ['an unknown config key', { name: 'web', config: { 'boot.autostrat': 'true' } }, false, (err) => err instanceof ValidationError && err.field === 'config["boot.autostrat"]'],
       ['a start', { name: 'web' }, true, (err) => err instanceof ValidationError && err.field === 'start'],
+      [
+        'a root disk on an unknown pool (what `lxc launch -s nope` sends)',
+        { name: 'web', devices: { root: { type: 'disk', path: '/', pool: 'nope' } } },
+        false,
+        (err) => err instanceof ValidationError && err.field === 'devices["root"]["pool"]' && err.message === 'Invalid devices["root"]["pool"]: Storage pool not found: "nope"',
+      ],
     ];
     for (const [what, definition, start, refusal] of refusals) {
       const { create, journal, repository, operations } = setup();

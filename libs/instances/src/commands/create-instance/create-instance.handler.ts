@@ -7,7 +7,8 @@ import { InstanceNics, InstanceProxies } from '#network';
 import { OperationRunner, type OperationView } from '#operations';
 import { HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { Instance } from '../../domain/instance.js';
-import { DefaultPool } from '#storage';
+import { DefaultPool, PoolCatalog } from '#storage';
+import { checkRootPool } from '../../domain/expanded.js';
 import { Admission } from '../../infrastructure/admission.js';
 import { ImageResolver } from '../../infrastructure/image-resolver.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
@@ -37,6 +38,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     private readonly proxies: InstanceProxies,
     @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
     private readonly hooks: TestHooks,
+    private readonly pools: PoolCatalog,
   ) {}
 
   async execute({ definition, source, start }: CreateInstanceCommand): Promise<OperationView> {
@@ -49,6 +51,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
         this.capacity,
       ),
     );
+    checkRootPool(instance.expanded.devices, (pool) => this.pools.has(pool));
     // Held until its volume is made: a crash before then leaves an instance the next start deletes (Reconciler).
     instance.hold('it is being created');
     await this.nics.check(instance.name, instance.expanded.devices, () => this.instances.othersDevices(instance.name));

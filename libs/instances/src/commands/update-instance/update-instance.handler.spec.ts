@@ -4,7 +4,7 @@ import { ValidationError } from '#core';
 import type { InstanceNics, InstanceProxies } from '#network';
 import type { CgroupLimits } from '#quotas';
 import type { ContainerState, Runtime } from '#runtime';
-import type { DefaultPool } from '#storage';
+import type { DefaultPool, PoolCatalog } from '#storage';
 import { InstanceEtagMismatchError } from '../../domain/instance.errors.js';
 import type { Admission } from '../../infrastructure/admission.js';
 import type { ProfileResolver } from '../../infrastructure/profile-resolver.js';
@@ -42,7 +42,7 @@ function setup(status: 'Stopped' | 'Ready', fail: { nicCheck?: Error; proxies?: 
     },
   } as unknown as CgroupLimits;
   const pool = { get: async () => ({ blockDevice: async () => ({ kind: 'none', reason: 'tmpfs' }) }) } as unknown as DefaultPool;
-  const handler = new UpdateInstanceHandler(repository, profiles, fakePublisher(journal), admission, runtime, nics, proxies, limits, pool, HOST);
+  const handler = new UpdateInstanceHandler(repository, profiles, fakePublisher(journal), admission, runtime, nics, proxies, limits, pool, HOST, { has: (p: string) => p === 'default' } as unknown as PoolCatalog);
   return { handler, journal, repository };
 }
 
@@ -81,7 +81,12 @@ describe('UpdateInstanceHandler', () => {
     await assert.rejects(nic.handler.execute(new UpdateInstanceCommand('c1', 'merge', { devices: { eth1: { type: 'nic', network: 'nope' } } })), /nope/);
     const stale = setup('Stopped');
     await assert.rejects(stale.handler.execute(new UpdateInstanceCommand('c1', 'merge', { description: 'x' }, '"0000"')), InstanceEtagMismatchError);
-    for (const s of [bad, nic, stale]) {
+    const pool = setup('Stopped');
+    await assert.rejects(
+      pool.handler.execute(new UpdateInstanceCommand('c1', 'merge', { devices: { root: { type: 'disk', path: '/', pool: 'nope' } } })),
+      (err: unknown) => err instanceof ValidationError && err.message === 'Invalid devices["root"]["pool"]: Storage pool not found: "nope"',
+    );
+    for (const s of [bad, nic, stale, pool]) {
       assert.equal(s.journal.steps.includes('repository.save'), false);
       assert.equal(s.repository.stored.get('c1')!.state.description, '');
     }

@@ -3,8 +3,8 @@ import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cq
 import { InstanceNics, InstanceProxies } from '#network';
 import { CgroupLimits, HOST_CAPACITY, type AppliedSetting, type HostCapacity } from '#quotas';
 import { Runtime } from '#runtime';
-import { DefaultPool } from '#storage';
-import type { Devices } from '../../domain/expanded.js';
+import { DefaultPool, PoolCatalog } from '#storage';
+import { checkRootPool, type Devices } from '../../domain/expanded.js';
 import type { Instance } from '../../domain/instance.js';
 import { Admission } from '../../infrastructure/admission.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
@@ -24,6 +24,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
     private readonly limits: CgroupLimits,
     private readonly pool: DefaultPool,
     @Inject(HOST_CAPACITY) private readonly capacity: HostCapacity,
+    private readonly pools: PoolCatalog,
   ) {}
 
   /**
@@ -45,6 +46,7 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
         i.assertEtag(ifMatch);
         previousDevices = i.expanded.devices;
         i.update(mode, changes, resolve, this.capacity);
+        checkRootPool(i.expanded.devices, (pool) => this.pools.has(pool));
         await this.nics.check(i.name, i.expanded.devices, () => this.instances.othersDevices(i.name));
         i.applyVolatile(this.nics.assignMacs(i.expanded.devices, i.state.volatile));
         this.proxies.check(i.expanded.devices);

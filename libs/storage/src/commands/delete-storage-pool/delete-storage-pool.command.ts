@@ -1,0 +1,7 @@
+import { Command } from '@nestjs/cqrs';
+
+export class DeleteStoragePoolCommand extends Command<void> {
+  constructor(readonly name: string) {
+    super();
+  }
+}
