@@ -21,6 +21,12 @@ const files = find(dist, /\.(spec|test)\.js$/)
   .filter((f) => only.length === 0 || only.some((o) => relative(dist, f).includes(o)))
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 
+if (only.length > 0 && files.length === 0) {
+  // node --test given no file would run every test it finds: a filter naming nothing is an error.
+  console.error(`no compiled test matches ${only.join(', ')} (give a name as it is under dist/, e.g. test/e2e/load)`);
+  process.exit(2);
+}
+
 function rank(file) {
   const rel = relative(dist, file);
   return rel.startsWith('libs') || rel.startsWith('apps') ? 0 : rel.startsWith('test/integration') ? 1 : 2;
