@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CoreModule, type BerthConfig, type Database, type Logger } from '#core';
 import { OperationsModule, type EventHub } from '#operations';
+import { GuestApiModule } from '#guest-api';
 import { ImagesModule } from '#images';
 import { InstancesModule } from '#instances';
 import { MigrateModule } from '#migrate';
@@ -47,6 +48,7 @@ export class AppModule {
         ImagesModule,
         NetworkModule,
         MigrateModule,
+        GuestApiModule,
       ],
       controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],
