@@ -27,6 +27,7 @@ runcmd:
 
 describe('cloud-init through the guest API (real daemon, real container, real lxc client)', () => {
   let d: Daemon;
+  const net = `bci${process.pid % 100000}`;
   const { exec, address, removeInstances } = daemonApi(() => d);
   const lxc = lxcRunner(() => d, 300_000);
   const inside = async (...command: string[]) => {
@@ -37,7 +38,7 @@ describe('cloud-init through the guest API (real daemon, real container, real lx
   const config = async () => (await d.api().get('/1.0/instances/ci').expect(200)).body.metadata.config as Record<string, string>;
 
   before(async () => {
-    d = await startDaemon();
+    d = await startDaemon({ env: { BERTH_DEFAULT_NETWORK: net } });
     await configureLxc(d);
     await lxc('image', 'import', await ensureCloudImage(), '--alias', 'cloud');
     await lxc('init', 'cloud', 'ci', '-c', 'user.foo=bar');
@@ -46,6 +47,7 @@ describe('cloud-init through the guest API (real daemon, real container, real lx
   });
   after(async () => {
     await removeInstances('ci');
+    await d.api().delete(`/1.0/networks/${net}`);
     await d.destroy();
   });
 
@@ -71,9 +73,10 @@ describe('cloud-init through the guest API (real daemon, real container, real lx
     assert.doesNotMatch(await inside('sh', '-c', 'cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || true'), /cloud-init/i);
   });
 
-  it('eth0 got its address by DHCP with cloud-init\'s network stage in place', async () => {
+  it("eth0 got its address by DHCP from the networkd file cloud-init rendered (its fallback: DHCP on eth0)", async () => {
     assert.match(await address('ci'), /^\d+\.\d+\.\d+\.\d+$/);
-    assert.match(await inside('networkctl', 'status', 'eth0'), /State: routable/);
+    assert.match(await inside('cat', '/etc/systemd/network/10-cloud-init-eth0.network'), /^\[Match\]\nName=eth0\n\n\[Network\]\nDHCP=ipv4\n+$/);
+    assert.match(await inside('networkctl', 'status', 'eth0'), /Network File: \/etc\/systemd\/network\/10-cloud-init-eth0\.network[\s\S]*State: routable/);
   });
 
   it('a change of the user-data renews the instance-id (cloud-init provisions again); another user.* key does not', async () => {

@@ -18,6 +18,11 @@ export const API_EXTENSIONS: readonly string[] = [
   'file_append',
   'file_symlinks',
   'directory_manipulation',
+  // the guest API, /dev/lxd/sock (libs/guest-api)
+  'restrict_devlxd',
+  'devlxd_events',
+  'cloud_init',
+  'instance_ready_state',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];
