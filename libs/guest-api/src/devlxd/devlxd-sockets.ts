@@ -30,8 +30,10 @@ type Peer = { ok: true } | { ok: false; status: number; message: string };
  */
 @Injectable()
 export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly servers = new Map<string, Server>();
+  private readonly servers = new Map<string, Promise<Server>>();
   private readonly peers = new WeakMap<Socket, PeerCredentials | Error>();
+  /** A connection's peer is checked once (its process and its container stay what they were). */
+  private readonly verdicts = new WeakMap<Socket, Promise<Peer>>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly root: string;
 
@@ -77,8 +79,18 @@ export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstra
     await rm(this.directory(name), { recursive: true, force: true });
   }
 
+  /** Serves the instance's socket unless it is served (or being opened) already. */
   private async serve(name: string): Promise<void> {
-    if (this.servers.has(name)) return;
+    let server = this.servers.get(name);
+    if (!server) {
+      server = this.open(name);
+      this.servers.set(name, server);
+      server.catch(() => this.servers.get(name) === server && this.servers.delete(name));
+    }
+    await server;
+  }
+
+  private async open(name: string): Promise<Server> {
     const dir = this.directory(name);
     await mkdir(this.root, { recursive: true, mode: 0o711 });
     await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -89,7 +101,6 @@ export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstra
     const server = createServer((req, res) => void this.request(name, req, res));
     server.on('connection', (conn: Socket) => this.peers.set(conn, this.credentials(conn)));
     server.on('upgrade', (req: IncomingMessage, conn: Duplex, head: Buffer) => void this.upgrade(name, req, conn, head));
-    this.servers.set(name, server);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -99,17 +110,19 @@ export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstra
         });
       });
       await chmod(socket, 0o666);
+      return server;
     } catch (err) {
-      this.servers.delete(name);
       server.close();
       throw err;
     }
   }
 
   private async close(name: string): Promise<void> {
-    const server = this.servers.get(name);
-    if (!server) return;
+    const opening = this.servers.get(name);
+    if (!opening) return;
     this.servers.delete(name);
+    const server = await opening.catch(() => undefined);
+    if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -150,7 +163,9 @@ export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstra
   private async admit(name: string, conn: Socket): Promise<GuestInstance | DevlxdAnswer> {
     const instance = await this.instance(name);
     if (!instance) return NOT_FOUND;
-    const peer = await this.checkPeer(name, conn, instance);
+    let verdict = this.verdicts.get(conn);
+    if (!verdict) this.verdicts.set(conn, (verdict = this.checkPeer(name, conn, instance)));
+    const peer = await verdict;
     if (!peer.ok) return { status: peer.status, kind: 'text', body: peer.message };
     if (!devlxdEnabled(instance.config)) return NOT_AUTHORIZED;
     return instance;
