@@ -139,7 +139,7 @@ describe('profiles API', () => {
       ['name of the wrong type', { name: 42 }, 400, /^Invalid name: must be a string$/],
       ['unknown config key', { name: 'ok1', config: { 'limits.cpus': '2' } }, 400, /^Invalid config\["limits.cpus"\]: unknown configuration key$/],
       ['config value with NUL', { name: 'ok1', config: { 'user.x': 'a\u0000b' } }, 400, /^Invalid config\["user.x"\]: must not contain NUL characters$/],
-      ['config value with a newline', { name: 'ok1', config: { 'user.x': 'a\nb' } }, 400, /^Invalid config\["user.x"\]: must not contain newlines$/],
+      ['config value with a newline', { name: 'ok1', config: { 'environment.X': 'a\nb' } }, 400, /^Invalid config\["environment.X"\]: must not contain newlines$/],
       ['config value of the wrong type', { name: 'ok1', config: { 'limits.cpu': 2 } }, 400, /^Invalid config\["limits.cpu"\]: must be a string$/],
       ['config that is not an object', { name: 'ok1', config: ['a'] }, 400, /^Invalid config: must be an object of string values$/],
       ['bad limits value', { name: 'ok1', config: { 'limits.memory': 'lots' } }, 400, /^Invalid config\["limits.memory"\]: "lots" is not a byte size/],

@@ -34,6 +34,11 @@ export const API_EXTENSIONS: readonly string[] = [
   'resources',
   // GET .../volumes/{type}/{name}/state: an instance volume's usage as du counts it
   'storage_volume_state',
+  // the guest API, /dev/lxd/sock (libs/guest-api)
+  'restrict_devlxd',
+  'devlxd_events',
+  'cloud_init',
+  'instance_ready_state',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CoreModule, type BerthConfig, type Database, type Logger } from '#core';
 import { OperationsModule, type EventHub } from '#operations';
+import { GuestApiModule } from '#guest-api';
 import { ImagesModule } from '#images';
 import { InstancesModule } from '#instances';
 import { MigrateModule } from '#migrate';
@@ -50,6 +51,7 @@ export class AppModule {
         NetworkModule,
         MigrateModule,
         WarningsModule,
+        GuestApiModule,
       ],
       controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StoragePoolsController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, WarningsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],

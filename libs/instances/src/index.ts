@@ -21,3 +21,5 @@ export { AttachConsoleCommand } from './commands/attach-console/attach-console.c
 export { ClearConsoleLogCommand } from './commands/attach-console/clear-console-log.command.js';
 export { ExecLogs, ConsoleLogs } from './infrastructure/exec-logs.js';
 export { OrphanVolumes, type PoolVolume } from './infrastructure/orphan-volumes.js';
+export { DeclareGuestStateCommand } from './commands/declare-guest-state/declare-guest-state.command.js';
+export { GuestApiPort } from './infrastructure/guest-api.port.js';

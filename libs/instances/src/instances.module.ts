@@ -38,6 +38,7 @@ import { HoldInstanceHandler, ReleaseInstanceHandler } from './commands/hold-ins
 import { PublishInstanceHandler } from './commands/publish-instance/publish-instance.handler.js';
 import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
 import { ListNetworkUsersHandler } from './queries/list-network-users/list-network-users.handler.js';
+import { DeclareGuestStateHandler } from './commands/declare-guest-state/declare-guest-state.handler.js';
 
 @Module({
   exports: [ExecLogs, ConsoleLogs, OrphanVolumes],
@@ -79,6 +80,7 @@ import { ListNetworkUsersHandler } from './queries/list-network-users/list-netwo
     DeleteInstanceFileHandler,
     Autostart,
     OrphanVolumes,
+    DeclareGuestStateHandler,
   ],
 })
 export class InstancesModule {

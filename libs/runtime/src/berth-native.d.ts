@@ -45,6 +45,17 @@ export interface BerthNative {
    * `stat` is its fstat, or the parent directory's for `temp`.
    */
   rootOpen(root: string, path: string, how: 'read' | 'append' | 'temp'): Promise<NativeOpenFile>;
+  /**
+   * SO_PEERCRED of a connected unix socket: the peer's pid, uid and gid as this process'
+   * namespaces see them. Synchronous (a descriptor cannot be reused under it); throws like the rest.
+   */
+  peerCredentials(fd: number): PeerCredentials;
+}
+
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
 }
 
 export interface NativeOpenFile {

@@ -16,3 +16,4 @@ export {
 } from './errors.js';
 export { GuestRoot, type GuestStat, type GuestDirent } from './guest-root.js';
 export { RuntimeModule, GuestRoots } from './runtime.module.js';
+export type { PeerCredentials } from './berth-native.js';

@@ -18,6 +18,7 @@ import {
 } from './errors.js';
 import { requestMonitor } from './monitor-client.js';
 import { defaultNativeDir, loadNative, monitorBinary } from './native.js';
+import type { PeerCredentials } from './berth-native.js';
 
 /** What the monitor reports about a container. */
 export type ContainerStatus = 'Running' | 'Ready' | 'Stopping' | 'Stopped';
@@ -83,6 +84,11 @@ export interface ContainerSpec {
    * limits. A file lxcfs does not provide is left alone; a bind the kernel refuses fails the start.
    */
   lxcfs?: string;
+  /**
+   * A host directory (the guest API's socket is in it) bound read-only at /dev/lxd before init
+   * runs; a new socket made in it later is reached at the same path inside.
+   */
+  devlxd?: string;
   /** Resolve only once systemd reported READY=1 (default true). */
   waitReady?: boolean;
   /** How long to wait for READY=1 before failing (default 60 s). */
@@ -349,6 +355,10 @@ export class Runtime {
     if (spec.lxcfs !== undefined) {
       if (!path.isAbsolute(spec.lxcfs)) throw new InvalidContainerSpecError('lxcfs', 'must be an absolute path');
       args.push('--lxcfs', spec.lxcfs);
+    }
+    if (spec.devlxd !== undefined) {
+      if (!path.isAbsolute(spec.devlxd)) throw new InvalidContainerSpecError('devlxd', 'must be an absolute path');
+      args.push('--devlxd', spec.devlxd);
     }
     for (const limit of limits) args.push('--limit', limit);
     const monitor = spawn(monitorBinary(this.nativeDir), args, {
@@ -693,6 +703,16 @@ export class Runtime {
     }
     if (!busy) await rm(file, { force: true });
     return removed;
+  }
+
+  /** Who is at the other end of a connected unix socket `fd` (SO_PEERCRED, in the host's namespaces). */
+  peerCredentials(fd: number): PeerCredentials {
+    try {
+      return loadNative(this.nativeDir).peerCredentials(fd);
+    } catch (error) {
+      const e = error as { syscall?: string; errno?: number; code?: string; message: string };
+      throw new NativeCallError(e.message, e.syscall ?? 'getsockopt', e.errno ?? 0, e.code ?? 'EUNKNOWN');
+    }
   }
 
   /** Last resort when a monitor no longer answers: SIGKILL through a pidfd. */

@@ -11,7 +11,7 @@
  * component is then operated on with *at() calls on its parent's descriptor, never followed
  * where the operation must not follow. Every descriptor is O_CLOEXEC.
  * Read: pidfd_open(2), pidfd_send_signal(2), openat2(2) (RESOLVE_IN_ROOT), path_resolution(7),
- * renameat2(2), symlinkat(2), fstatat(2), proc(5) (/proc/self/fd), node-addon-api's
+ * renameat2(2), symlinkat(2), fstatat(2), proc(5) (/proc/self/fd), unix(7) (SO_PEERCRED), node-addon-api's
  * doc/async_worker.md.
  */
 #include <napi.h>
@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <type_traits>
@@ -858,6 +859,31 @@ Napi::Value RootOpen(const Napi::CallbackInfo &info)
 	return Queue(info.Env(), root, path, [h](Task &t) { return OpenForStream(t, h); }, OpenedObject);
 }
 
+/* ---- socket peers ------------------------------------------------------------------------ */
+
+/* The pid, uid and gid (SO_PEERCRED) of the process that connected a unix socket, as this
+ * process' namespaces see them. Synchronous on purpose: getsockopt on a connected socket never
+ * blocks, and the descriptor (a libuv handle's) cannot be closed and reused by another
+ * connection between the call and its answer, as it could while queued on the pool. */
+Napi::Value PeerCredentials(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (info.Length() != 1 || !info[0].IsNumber())
+		throw Napi::TypeError::New(env, "peerCredentials(fd: number)");
+	int fd = info[0].As<Napi::Number>().Int32Value();
+	if (fd < 0)
+		throw Napi::RangeError::New(env, "peerCredentials: fd must be >= 0");
+	struct ucred cred = {};
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		throw SyscallError(env, "getsockopt", errno);
+	Napi::Object out = Napi::Object::New(env);
+	out.Set("pid", Napi::Number::New(env, cred.pid));
+	out.Set("uid", Napi::Number::New(env, cred.uid));
+	out.Set("gid", Napi::Number::New(env, cred.gid));
+	return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("signalProcess", Napi::Function::New(env, SignalProcess, "signalProcess"));
@@ -872,6 +898,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("rootMkdir", Napi::Function::New(env, RootMkdir, "rootMkdir"));
 	exports.Set("rootUnlink", Napi::Function::New(env, RootUnlink, "rootUnlink"));
 	exports.Set("rootOpen", Napi::Function::New(env, RootOpen, "rootOpen"));
+	exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
 	return exports;
 }
 

@@ -411,6 +411,50 @@ out:
 	return rc;
 }
 
+/*
+ * The guest API: the host directory holding berthd's devlxd socket for this instance, bound
+ * read-only at /dev/lxd (the directory, not the socket: a berthd that comes back makes a new
+ * socket in it, which the guest then reaches at the same path). Before pivot_root, after /dev.
+ */
+static int bind_devlxd(int root, const char *dir)
+{
+	int tree = sys_open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (tree < 0)
+		return fail("open_tree", errno, "%s", dir);
+	int rc = -1, dev = -1, dst = -1;
+	struct stat st;
+	if (fstat(tree, &st) < 0) {
+		fail("fstat", errno, "%s", dir);
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fail("fstat", ENOTDIR, "%s", dir);
+		goto out;
+	}
+	if (sys_mount_setattr(tree, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, -1) < 0) {
+		fail("mount_setattr", errno, "%s read-only", dir);
+		goto out;
+	}
+	dev = open_in_root(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (dev < 0 || (mkdirat(dev, "lxd", 0755) < 0 && errno != EEXIST)) {
+		fail(dev < 0 ? "openat2" : "mkdirat", errno, "/dev/lxd");
+		goto out;
+	}
+	dst = open_beneath(dev, "lxd", O_DIRECTORY);
+	if (dst < 0) {
+		fail("openat2", errno, "/dev/lxd");
+		goto out;
+	}
+	rc = attach(tree, dst, "/dev/lxd");
+out:
+	if (dst >= 0)
+		close(dst);
+	if (dev >= 0)
+		close(dev);
+	close(tree);
+	return rc;
+}
+
 /* The API filesystems, by descriptor beneath the rootfs; lxcfs (a host path, or "") over /proc and /sys files. */
 static int setup_rootfs(int root, int console, const char *lxcfs)
 {
@@ -544,6 +588,8 @@ static __attribute__((noreturn)) void child_main(const struct spec *spec, int sy
 	int root = tree;
 	/* proc and sysfs need a fully visible instance in this mount namespace: before pivot_root. */
 	if (setup_rootfs(root, console, spec->lxcfs) < 0)
+		child_abort(sync);
+	if (spec->devlxd[0] != '\0' && bind_devlxd(root, spec->devlxd) < 0)
 		child_abort(sync);
 	if (fchdir(root) < 0)
 		fail("fchdir", errno, "rootfs"), child_abort(sync);

@@ -22,6 +22,7 @@ struct spec {
 	char runtime_dir[PATH_MAX]; /* <berth_dir>/containers/<name> */
 	char rootfs[PATH_MAX];
 	char lxcfs[PATH_MAX]; /* a running lxcfs' mount point, bound over /proc files; "" for none */
+	char devlxd[PATH_MAX]; /* the host directory of the guest API's socket, bound at /dev/lxd; "" for none */
 	uid_t id_base;      /* host id of the container's root */
 	unsigned id_count;  /* 0: privileged, no user namespace */
 };

@@ -572,7 +572,8 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		{ "uuid", required_argument, NULL, 'u' },      { "id-base", required_argument, NULL, 'i' },
 		{ "id-count", required_argument, NULL, 'c' },  { "report-fd", required_argument, NULL, 'f' },
 		{ "cgroup2-only", no_argument, NULL, '2' },    { "limit", required_argument, NULL, 'l' },
-		{ "lxcfs", required_argument, NULL, 'x' },     { NULL, 0, NULL, 0 },
+		{ "lxcfs", required_argument, NULL, 'x' },     { "devlxd", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -590,6 +591,11 @@ static int parse_args(int argc, char **argv, int *report_fd)
 			if (optarg[0] != '/' || strlen(optarg) >= sizeof(m.spec.lxcfs))
 				return fail("getopt", EINVAL, "--lxcfs must be an absolute path");
 			snprintf(m.spec.lxcfs, sizeof(m.spec.lxcfs), "%s", optarg);
+			break;
+		case 'd':
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(m.spec.devlxd))
+				return fail("getopt", EINVAL, "--devlxd must be an absolute path");
+			snprintf(m.spec.devlxd, sizeof(m.spec.devlxd), "%s", optarg);
 			break;
 		case 'l':
 			if (limits_add(&m.limits, optarg) < 0)

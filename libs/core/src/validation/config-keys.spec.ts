@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { ValidationError } from '../errors/domain-error.js';
 import { validateConfig, validateDescription, validateDevices } from './config-keys.js';
 
-const refuses = (fn: () => unknown, message: string) =>
-  assert.throws(fn, (e: unknown) => e instanceof ValidationError && e.message === message);
+const refuses = (fn: () => unknown, message: string | RegExp) =>
+  assert.throws(fn, (e: unknown) => e instanceof ValidationError && (typeof message === 'string' ? e.message === message : message.test(e.message)));
 
 describe('validateConfig', () => {
   it('accepts known keys and free-form namespaces', () => {
@@ -20,7 +20,22 @@ describe('validateConfig', () => {
   it('refuses volatile keys', () => refuses(() => validateConfig({ 'volatile.x': '1' }), 'Invalid config["volatile.x"]: volatile keys are owned by the server'));
   it('refuses NUL and newlines in values', () => {
     refuses(() => validateConfig({ 'user.a': 'x\u0000' }), 'Invalid config["user.a"]: must not contain NUL characters');
-    refuses(() => validateConfig({ 'user.a': 'x\r' }), 'Invalid config["user.a"]: must not contain newlines');
+    refuses(() => validateConfig({ 'environment.A': 'x\r' }), 'Invalid config["environment.A"]: must not contain newlines');
+  });
+  it('takes several lines in user.* and cloud-init.* values (documents for the guest)', () => {
+    const config = { 'user.meta-data': 'a: 1\nb: 2\n', 'cloud-init.user-data': '#cloud-config\nruncmd:\n  - [touch, /x]\n' };
+    assert.deepEqual(validateConfig(config), config);
+  });
+  it('checks cloud-init documents as LXD does: #cloud-config and network-config must be YAML, other user-data formats pass', () => {
+    refuses(() => validateConfig({ 'cloud-init.user-data': '#cloud-config\nruncmd: [a\n' }), /^Invalid config\["cloud-init.user-data"\]: must be valid YAML/);
+    refuses(() => validateConfig({ 'cloud-init.vendor-data': '#cloud-config\n a: b\nc' }), /^Invalid config\["cloud-init.vendor-data"\]: must be valid YAML/);
+    refuses(() => validateConfig({ 'cloud-init.network-config': 'version: [2' }), /^Invalid config\["cloud-init.network-config"\]: must be valid YAML/);
+    assert.deepEqual(validateConfig({ 'cloud-init.user-data': '#!/bin/sh\necho [\n' }), { 'cloud-init.user-data': '#!/bin/sh\necho [\n' });
+  });
+  it('takes security.devlxd.images=false only', () => {
+    assert.deepEqual(validateConfig({ 'security.devlxd.images': 'false' }), { 'security.devlxd.images': 'false' });
+    refuses(() => validateConfig({ 'security.devlxd.images': 'true' }), 'Invalid config["security.devlxd.images"]: cannot be true: Berth does not serve images to guests');
+    refuses(() => validateConfig({ 'security.devlxd.images': 'maybe' }), 'Invalid config["security.devlxd.images"]: must be a boolean');
   });
   it('checks value shapes', () => {
     refuses(() => validateConfig({ 'limits.memory.swap.priority': '11' }), 'Invalid config["limits.memory.swap.priority"]: must be an integer from 0 to 10');

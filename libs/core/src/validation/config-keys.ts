@@ -1,3 +1,4 @@
+import { parseDocument } from 'yaml';
 import { ValidationError } from '../errors/domain-error.js';
 
 type Check = (value: string) => string | undefined; // returns a reason when invalid
@@ -9,6 +10,13 @@ const range = (lo: number, hi: number): Check => (v) =>
   /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi ? undefined : `must be an integer from ${lo} to ${hi}`;
 const oneOf = (...values: string[]): Check => (v) => (values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
 const any: Check = () => undefined;
+const yamlReason = (text: string): string | undefined => {
+  const errors = parseDocument(text).errors;
+  return errors.length ? `must be valid YAML (${errors[0].message.split('\n')[0]})` : undefined;
+};
+/** cloud-init user-data and vendor-data: a `#cloud-config` document must be YAML; other formats (scripts, MIME) are the guest's business. */
+const cloudConfig: Check = (v) => (/^#cloud-config[ \t]*(\r?\n|$)/.test(v) ? yamlReason(v) : undefined);
+const refuseTrue = (reason: string): Check => (v) => (bool(v) ?? (/^(true|1|yes|on)$/i.test(v) ? reason : undefined));
 
 /** Instance (and profile) configuration keys Berth understands, with LXD's names. */
 const KEYS: Record<string, Check> = {
@@ -35,6 +43,7 @@ const KEYS: Record<string, Check> = {
   'security.protection.delete': bool,
   'security.protection.start': bool,
   'security.devlxd': bool,
+  'security.devlxd.images': refuseTrue('cannot be true: Berth does not serve images to guests'),
   'security.syscalls.intercept.mknod': bool,
   'security.syscalls.intercept.setxattr': bool,
   'snapshots.schedule': any,
@@ -43,17 +52,24 @@ const KEYS: Record<string, Check> = {
   'snapshots.expiry': any,
   'linux.kernel_modules': any,
   'raw.idmap': any,
-  'cloud-init.user-data': any,
-  'cloud-init.vendor-data': any,
-  'cloud-init.network-config': any,
+  'cloud-init.user-data': cloudConfig,
+  'cloud-init.vendor-data': cloudConfig,
+  'cloud-init.network-config': yamlReason,
+  'user.user-data': any,
+  'user.vendor-data': any,
+  'user.network-config': any,
+  'user.meta-data': any,
 };
 
 const FREE_PREFIXES = ['user.', 'environment.', 'linux.sysctl.', 'limits.kernel.', 'cloud-init.'];
 
-function checkValue(field: string, value: unknown): string {
+/** Namespaces whose values are documents for the guest (cloud-init's user-data, meta-data): several lines. */
+const MULTILINE_PREFIXES = ['user.', 'cloud-init.'];
+
+function checkValue(field: string, value: unknown, multiline = false): string {
   if (typeof value !== 'string') throw new ValidationError(field, 'must be a string');
   if (value.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL characters');
-  if (/[\r\n]/.test(value)) throw new ValidationError(field, 'must not contain newlines');
+  if (!multiline && /[\r\n]/.test(value)) throw new ValidationError(field, 'must not contain newlines');
   return value;
 }
 
@@ -71,7 +87,7 @@ export function validateConfig(config: unknown, fieldName = 'config'): Record<st
   for (const [key, value] of Object.entries(config)) {
     const field = `${fieldName}["${key}"]`;
     checkKey(field, key);
-    const text = checkValue(field, value);
+    const text = checkValue(field, value, MULTILINE_PREFIXES.some((p) => key.startsWith(p)));
     if (key.startsWith('volatile.')) throw new ValidationError(field, 'volatile keys are owned by the server');
     const check = KEYS[key];
     if (!check && !FREE_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length)) {

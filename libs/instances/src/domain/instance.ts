@@ -461,4 +461,34 @@ export class Instance extends AggregateRoot {
     this.parsedQuota = parseQuota(this.props.config, host);
     this.resolved = resolved;
   }
+
+  /**
+   * The guest declared its state through the guest API (LXD's instance_ready_state): `Ready`
+   * records `volatile.last_state.ready` and the Ready status (113) and raises instance-ready;
+   * `Started` takes it back (Running). Only while the instance runs.
+   */
+  declareGuestState(state: 'Ready' | 'Started'): void {
+    const { status } = this.props;
+    if (status !== 'Running' && status !== 'Ready') throw new InstanceStateError(`Instance "${this.name}" is ${status}: only a running instance declares its state`);
+    if (state === 'Ready') {
+      this.props = { ...this.props, status: 'Ready', volatile: { ...this.props.volatile, 'volatile.last_state.ready': 'true' } };
+      this.apply(new InstanceReadyEvent(this.name, null));
+    } else {
+      this.props = { ...this.props, status: 'Running' };
+      this.unsetVolatile('volatile.last_state.ready');
+    }
+  }
+
+  /**
+   * `volatile.cloud-init.instance-id`, what the guest API hands cloud-init as its instance-id
+   * (a new one makes cloud-init provision again): a new random one when `before` (the expanded
+   * config before a change) is null (create, rename) or differs in any of the keys cloud-init
+   * reads (LXD's needsNewInstanceID).
+   */
+  renewCloudInitId(before: Readonly<Record<string, string>> | null): void {
+    const after = this.expanded.config;
+    const keys = ['cloud-init', 'user'].flatMap((ns) => ['user-data', 'vendor-data', 'network-config'].map((k) => `${ns}.${k}`));
+    if (before !== null && keys.every((key) => before[key] === after[key])) return;
+    this.setVolatile('volatile.cloud-init.instance-id', randomUUID());
+  }
 }

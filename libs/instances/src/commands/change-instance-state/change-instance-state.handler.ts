@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
 import { LOGGER, TestHooks, type Logger } from '#core';
 import { InstanceTemplates } from '#images';
@@ -14,6 +14,7 @@ import { Admission } from '../../infrastructure/admission.js';
 import { IdMaps } from '../../infrastructure/id-maps.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { PluggedInits } from '../../infrastructure/plugged-inits.js';
+import { GuestApiPort } from '../../infrastructure/guest-api.port.js';
 import { ChangeInstanceStateCommand } from './change-instance-state.command.js';
 
 const DESCRIPTIONS: Record<StateAction, string> = {
@@ -49,6 +50,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     @Inject(LOGGER) private readonly log: Logger,
     private readonly hooks: TestHooks,
     private readonly admission: Admission,
+    @Optional() private readonly guestApi?: GuestApiPort,
   ) {}
 
   async execute({ name, action, timeout, force }: ChangeInstanceStateCommand): Promise<OperationView> {
@@ -93,7 +95,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
         instance.recordIdmap(idmap.hostId);
       }
       const started = await this.runtime
-        .start({ name, rootfs: join(volume, 'rootfs'), idmap, uuid: instance.nicHolder().uuid, limits: plan.writes, lxcfs: await lxcfsMount(), waitReady: false })
+        .start({ name, rootfs: join(volume, 'rootfs'), idmap, uuid: instance.nicHolder().uuid, limits: plan.writes, lxcfs: await lxcfsMount(), devlxd: await this.guestApi?.prepare(name, instance.expanded.config), waitReady: false })
         .catch((err: unknown) => {
           throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
         });

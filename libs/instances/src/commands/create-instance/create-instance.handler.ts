@@ -54,6 +54,7 @@ export class CreateInstanceHandler implements ICommandHandler<CreateInstanceComm
     checkRootPool(instance.expanded.devices, (pool) => this.pools.has(pool));
     // Held until its volume is made: a crash before then leaves an instance the next start deletes (Reconciler).
     instance.hold('it is being created');
+    instance.renewCloudInitId(null);
     await this.nics.check(instance.name, instance.expanded.devices, () => this.instances.othersDevices(instance.name));
     this.proxies.check(instance.expanded.devices);
     await this.instances.insert(instance, await this.admission.forInstance(instance));

@@ -12,6 +12,7 @@ export class RenameInstanceHandler implements ICommandHandler<RenameInstanceComm
       name,
       async (i) => {
         i.rename(newName);
+        i.renewCloudInitId(null);
         return 'save';
       },
       { afterWrite: async (i) => void (await (await this.pool.get()).renameInstanceVolume(name, i.name)) },

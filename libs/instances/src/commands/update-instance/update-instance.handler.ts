@@ -45,8 +45,10 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
       async (i) => {
         i.assertEtag(ifMatch);
         previousDevices = i.expanded.devices;
+        const previousConfig = i.expanded.config;
         i.update(mode, changes, resolve, this.capacity);
         checkRootPool(i.expanded.devices, (pool) => this.pools.has(pool));
+        i.renewCloudInitId(previousConfig);
         await this.nics.check(i.name, i.expanded.devices, () => this.instances.othersDevices(i.name));
         i.applyVolatile(this.nics.assignMacs(i.expanded.devices, i.state.volatile));
         this.proxies.check(i.expanded.devices);

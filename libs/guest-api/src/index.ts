@@ -1,0 +1,1 @@
+export { GuestApiModule } from './guest-api.module.js';
