@@ -16,6 +16,7 @@
  * openat2(2), pty(7), seccomp(2), systemd's docs/CONTAINER_INTERFACE.md.
  */
 #include "container.h"
+#include "devices.h"
 #include "util.h"
 #include "../common/seccomp.h"
 
@@ -543,7 +544,7 @@ static __attribute__((noreturn)) void child_main(const struct spec *spec, int sy
 		fail("move_mount", errno, "attach the rootfs"), child_abort(sync);
 	int root = tree;
 	/* proc and sysfs need a fully visible instance in this mount namespace: before pivot_root. */
-	if (setup_rootfs(root, console, spec->lxcfs) < 0)
+	if (setup_rootfs(root, console, spec->lxcfs) < 0 || devices_attach(root) < 0)
 		child_abort(sync);
 	if (fchdir(root) < 0)
 		fail("fchdir", errno, "rootfs"), child_abort(sync);
@@ -661,10 +662,11 @@ static int rootfs_tree(const struct spec *spec, pid_t pid, bool shifted, enum id
 	return fail("mount_setattr", err, "idmap the rootfs %s (the filesystem may not support idmapped mounts)", spec->rootfs);
 }
 
-int container_spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
+static int spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
 {
 	bool userns = spec->id_count > 0, shifted = false;
-	if (check_rootfs(spec) < 0 || shift_prepare(spec->rootfs, spec->id_base, spec->id_count, &shifted) < 0)
+	if (check_rootfs(spec) < 0 || shift_prepare(spec->rootfs, spec->id_base, spec->id_count, &shifted) < 0 ||
+	    devices_prepare(spec, cg) < 0)
 		return -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -714,7 +716,7 @@ int container_spawn(const struct spec *spec, const struct cgroups *cg, int conso
 		goto failed;
 	}
 	tree = rootfs_tree(spec, pid, shifted, &out->idmap);
-	if (tree < 0)
+	if (tree < 0 || devices_idmap(spec, pid) < 0)
 		goto failed;
 	msg.kind = SYNC_TREE;
 	if (send_with_fd(sync, &msg, sizeof(msg), tree) < 0) {
@@ -775,4 +777,12 @@ failed:
 	if (notify >= 0)
 		close(notify);
 	return -1;
+}
+
+/* The devices' clones and host nodes are only needed until the child attached them. */
+int container_spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
+{
+	int rc = spawn(spec, cg, console, out);
+	devices_release(spec);
+	return rc;
 }

@@ -19,6 +19,7 @@
  * signalfd(2), timerfd_create(2), flock(2), sd_notify(3), systemd(1) "Signals".
  */
 #include "container.h"
+#include "devices.h"
 #include "limits.h"
 #include "monitor.h"
 #include "util.h"
@@ -508,6 +509,15 @@ static void handle_request(struct client *c, const char *line)
 	} else if (strcmp(op, "pidfd") == 0) {
 		snprintf(json, sizeof(json), "{\"ok\":true,\"pid\":%d}", (int)m.init.pid);
 		send_line(c, json, m.init.pidfd);
+	} else if (strcmp(op, "device-add") == 0 || strcmp(op, "device-remove") == 0) {
+		if (m.init.pidfd < 0 || devices_hotplug(&m.spec, &m.cg, m.init.pidfd, line, strcmp(op, "device-add") == 0) < 0) {
+			if (m.init.pidfd < 0)
+				fail("pidfd_open", ESRCH, "the container is not running");
+			failure_json(&last_failure, json, sizeof(json));
+		} else {
+			snprintf(json, sizeof(json), "{\"ok\":true}");
+		}
+		send_line(c, json, -1);
 	} else if (strcmp(op, "attach") == 0) {
 		send_line(c, "{\"ok\":true}", -1);
 		if (c->fd < 0)
@@ -572,7 +582,8 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		{ "uuid", required_argument, NULL, 'u' },      { "id-base", required_argument, NULL, 'i' },
 		{ "id-count", required_argument, NULL, 'c' },  { "report-fd", required_argument, NULL, 'f' },
 		{ "cgroup2-only", no_argument, NULL, '2' },    { "limit", required_argument, NULL, 'l' },
-		{ "lxcfs", required_argument, NULL, 'x' },     { NULL, 0, NULL, 0 },
+		{ "lxcfs", required_argument, NULL, 'x' },     { "device", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -593,6 +604,10 @@ static int parse_args(int argc, char **argv, int *report_fd)
 			break;
 		case 'l':
 			if (limits_add(&m.limits, optarg) < 0)
+				return -1;
+			break;
+		case 'd':
+			if (devices_add_arg(optarg) < 0)
 				return -1;
 			break;
 		default: return fail("getopt", EINVAL, "unknown option");
