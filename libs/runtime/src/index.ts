@@ -14,5 +14,6 @@ export {
   InvalidContainerSpecError,
   CgroupLimitError,
 } from './errors.js';
+export { type DeviceMount, BIND_MOUNT_OPTIONS, BIND_PROPAGATIONS } from './devices.js';
 export { GuestRoot, type GuestStat, type GuestDirent } from './guest-root.js';
 export { RuntimeModule, GuestRoots } from './runtime.module.js';
