@@ -460,8 +460,52 @@ int devices_attach(int root)
 
 /* ---- while it runs ---------------------------------------------------------------------- */
 
-/* Runs attach (d set) or detach (d->path) in a child that entered the container's user and
- * mount namespaces as its root; its failure comes back through a pipe. */
+/*
+ * Detaches the device's mount in the container (the caller entered its namespaces): the target
+ * is resolved in the root as at attach (a symlink the guest planted leads where the mount went),
+ * its resolved path read back through the host's /proc (procfd, opened before setns), and
+ * unmounted there. A unix device's node target, an empty file, is removed.
+ */
+static int detach_one(int procfd, const struct device *d)
+{
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return fail("open", errno, "the container's root");
+	int target = open_in_root(root, d->path, O_PATH, 0);
+	if (target < 0) {
+		int err = errno;
+		close(root);
+		return fail("openat2", err, "device %s: %s in the container", d->name, d->path);
+	}
+	char fd[16], resolved[PATH_MAX];
+	snprintf(fd, sizeof(fd), "%d", target);
+	ssize_t n = readlinkat(procfd, fd, resolved, sizeof(resolved) - 1);
+	int err = errno;
+	close(target);
+	if (n <= 0 || resolved[0] != '/') {
+		close(root);
+		return fail("readlink", n < 0 ? err : ENOENT, "device %s: %s in the container", d->name, d->path);
+	}
+	resolved[n] = '\0';
+	int rc = sys_umount2(resolved, MNT_DETACH | UMOUNT_NOFOLLOW);
+	if (rc < 0)
+		fail("umount2", errno, "device %s: %s", d->name, d->path);
+	else if (d->kind != KIND_DISK) {
+		char *slash = strrchr(resolved, '/');
+		*slash = '\0';
+		int parent = open_in_root(root, resolved[0] ? resolved : "/", O_PATH | O_DIRECTORY, 0);
+		struct stat st;
+		if (parent >= 0 && fstatat(parent, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+			unlinkat(parent, slash + 1, 0);
+		if (parent >= 0)
+			close(parent);
+	}
+	close(root);
+	return rc;
+}
+
+/* Runs the attach or the detach of d in a child that entered the container's user and mount
+ * namespaces as its root; its failure comes back through a pipe. */
 static int in_container(int init_pidfd, const struct device *d, bool attach)
 {
 	int pipefd[2];
@@ -475,22 +519,20 @@ static int in_container(int init_pidfd, const struct device *d, bool attach)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		int rc = -1;
-		if (setns(init_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		int rc = -1, root = -1;
+		int procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (procfd < 0)
+			fail("open", errno, "/proc/self/fd");
+		else if (setns(init_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
 			fail("setns", errno, "the container's user and mount namespaces");
 		else if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
 			fail("setresuid", errno, "the container's root");
-		else if (attach) {
-			int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (root < 0)
-				fail("open", errno, "the container's root");
-			else
-				rc = attach_one(root, d);
-		} else if (sys_umount2(d->path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
-			fail("umount2", errno, "device %s: %s", d->name, d->path);
-		} else {
-			rc = 0;
-		}
+		else if (!attach)
+			rc = detach_one(procfd, d);
+		else if ((root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			fail("open", errno, "the container's root");
+		else
+			rc = attach_one(root, d);
 		if (rc < 0 && write_all(pipefd[1], &last_failure, sizeof(last_failure)) < 0)
 			_exit(2);
 		_exit(rc < 0 ? 1 : 0);
@@ -570,7 +612,7 @@ static int hot_remove(const struct spec *spec, const struct cgroups *cg, int ini
 		return fail("getopt", ENOENT, "device %s is not there", name);
 	struct device *d = &devices[i];
 	/* A device whose optional source was missing has nothing mounted: nothing to detach. */
-	if (in_container(init_pidfd, d, false) < 0 && !(last_failure.err == EINVAL && !d->required))
+	if (in_container(init_pidfd, d, false) < 0 && !((last_failure.err == EINVAL || last_failure.err == ENOENT) && !d->required))
 		return -1;
 	release_one(spec, cg, d, true);
 	devices[i] = devices[--device_count];
