@@ -461,45 +461,68 @@ int devices_attach(int root)
 /* ---- while it runs ---------------------------------------------------------------------- */
 
 /*
- * Detaches the device's mount in the container (the caller entered its namespaces): the target
- * is resolved in the root as at attach (a symlink the guest planted leads where the mount went),
- * its resolved path read back through the host's /proc (procfd, opened before setns), and
- * unmounted there. A unix device's node target, an empty file, is removed.
+ * Detaches the device's mount in the container (the caller entered its namespaces). The target
+ * is resolved in the root as at attach: its parent directory with RESOLVE_IN_ROOT, a symlink
+ * the guest planted as the last component followed (in the root) by hand, and the mount then
+ * unmounted by name from inside that parent, without following anything more. A unix device's
+ * node target, an empty file, is removed.
  */
-static int detach_one(int procfd, const struct device *d)
+static int detach_one(const struct device *d)
 {
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return fail("open", errno, "the container's root");
-	int target = open_in_root(root, d->path, O_PATH, 0);
-	if (target < 0) {
-		int err = errno;
-		close(root);
-		return fail("openat2", err, "device %s: %s in the container", d->name, d->path);
-	}
-	char fd[16], resolved[PATH_MAX];
-	snprintf(fd, sizeof(fd), "%d", target);
-	ssize_t n = readlinkat(procfd, fd, resolved, sizeof(resolved) - 1);
-	int err = errno;
-	close(target);
-	if (n <= 0 || resolved[0] != '/') {
-		close(root);
-		return fail("readlink", n < 0 ? err : ENOENT, "device %s: %s in the container", d->name, d->path);
-	}
-	resolved[n] = '\0';
-	int rc = sys_umount2(resolved, MNT_DETACH | UMOUNT_NOFOLLOW);
-	if (rc < 0)
-		fail("umount2", errno, "device %s: %s", d->name, d->path);
-	else if (d->kind != KIND_DISK) {
-		char *slash = strrchr(resolved, '/');
+	char path[PATH_MAX], link[PATH_MAX];
+	snprintf(path, sizeof(path), "%s", d->path);
+	int parent = -1, rc = -1;
+	for (int hops = 0; hops < 40; hops++) {
+		size_t len = strlen(path);
+		while (len > 1 && path[len - 1] == '/')
+			path[--len] = '\0';
+		char *slash = strrchr(path, '/');
+		char *base = slash + 1;
 		*slash = '\0';
-		int parent = open_in_root(root, resolved[0] ? resolved : "/", O_PATH | O_DIRECTORY, 0);
-		struct stat st;
-		if (parent >= 0 && fstatat(parent, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
-			unlinkat(parent, slash + 1, 0);
-		if (parent >= 0)
-			close(parent);
+		parent = open_in_root(root, path[0] ? path : "/", O_PATH | O_DIRECTORY, 0);
+		*slash = '/';
+		if (parent < 0) {
+			fail("openat2", errno, "device %s: %s in the container", d->name, d->path);
+			goto out;
+		}
+		ssize_t n = readlinkat(parent, base, link, sizeof(link) - 1);
+		if (n < 0)
+			break; /* not a symlink: parent/base is the target */
+		link[n] = '\0';
+		close(parent);
+		parent = -1;
+		char next[PATH_MAX];
+		*slash = '\0';
+		int m = link[0] == '/' ? snprintf(next, sizeof(next), "%s", link) : snprintf(next, sizeof(next), "%s/%s", path, link);
+		if (m < 0 || (size_t)m >= sizeof(next)) {
+			fail("readlink", ENAMETOOLONG, "device %s: %s in the container", d->name, d->path);
+			goto out;
+		}
+		memcpy(path, next, (size_t)m + 1);
 	}
+	if (parent < 0) {
+		fail("readlink", ELOOP, "device %s: %s in the container", d->name, d->path);
+		goto out;
+	}
+	const char *base = strrchr(path, '/') + 1;
+	if (fchdir(parent) < 0) {
+		fail("fchdir", errno, "device %s: %s in the container", d->name, d->path);
+		goto out;
+	}
+	if (sys_umount2(base, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+		fail("umount2", errno, "device %s: %s", d->name, d->path);
+		goto out;
+	}
+	rc = 0;
+	struct stat st;
+	if (d->kind != KIND_DISK && fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		unlinkat(parent, base, 0);
+out:
+	if (parent >= 0)
+		close(parent);
 	close(root);
 	return rc;
 }
@@ -520,15 +543,12 @@ static int in_container(int init_pidfd, const struct device *d, bool attach)
 	if (pid == 0) {
 		close(pipefd[0]);
 		int rc = -1, root = -1;
-		int procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (procfd < 0)
-			fail("open", errno, "/proc/self/fd");
-		else if (setns(init_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		if (setns(init_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
 			fail("setns", errno, "the container's user and mount namespaces");
 		else if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
 			fail("setresuid", errno, "the container's root");
 		else if (!attach)
-			rc = detach_one(procfd, d);
+			rc = detach_one(d);
 		else if ((root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			fail("open", errno, "the container's root");
 		else
