@@ -205,6 +205,28 @@ describe('disk and unix-char devices bound into real containers', () => {
     assert.deepEqual(await sh('dev1', `test -e ${victim}/payload-file || echo gone`), { code: 0, stdout: 'gone\n', stderr: '' });
   });
 
+  it('a reboot from inside binds the devices again, hot-added ones included, in the new init\'s namespaces', async () => {
+    await lxc('config', 'device', 'add', 'dev1', 'kept', 'disk', `source=${join(host, 'hot')}`, 'path=/mnt/kept', 'readonly=true');
+    await lxc('config', 'device', 'add', 'dev1', 'kmsg2', 'unix-char', 'path=/dev/berth-kmsg2', 'major=1', 'minor=11');
+    const before = await initPid('dev1');
+    // The exec ends with the init it runs under: its operation is not waited for.
+    assert.equal((await d.api().post('/1.0/instances/dev1/exec').send({ command: ['systemctl', 'reboot'] })).status, 202);
+    let after = before;
+    for (let i = 0; i < 600 && (after === before || after === 0); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await initPid('dev1').catch(() => 0);
+    }
+    assert.notEqual(after, before);
+    await sh('dev1', 'systemctl is-system-running --wait >/dev/null');
+    assert.deepEqual(await sh('dev1', 'cat /mnt/kept/file /srv/data/hello && stat -c "%t:%T" /dev/berth-kmsg2 /dev/berth-fuse && touch /mnt/kept/x'), {
+      code: 1,
+      stdout: 'hot-plugged\nhello from the host\n1:b\na:e5\n',
+      stderr: "touch: cannot touch '/mnt/kept/x': Read-only file system\n",
+    });
+    const cgroup = devicesCgroup(after);
+    if (cgroup) assert.ok(readFileSync(join(cgroup, 'devices.list'), 'utf8').split('\n').includes('c 1:11 rwm'));
+  });
+
   it('a start with a missing required source fails naming the device and leaves no monitor, cgroup or mount', async () => {
     await finish(await create('dev2', { gone: { type: 'disk', source: join(host, 'missing'), path: '/srv/missing' } }));
     await assert.rejects(lxc('start', 'dev2'), (e: { stderr: string }) => {

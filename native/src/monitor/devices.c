@@ -240,7 +240,19 @@ static int make_node(const struct spec *spec, struct device *d, char *node, size
 	return 0;
 }
 
-/* Undoes what prepare_one did for one device (closes its clone, removes its node). */
+/* Whether another device of the list is the same node (its cgroup rule must stay). */
+static bool node_shared(const struct device *d)
+{
+	for (int i = 0; i < device_count; i++) {
+		const struct device *o = &devices[i];
+		if (o != d && o->allowed && o->kind == d->kind && o->major == d->major && o->minor == d->minor)
+			return true;
+	}
+	return false;
+}
+
+/* Undoes what prepare_one did for one device (closes its clone, removes its node; with deny,
+ * its cgroup rule unless another device is the same node). */
 static void release_one(const struct spec *spec, const struct cgroups *cg, struct device *d, bool deny)
 {
 	if (d->tree >= 0)
@@ -252,7 +264,7 @@ static void release_one(const struct spec *spec, const struct cgroups *cg, struc
 		unlink(node);
 		d->node_made = false;
 	}
-	if (deny && d->allowed)
+	if (deny && d->allowed && !node_shared(d))
 		cgroups_allow_device(cg, d->kind == KIND_CHAR ? 'c' : 'b', d->major, d->minor, false);
 	if (deny)
 		d->allowed = false;
