@@ -540,8 +540,9 @@ out:
 }
 
 /* Runs the attach or the detach of d in a child that entered the container's user and mount
- * namespaces as its root; its failure comes back through a pipe. */
-static int in_container(int init_pidfd, const struct device *d, bool attach)
+ * namespaces (the mount namespace alone for a privileged one) as its root; its failure comes
+ * back through a pipe. */
+static int in_container(const struct spec *spec, int init_pidfd, const struct device *d, bool attach)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -555,9 +556,10 @@ static int in_container(int init_pidfd, const struct device *d, bool attach)
 	if (pid == 0) {
 		close(pipefd[0]);
 		int rc = -1, root = -1;
-		if (setns(init_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
-			fail("setns", errno, "the container's user and mount namespaces");
-		else if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		bool userns = spec->id_count > 0; /* a privileged container shares the host's */
+		if (setns(init_pidfd, CLONE_NEWNS | (userns ? CLONE_NEWUSER : 0)) < 0)
+			fail("setns", errno, "the container's mount namespace");
+		else if (userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
 			fail("setresuid", errno, "the container's root");
 		else if (!attach)
 			rc = detach_one(d);
@@ -623,7 +625,7 @@ static int hot_add(const struct spec *spec, const struct cgroups *cg, int init_p
 			close(userns);
 	}
 	if (rc == 0)
-		rc = in_container(init_pidfd, &d, true);
+		rc = in_container(spec, init_pidfd, &d, true);
 	bool keep = rc >= 0; /* attached, or skipped (an optional source that is missing) */
 	release_one(spec, cg, &d, !keep || rc > 0);
 	if (!keep)
@@ -644,7 +646,7 @@ static int hot_remove(const struct spec *spec, const struct cgroups *cg, int ini
 		return fail("getopt", ENOENT, "device %s is not there", name);
 	struct device *d = &devices[i];
 	/* A device whose optional source was missing has nothing mounted: nothing to detach. */
-	if (in_container(init_pidfd, d, false) < 0 && !((last_failure.err == EINVAL || last_failure.err == ENOENT) && !d->required))
+	if (in_container(spec, init_pidfd, d, false) < 0 && !((last_failure.err == EINVAL || last_failure.err == ENOENT) && !d->required))
 		return -1;
 	release_one(spec, cg, d, true);
 	devices[i] = devices[--device_count];
