@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +234,22 @@ describe('disk and unix-char devices bound into real containers', () => {
       return true;
     });
     assert.equal((await d.api().get('/1.0/instances/dev2').expect(200)).body.metadata.status, 'Stopped');
+    assert.equal(existsSync(join(d.dir, 'containers', 'dev2')), false);
+    assert.deepEqual(cgroupsOf('dev2'), []);
+  });
+
+  it('at start, a planted symlink to a host path that is not in the root fails the start: nothing is mounted on the host path', async () => {
+    const victim = join(host, 'victim');
+    // Planted in the stopped container's root (as a guest could have left it): it names the host's victim directory.
+    await symlink(victim, join(d.dir, 'storage', 'default', 'containers', 'dev2', 'rootfs', 'srv', 'escape'));
+    await lxc('config', 'device', 'remove', 'dev2', 'gone');
+    await lxc('config', 'device', 'add', 'dev2', 'payload', 'disk', `source=${join(host, 'payload')}`, 'path=/srv/escape');
+    await assert.rejects(lxc('start', 'dev2'), (e: { stderr: string }) => {
+      assert.match(e.stderr, /openat2\(2\) failed: ENOENT \(device payload: \/srv\/escape in the container\)/);
+      return true;
+    });
+    assert.deepEqual(await readdir(victim), []);
+    assert.equal(hostMountPoints().includes(victim), false);
     assert.equal(existsSync(join(d.dir, 'containers', 'dev2')), false);
     assert.deepEqual(cgroupsOf('dev2'), []);
   });
