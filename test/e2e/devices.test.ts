@@ -109,13 +109,13 @@ describe('disk and unix-char devices bound into real containers', () => {
   it('binds a directory, a file, a host unix socket and a character device at start; readonly, noexec and optional sources as asked', async () => {
     await finish(
       await create('dev1', {
-        data: { type: 'disk', source: join(host, 'data'), path: '/srv/data' },
+        data: { type: 'disk', source: join(host, 'data'), path: '/srv/data', recursive: 'true' },
         conf: { type: 'disk', source: join(host, 'conf.txt'), path: '/etc/berth/conf.txt' },
         sock: { type: 'disk', source: join(host, 'app.sock'), path: '/run/app.sock' },
         tun: { type: 'disk', source: '/dev/net/tun', path: '/srv/tun' },
         opentun: { type: 'disk', source: join(host, 'tun'), path: '/srv/opentun' },
         secret: { type: 'disk', source: join(host, 'secret'), path: '/srv/secret', shift: 'true' },
-        ro: { type: 'disk', source: join(host, 'ro'), path: '/srv/ro', readonly: 'true' },
+        ro: { type: 'disk', source: join(host, 'ro'), path: '/srv/ro', readonly: 'true', propagation: 'unbindable' },
         nx: { type: 'disk', source: join(host, 'nx'), path: '/srv/nx', 'raw.mount.options': 'noexec,nosuid' },
         gone: { type: 'disk', source: join(host, 'missing'), path: '/srv/missing', required: 'false' },
         fuse: { type: 'unix-char', source: '/dev/fuse', path: '/dev/berth-fuse', uid: '1000', gid: '1000', mode: '0600' },
@@ -145,6 +145,8 @@ describe('disk and unix-char devices bound into real containers', () => {
     assert.equal(ro.code, 1);
     assert.match(ro.stderr, /Read-only file system/);
     assert.equal(existsSync(join(host, 'ro', 'x')), false);
+
+    assert.match((await sh('dev1', 'grep " /srv/ro " /proc/self/mountinfo')).stdout, / ro,.* unbindable /);
 
     const nx = await sh('dev1', '/srv/nx/run.sh');
     assert.equal(nx.code, 126);

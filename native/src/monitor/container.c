@@ -6,9 +6,9 @@
  * hands it an idmapped clone of the rootfs (or, where the filesystem cannot be idmapped, a
  * clone of the rootfs whose ownership was shifted on disk: shift.c). The child unshares its
  * cgroup and time namespaces once it sits in its cgroups, mounts the API filesystems by
- * descriptor (targets resolved with openat2(RESOLVE_IN_ROOT), never by string prefix), pivots
- * into the rootfs, detaches the old root, binds the sd_notify socket, takes the console and
- * execs systemd. The two talk over a SOCK_SEQPACKET pair; errors travel back as data
+ * descriptor (targets resolved with openat2(RESOLVE_IN_ROOT), never by string prefix),
+ * attaches the devices' binds the monitor prepared (devices.c), pivots into the rootfs,
+ * detaches the old root, binds the sd_notify socket, takes the console and execs systemd. The two talk over a SOCK_SEQPACKET pair; errors travel back as data
  * (syscall + errno).
  *
  * Read: clone(2), user_namespaces(7), cgroup_namespaces(7), time_namespaces(7), open_tree(2),

@@ -6,7 +6,8 @@
  *   - the console pty master: output to console.log (rotated) and a ring buffer for attach;
  *   - the sd_notify socket: READY=1 from PID 1 makes the state Ready, STATUS= is kept;
  *   - the control socket <berth_dir>/containers/<name>/monitor.sock, root peers only
- *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach.
+ *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach,
+ *     device-add and device-remove (devices.c).
  * Stop is SIGRTMIN+3 to systemd (repeated until it acknowledges, since a pid-namespace init
  * drops signals it has no handler for yet), then a kill of the whole cgroup at the deadline.
  * The container's limits (--limit controller:file=value) are written into its cgroup before
