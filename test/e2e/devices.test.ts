@@ -70,6 +70,7 @@ describe('disk and unix-char devices bound into real containers', () => {
     await mkdir(join(host, 'secret'), { mode: 0o700 });
     await writeFile(join(host, 'secret', 'key'), 'secret\n', { mode: 0o600 });
     await run('mknod', ['-m', '0666', join(host, 'tun'), 'c', '10', '200']);
+    await run('mknod', ['-m', '0600', join(host, 'blk'), 'b', '7', '0']);
     server = net.createServer((socket) => {
       let text = '';
       socket.on('data', (chunk) => (text += chunk.toString()));
@@ -177,6 +178,11 @@ describe('disk and unix-char devices bound into real containers', () => {
     const devices = (await d.api().get('/1.0/instances/dev1').expect(200)).body.metadata.devices;
     assert.equal(devices.lost, undefined);
     assert.equal((await sh('dev1', 'test -e /mnt/lost')).code, 1);
+    // A block device as a disk's source is a filesystem to mount in LXD, which Berth does not do: refused, not bound as a node.
+    const blk = await d.api().patch('/1.0/instances/dev1').send({ devices: { blk: { type: 'disk', source: join(host, 'blk'), path: '/mnt/blk' } } });
+    assert.equal(blk.status, 400);
+    assert.match(blk.body.error, /^Failed to change device "blk" of instance "dev1": open_tree\(2\) failed: EOPNOTSUPP \(device blk: \/.*\/blk is a block device: mounting its filesystem is not supported/);
+    assert.equal((await d.api().get('/1.0/instances/dev1').expect(200)).body.metadata.devices.blk, undefined);
   });
 
   it('a hot-added unix-char device appears with its numbers, is allowed in the device cgroup, and is denied again on removal', async () => {

@@ -310,6 +310,10 @@ static int prepare_one(const struct spec *spec, const struct cgroups *cg, struct
 	struct stat st;
 	if (fstat(d->tree, &st) < 0)
 		return fail("fstat", errno, "device %s: %s", d->name, what);
+	/* LXD mounts the filesystem of a block device given as a disk's source: not a bind. */
+	if (d->kind == KIND_DISK && S_ISBLK(st.st_mode))
+		return fail("open_tree", EOPNOTSUPP, "device %s: %s is a block device: mounting its filesystem is not supported (a unix-block device binds the node)",
+			    d->name, what);
 	d->is_dir = S_ISDIR(st.st_mode);
 	struct mount_attr attr = { .attr_set = d->attr_set, .attr_clr = d->attr_clr, .propagation = d->propagation };
 	if ((attr.attr_set || attr.propagation) &&
