@@ -25,6 +25,7 @@
         "src/monitor/main.c",
         "src/monitor/monitor.c",
         "src/monitor/container.c",
+        "src/monitor/devices.c",
         "src/monitor/cgroup.c",
         "src/monitor/exec.c",
         "src/monitor/limits.c",

@@ -16,6 +16,7 @@ import {
   nativeError,
   type NativeFailure,
 } from './errors.js';
+import { deviceArgument, type DeviceMount } from './devices.js';
 import { requestMonitor } from './monitor-client.js';
 import { defaultNativeDir, loadNative, monitorBinary } from './native.js';
 import type { PeerCredentials } from './berth-native.js';
@@ -89,6 +90,11 @@ export interface ContainerSpec {
    * runs; a new socket made in it later is reached at the same path inside.
    */
   devlxd?: string;
+  /**
+   * Disks with a host source and unix-char/unix-block devices, bound before init runs (see
+   * DeviceMount). A missing source of a required one fails the start naming the device.
+   */
+  devices?: DeviceMount[];
   /** Resolve only once systemd reported READY=1 (default true). */
   waitReady?: boolean;
   /** How long to wait for READY=1 before failing (default 60 s). */
@@ -361,6 +367,7 @@ export class Runtime {
       args.push('--devlxd', spec.devlxd);
     }
     for (const limit of limits) args.push('--limit', limit);
+    for (const device of spec.devices ?? []) args.push('--device', deviceArgument(device));
     const monitor = spawn(monitorBinary(this.nativeDir), args, {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -396,6 +403,32 @@ export class Runtime {
     }
     if (spec.waitReady === false) return started;
     return this.waitReady(spec.name, spec.readyTimeoutMs ?? 60_000);
+  }
+
+  /**
+   * Binds one more device into the running container (its monitor makes the node, allows it in
+   * the device cgroup and attaches it from inside the container's namespaces). On failure
+   * nothing of it is left. It stays across a reboot from inside.
+   */
+  async addDevice(name: string, device: DeviceMount): Promise<void> {
+    await this.deviceRequest(name, { op: 'device-add', ...JSON.parse(deviceArgument(device)) });
+  }
+
+  /** Detaches a device bound at start or by addDevice, and denies its node in the cgroup again. */
+  async removeDevice(name: string, device: string): Promise<void> {
+    await this.deviceRequest(name, { op: 'device-remove', name: device });
+  }
+
+  private async deviceRequest(name: string, request: object): Promise<void> {
+    this.checkName(name);
+    let answer: unknown;
+    try {
+      answer = await requestMonitor(this.socketPath(name), request, 30_000);
+    } catch (error) {
+      if (error instanceof NativeCallError && ['ENOENT', 'ECONNREFUSED'].includes(error.errnoCode)) throw new ContainerNotRunningError(name);
+      throw error;
+    }
+    if (isNativeFailure(answer)) throw nativeError(answer);
   }
 
   /** Resolves once the container reported READY=1; fails if it stops first. */

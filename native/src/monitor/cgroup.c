@@ -182,6 +182,17 @@ static const struct device_rule {
 };
 #define DEVICE_RULES (sizeof(device_rules) / sizeof(*device_rules))
 
+/* The unix-char/unix-block devices of the container (devices.c), allowed on top of the table:
+ * kept here so that a fresh cgroup (a reboot from inside) gets them too. */
+#define MAX_EXTRA_RULES 32
+static struct device_rule extra_rules[MAX_EXTRA_RULES];
+static size_t extra_count;
+
+static const struct device_rule *rule_at(size_t i)
+{
+	return i < DEVICE_RULES ? &device_rules[i] : &extra_rules[i - DEVICE_RULES];
+}
+
 static int restrict_devices(const struct hierarchy *h, const char *rel)
 {
 	char path[512];
@@ -189,8 +200,8 @@ static int restrict_devices(const struct hierarchy *h, const char *rel)
 	if (write_file(path, "a") < 0)
 		return fail("write", errno, "%s", path);
 	snprintf(path, sizeof(path), "%s/%s/devices.allow", h->mount, rel);
-	for (size_t i = 0; i < DEVICE_RULES; i++) {
-		const struct device_rule *r = &device_rules[i];
+	for (size_t i = 0; i < DEVICE_RULES + extra_count; i++) {
+		const struct device_rule *r = rule_at(i);
 		char line[64], major[16], minor[16];
 		snprintf(major, sizeof(major), r->major == ANY_ID ? "*" : "%d", r->major);
 		snprintf(minor, sizeof(minor), r->minor == ANY_ID ? "*" : "%d", r->minor);
@@ -221,8 +232,8 @@ static int device_program(struct bpf_insn *prog, size_t max)
 	prog[n++] = insn(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16);
 	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, major), 0);
 	prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor), 0);
-	for (size_t i = 0; i < DEVICE_RULES; i++) {
-		const struct device_rule *r = &device_rules[i];
+	for (size_t i = 0; i < DEVICE_RULES + extra_count; i++) {
+		const struct device_rule *r = rule_at(i);
 		struct bpf_insn tests[4];
 		size_t t = 0;
 		tests[t++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 0, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
@@ -246,9 +257,10 @@ static int device_program(struct bpf_insn *prog, size_t max)
 	return (int)n;
 }
 
-int cgroup_attach_device_filter(int cgroup_fd, const char *what)
+/* Loads the device program; replace_fd >= 0 swaps it for that attached one (BPF_F_REPLACE). */
+static int load_device_filter(int cgroup_fd, const char *what, int replace_fd)
 {
-	struct bpf_insn prog[128];
+	struct bpf_insn prog[512];
 	int count = device_program(prog, sizeof(prog) / sizeof(*prog));
 	if (count < 0)
 		return fail("bpf", E2BIG, "device program for %s", what);
@@ -268,12 +280,102 @@ int cgroup_attach_device_filter(int cgroup_fd, const char *what)
 	attach.target_fd = (uint32_t)cgroup_fd;
 	attach.attach_bpf_fd = (uint32_t)prog_fd;
 	attach.attach_type = BPF_CGROUP_DEVICE;
-	attach.attach_flags = BPF_F_ALLOW_MULTI;
+	attach.attach_flags = BPF_F_ALLOW_MULTI | (replace_fd >= 0 ? BPF_F_REPLACE : 0);
+	attach.replace_bpf_fd = replace_fd >= 0 ? (uint32_t)replace_fd : 0;
 	int rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach));
 	int err = errno;
 	close(prog_fd); /* the cgroup holds the program until it is removed */
 	if (rc < 0)
 		return fail("bpf", err, "BPF_PROG_ATTACH of the device program to %s", what);
+	return 0;
+}
+
+int cgroup_attach_device_filter(int cgroup_fd, const char *what)
+{
+	return load_device_filter(cgroup_fd, what, -1);
+}
+
+/* Swaps the device program attached to the cgroup2 directory for one with the current rules. */
+static int refilter_devices(const struct hierarchy *h, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", h->mount, rel);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail("open", errno, "%s", path);
+	uint32_t ids[8] = { 0 };
+	union bpf_attr query;
+	memset(&query, 0, sizeof(query));
+	query.query.target_fd = (uint32_t)fd;
+	query.query.attach_type = BPF_CGROUP_DEVICE;
+	query.query.prog_ids = (uint64_t)(uintptr_t)ids;
+	query.query.prog_cnt = 8;
+	int rc = -1, old = -1;
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &query, sizeof(query)) < 0 || query.query.prog_cnt != 1) {
+		fail("bpf", query.query.prog_cnt != 1 ? ENOENT : errno, "BPF_PROG_QUERY: the device program of %s", path);
+		goto out;
+	}
+	union bpf_attr get;
+	memset(&get, 0, sizeof(get));
+	get.prog_id = ids[0];
+	old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &get, sizeof(get)); /* O_CLOEXEC by the kernel */
+	if (old < 0) {
+		fail("bpf", errno, "BPF_PROG_GET_FD_BY_ID for %s", path);
+		goto out;
+	}
+	rc = load_device_filter(fd, path, old);
+out:
+	if (old >= 0)
+		close(old);
+	close(fd);
+	return rc;
+}
+
+static bool same_device(const struct device_rule *r, char type, unsigned major, unsigned minor)
+{
+	return r->type == type && r->major == (int)major && r->minor == (int)minor && r->access == ACCESS_ALL;
+}
+
+/* Writes one v1 devices line into rel and rel/payload (a v1 child keeps its own copy of the list). */
+static int write_devices_line(const struct hierarchy *h, const char *rel, const char *file, const char *line)
+{
+	char path[512];
+	const char *const dirs[] = { "", "/" CGROUP_PAYLOAD };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s/%s", h->mount, rel, dirs[i], file);
+		if (write_file(path, line) < 0 && !(i == 1 && errno == ENOENT))
+			return fail("write", errno, "%s: %s", path, line);
+	}
+	return 0;
+}
+
+int cgroups_allow_device(const struct cgroups *cg, char type, unsigned major, unsigned minor, bool allow)
+{
+	size_t found = extra_count;
+	for (size_t i = 0; i < extra_count; i++)
+		if (same_device(&extra_rules[i], type, major, minor))
+			found = i;
+	bool standard = false;
+	for (size_t i = 0; i < DEVICE_RULES; i++)
+		standard = standard || same_device(&device_rules[i], type, major, minor);
+	if (allow && found == extra_count) {
+		if (extra_count == MAX_EXTRA_RULES)
+			return fail("write", E2BIG, "more than %d unix devices", MAX_EXTRA_RULES);
+		extra_rules[extra_count++] = (struct device_rule){ type, (int)major, (int)minor, ACCESS_ALL };
+	} else if (!allow && found < extra_count) {
+		extra_rules[found] = extra_rules[--extra_count];
+	}
+	if (!cg->rel[0] || (!allow && standard))
+		return 0;
+	char line[64];
+	snprintf(line, sizeof(line), "%c %u:%u rwm", type, major, minor);
+	for (int i = 0; i < cg->count; i++) {
+		const struct hierarchy *h = &cg->h[i];
+		if (strcmp(h->controllers, "devices") == 0 && write_devices_line(h, cg->rel, allow ? "devices.allow" : "devices.deny", line) < 0)
+			return -1;
+		if (cg->pure_v2 && h->unified && refilter_devices(h, cg->rel) < 0)
+			return -1;
+	}
 	return 0;
 }
 

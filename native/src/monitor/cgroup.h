@@ -48,6 +48,10 @@ void cgroups_leave(struct cgroups *mon);
 /* Attaches (BPF_F_ALLOW_MULTI) the device program allowing what the v1 list allows to the
  * cgroup2 directory cgroup_fd; it stays attached until the cgroup is removed. */
 int cgroup_attach_device_filter(int cgroup_fd, const char *what);
+/* Allows (or denies again) all access to one device node, c or b major:minor, beyond the
+ * standard list, in the live cgroup and in every cgroup created later by this process (a
+ * reboot). A device of the standard list is never denied. */
+int cgroups_allow_device(const struct cgroups *cg, char type, unsigned major, unsigned minor, bool allow);
 /* Puts pid into the payload cgroup of every hierarchy. */
 int cgroups_attach(const struct cgroups *cg, pid_t pid);
 /* Hands the payload to the container's root: cgroup2 (the files in /sys/kernel/cgroup/delegate)

@@ -6,9 +6,9 @@
  * hands it an idmapped clone of the rootfs (or, where the filesystem cannot be idmapped, a
  * clone of the rootfs whose ownership was shifted on disk: shift.c). The child unshares its
  * cgroup and time namespaces once it sits in its cgroups, mounts the API filesystems by
- * descriptor (targets resolved with openat2(RESOLVE_IN_ROOT), never by string prefix), pivots
- * into the rootfs, detaches the old root, binds the sd_notify socket, takes the console and
- * execs systemd. The two talk over a SOCK_SEQPACKET pair; errors travel back as data
+ * descriptor (targets resolved with openat2(RESOLVE_IN_ROOT), never by string prefix),
+ * attaches the devices' binds the monitor prepared (devices.c), pivots into the rootfs,
+ * detaches the old root, binds the sd_notify socket, takes the console and execs systemd. The two talk over a SOCK_SEQPACKET pair; errors travel back as data
  * (syscall + errno).
  *
  * Read: clone(2), user_namespaces(7), cgroup_namespaces(7), time_namespaces(7), open_tree(2),
@@ -16,6 +16,7 @@
  * openat2(2), pty(7), seccomp(2), systemd's docs/CONTAINER_INTERFACE.md.
  */
 #include "container.h"
+#include "devices.h"
 #include "util.h"
 #include "../common/seccomp.h"
 
@@ -587,7 +588,7 @@ static __attribute__((noreturn)) void child_main(const struct spec *spec, int sy
 		fail("move_mount", errno, "attach the rootfs"), child_abort(sync);
 	int root = tree;
 	/* proc and sysfs need a fully visible instance in this mount namespace: before pivot_root. */
-	if (setup_rootfs(root, console, spec->lxcfs) < 0)
+	if (setup_rootfs(root, console, spec->lxcfs) < 0 || devices_attach(root) < 0)
 		child_abort(sync);
 	if (spec->devlxd[0] != '\0' && bind_devlxd(root, spec->devlxd) < 0)
 		child_abort(sync);
@@ -707,10 +708,11 @@ static int rootfs_tree(const struct spec *spec, pid_t pid, bool shifted, enum id
 	return fail("mount_setattr", err, "idmap the rootfs %s (the filesystem may not support idmapped mounts)", spec->rootfs);
 }
 
-int container_spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
+static int spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
 {
 	bool userns = spec->id_count > 0, shifted = false;
-	if (check_rootfs(spec) < 0 || shift_prepare(spec->rootfs, spec->id_base, spec->id_count, &shifted) < 0)
+	if (check_rootfs(spec) < 0 || shift_prepare(spec->rootfs, spec->id_base, spec->id_count, &shifted) < 0 ||
+	    devices_prepare(spec, cg) < 0)
 		return -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -760,7 +762,7 @@ int container_spawn(const struct spec *spec, const struct cgroups *cg, int conso
 		goto failed;
 	}
 	tree = rootfs_tree(spec, pid, shifted, &out->idmap);
-	if (tree < 0)
+	if (tree < 0 || devices_idmap(spec, pid) < 0)
 		goto failed;
 	msg.kind = SYNC_TREE;
 	if (send_with_fd(sync, &msg, sizeof(msg), tree) < 0) {
@@ -821,4 +823,12 @@ failed:
 	if (notify >= 0)
 		close(notify);
 	return -1;
+}
+
+/* The devices' clones and host nodes are only needed until the child attached them. */
+int container_spawn(const struct spec *spec, const struct cgroups *cg, int console, struct init_process *out)
+{
+	int rc = spawn(spec, cg, console, out);
+	devices_release(spec);
+	return rc;
 }

@@ -6,7 +6,8 @@
  *   - the console pty master: output to console.log (rotated) and a ring buffer for attach;
  *   - the sd_notify socket: READY=1 from PID 1 makes the state Ready, STATUS= is kept;
  *   - the control socket <berth_dir>/containers/<name>/monitor.sock, root peers only
- *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach.
+ *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach,
+ *     device-add and device-remove (devices.c).
  * Stop is SIGRTMIN+3 to systemd (repeated until it acknowledges, since a pid-namespace init
  * drops signals it has no handler for yet), then a kill of the whole cgroup at the deadline.
  * The container's limits (--limit controller:file=value) are written into its cgroup before
@@ -19,6 +20,7 @@
  * signalfd(2), timerfd_create(2), flock(2), sd_notify(3), systemd(1) "Signals".
  */
 #include "container.h"
+#include "devices.h"
 #include "limits.h"
 #include "monitor.h"
 #include "util.h"
@@ -508,6 +510,15 @@ static void handle_request(struct client *c, const char *line)
 	} else if (strcmp(op, "pidfd") == 0) {
 		snprintf(json, sizeof(json), "{\"ok\":true,\"pid\":%d}", (int)m.init.pid);
 		send_line(c, json, m.init.pidfd);
+	} else if (strcmp(op, "device-add") == 0 || strcmp(op, "device-remove") == 0) {
+		if (m.init.pidfd < 0 || devices_hotplug(&m.spec, &m.cg, m.init.pidfd, line, strcmp(op, "device-add") == 0) < 0) {
+			if (m.init.pidfd < 0)
+				fail("pidfd_open", ESRCH, "the container is not running");
+			failure_json(&last_failure, json, sizeof(json));
+		} else {
+			snprintf(json, sizeof(json), "{\"ok\":true}");
+		}
+		send_line(c, json, -1);
 	} else if (strcmp(op, "attach") == 0) {
 		send_line(c, "{\"ok\":true}", -1);
 		if (c->fd < 0)
@@ -573,6 +584,7 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		{ "id-count", required_argument, NULL, 'c' },  { "report-fd", required_argument, NULL, 'f' },
 		{ "cgroup2-only", no_argument, NULL, '2' },    { "limit", required_argument, NULL, 'l' },
 		{ "lxcfs", required_argument, NULL, 'x' },     { "devlxd", required_argument, NULL, 'd' },
+		{ "device", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -599,6 +611,10 @@ static int parse_args(int argc, char **argv, int *report_fd)
 			break;
 		case 'l':
 			if (limits_add(&m.limits, optarg) < 0)
+				return -1;
+			break;
+		case 'D':
+			if (devices_add_arg(optarg) < 0)
 				return -1;
 			break;
 		default: return fail("getopt", EINVAL, "unknown option");

@@ -39,6 +39,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
   // Not possible in the current state of the thing or the host; LXD answers 400.
   'RESOURCE.IN_USE': 400,
   'INSTANCE.INVALID_STATE': 400,
+  'INSTANCE.DEVICE_FAILED': 400,
   'RUNTIME.ALREADY_RUNNING': 400,
   'RUNTIME.NOT_RUNNING': 400,
   'IMAGE.PUBLISH_REFUSED': 400,

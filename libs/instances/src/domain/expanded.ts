@@ -1,4 +1,5 @@
 import { ValidationError } from '#core';
+import { checkBoundDevice } from './device-mounts.js';
 
 export type Devices = Record<string, Record<string, string>>;
 
@@ -30,7 +31,8 @@ export function checkRootPool(devices: Devices, exists: (pool: string) => boolea
 
 /**
  * Rules on the expanded devices that no single layer can check alone: at most one root disk,
- * host paths absolute, no two disks on one path, no two nics with one interface name.
+ * host paths absolute, no two disks on one path, no two nics with one interface name, and the
+ * keys of the devices bound into the container (disks with a source, unix devices).
  */
 export function checkDevices(devices: Devices): void {
   const roots = Object.entries(devices).filter(([, d]) => d.type === 'disk' && d.path === '/');
@@ -50,6 +52,7 @@ export function checkDevices(devices: Devices): void {
       if (other) throw new ValidationError(`devices["${name}"]["path"]`, `"${d.path}" is already used by device "${other}"`);
       paths.set(d.path, name);
     }
+    checkBoundDevice(name, d);
     if (d.type === 'nic') {
       const ifname = d.name ?? name;
       const other = nics.get(ifname);

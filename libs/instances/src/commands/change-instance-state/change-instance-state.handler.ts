@@ -8,6 +8,7 @@ import { OperationRunner, type OperationView } from '#operations';
 import { CgroupLimits, CgroupWriteError, HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { CgroupLimitError, lxcfsMount, Runtime } from '#runtime';
 import { DefaultPool } from '#storage';
+import { deviceMounts } from '../../domain/device-mounts.js';
 import type { Instance, StateAction } from '../../domain/instance.js';
 import { InstanceStateError } from '../../domain/instance.errors.js';
 import { Admission } from '../../infrastructure/admission.js';
@@ -95,7 +96,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
         instance.recordIdmap(idmap.hostId);
       }
       const started = await this.runtime
-        .start({ name, rootfs: join(volume, 'rootfs'), idmap, uuid: instance.nicHolder().uuid, limits: plan.writes, lxcfs: await lxcfsMount(), devlxd: await this.guestApi?.prepare(name, instance.expanded.config), waitReady: false })
+        .start({ name, rootfs: join(volume, 'rootfs'), idmap, uuid: instance.nicHolder().uuid, limits: plan.writes, lxcfs: await lxcfsMount(), devlxd: await this.guestApi?.prepare(name, instance.expanded.config), devices: deviceMounts(instance.expanded.devices), waitReady: false })
         .catch((err: unknown) => {
           throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
         });

@@ -7,6 +7,7 @@ import { DefaultPool, PoolCatalog } from '#storage';
 import { checkRootPool, type Devices } from '../../domain/expanded.js';
 import type { Instance } from '../../domain/instance.js';
 import { Admission } from '../../infrastructure/admission.js';
+import { syncDeviceMounts } from '../../infrastructure/device-sync.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { ProfileResolver } from '../../infrastructure/profile-resolver.js';
 import { UpdateInstanceCommand } from './update-instance.command.js';
@@ -29,10 +30,10 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
 
   /**
    * Records the change and, when the instance runs, plugs and unplugs its nics (and changes their
-   * limits), starts or stops its proxies and applies its limits to the live cgroup before the
-   * transaction commits: if any of it fails (an interface name taken inside, a listen port in use,
-   * the kernel refusing a limit), the nics are put back as they were and the record is not changed
-   * either. Returns what the cgroup files read back (nothing for a stopped instance).
+   * limits), binds and detaches its disks and unix devices, starts or stops its proxies and
+   * applies its limits to the live cgroup before the transaction commits: if any of it fails (an
+   * interface name taken inside, a listen port in use, a missing disk source, the kernel refusing
+   * a limit), the nics and devices are put back as they were and the record is not changed either. Returns what the cgroup files read back (nothing for a stopped instance).
    */
   async execute({ name, mode, changes, ifMatch }: UpdateInstanceCommand): Promise<AppliedSetting[]> {
     const resolve = await this.profiles.load();
@@ -63,12 +64,15 @@ export class UpdateInstanceHandler implements ICommandHandler<UpdateInstanceComm
           if (state.state === 'Stopped') return;
           i.ensureUuid(); // an instance started before uuids were given gets one: its nics' host ends are named after it
           const nics = await this.nics.sync(i.nicHolder(), state.pid, previousDevices);
+          let undoDevices = async () => undefined as void;
           try {
             i.applyVolatile(nics.volatile);
+            undoDevices = await syncDeviceMounts(this.runtime, i.name, previousDevices, i.expanded.devices);
             await this.proxies.sync(i.name, state.pid, i.expanded.devices);
             const pool = await this.pool.get();
             applied = await this.limits.reapply({ instance: i.name, quota: i.limits(this.capacity), backing: () => pool.blockDevice(), running: state });
           } catch (err) {
+            await undoDevices();
             await nics.undo();
             throw err;
           }
