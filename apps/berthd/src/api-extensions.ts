@@ -18,6 +18,7 @@ export const API_EXTENSIONS: readonly string[] = [
   'file_append',
   'file_symlinks',
   'directory_manipulation',
+  'container_edit_metadata',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];

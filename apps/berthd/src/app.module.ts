@@ -11,6 +11,7 @@ import { ServerModule } from '#server';
 import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
 import { InstanceFilesController } from './api/instance-files.controller.js';
+import { InstanceMetadataController } from './api/instance-metadata.controller.js';
 import { InstanceBackupsController } from './api/instance-backups.controller.js';
 import { StorageVolumesController } from './api/storage-volumes.controller.js';
 import { MigrationsController } from './api/migrations.controller.js';
@@ -48,7 +49,7 @@ export class AppModule {
         NetworkModule,
         MigrateModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceMetadataController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],
     };
   }

@@ -21,3 +21,8 @@ export { AttachConsoleCommand } from './commands/attach-console/attach-console.c
 export { ClearConsoleLogCommand } from './commands/attach-console/clear-console-log.command.js';
 export { ExecLogs, ConsoleLogs } from './infrastructure/exec-logs.js';
 export { OrphanVolumes, type PoolVolume } from './infrastructure/orphan-volumes.js';
+export { GetInstanceMetadataQuery } from './queries/get-instance-metadata/get-instance-metadata.query.js';
+export { GetInstanceTemplateQuery } from './queries/get-instance-template/get-instance-template.query.js';
+export { UpdateInstanceMetadataCommand } from './commands/update-instance-metadata/update-instance-metadata.command.js';
+export { SetInstanceTemplateCommand } from './commands/set-instance-template/set-instance-template.command.js';
+export { DeleteInstanceTemplateCommand } from './commands/delete-instance-template/delete-instance-template.command.js';

@@ -13,8 +13,8 @@ export function parseJson(text: string): unknown {
   });
 }
 
-/** Instance file uploads: raw content whatever Content-Type the client sends (lxc 5.0 sends none that says so). */
-const FILES_PATH = /^\/1\.0\/(instances|containers)\/[^/]+\/files(\?|$)/;
+/** Instance file and template uploads: raw content whatever Content-Type the client sends (lxc 5.0 sends none that says so for files). */
+const FILES_PATH = /^\/1\.0\/(instances|containers)\/[^/]+\/(files|metadata\/templates)(\?|$)/;
 
 /**
  * Reads JSON request bodies (at most 1 MiB). Raw uploads (application/octet-stream, multipart,
