@@ -37,6 +37,8 @@ export interface DaemonOptions {
   timeoutMs?: number;
   /** Whether destroy() removes the directory; true when the directory was made here. */
   ownsDir?: boolean;
+  /** A command that runs the daemon (given as its last arguments) and execs it, e.g. `unshare ... sh -c '...; exec "$@"' sh`. */
+  wrapper?: readonly string[];
 }
 
 export const api = (socket: string) => request(`http+unix://${encodeURIComponent(socket)}`);
@@ -112,7 +114,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     BERTH_DEFAULT_NETWORK: 'none',
     ...opts.env,
   };
-  const child = spawn(process.execPath, [BERTHD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, BERTHD];
+  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);

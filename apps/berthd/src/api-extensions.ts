@@ -18,6 +18,17 @@ export const API_EXTENSIONS: readonly string[] = [
   'file_append',
   'file_symlinks',
   'directory_manipulation',
+  // managed bridges: /1.0/networks with managed, POST/PUT/PATCH/DELETE/rename (other types refused, naming type)
+  'network',
+  'network_leases',
+  'network_leases_location',
+  'network_state',
+  'network_state_bond_bridge',
+  // a nic's `network` key names a managed network (lxc network attach sends it)
+  'instance_nic_network',
+  // /1.0/warnings with the host's warnings (lxcfs, inotify limits, root's subordinate ids, cgroup layout)
+  'warnings',
+  // /1.0/instances/{name}/metadata and /metadata/templates (lxc config metadata, lxc config template)
   'container_edit_metadata',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',

@@ -8,6 +8,7 @@ import { MigrateModule } from '#migrate';
 import { NetworkModule } from '#network';
 import { ProfilesModule } from '#profiles';
 import { ServerModule } from '#server';
+import { WarningsModule } from '#warnings';
 import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
 import { InstanceFilesController } from './api/instance-files.controller.js';
@@ -21,6 +22,7 @@ import { ProfilesController } from './api/profiles.controller.js';
 import { ResourcesController } from './api/resources.controller.js';
 import { ServerController } from './api/server.controller.js';
 import { TestingController } from './api/testing.controller.js';
+import { WarningsController } from './api/warnings.controller.js';
 import { UnhandledExceptionsLog } from './events/unhandled-exceptions.js';
 import { ServerInfo } from './server-info.js';
 
@@ -48,8 +50,9 @@ export class AppModule {
         ImagesModule,
         NetworkModule,
         MigrateModule,
+        WarningsModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceMetadataController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceMetadataController, InstanceBackupsController, StorageVolumesController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, WarningsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],
     };
   }

@@ -6,6 +6,7 @@ import { OperationsModule } from '#operations';
 import { ProfilesModule } from '#profiles';
 import { QuotasModule } from '#quotas';
 import { ServerModule } from '#server';
+import { WarningsModule } from '#warnings';
 
 /** Every TypeORM entity of every context, for the one DataSource. */
 export const entities = [
@@ -17,4 +18,5 @@ export const entities = [
   ...ImagesModule.entities,
   ...NetworkModule.entities,
   ...MigrateModule.entities,
+  ...WarningsModule.entities,
 ];

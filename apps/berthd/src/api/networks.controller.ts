@@ -32,7 +32,7 @@ export class NetworksController {
   @HttpCode(200)
   async create(@Body() raw: unknown) {
     const input = fields(body(raw), ['name', 'description', 'type', 'config']);
-    await this.commands.execute(new CreateNetworkCommand(input.name, input.description, input.config));
+    await this.commands.execute(new CreateNetworkCommand(input.name, input.description, input.config, input.type));
     return sync({});
   }
 

@@ -22,12 +22,15 @@ describe('network config keys', () => {
     assert.deepEqual({ ...validateNetworkConfig(config) }, config);
     assert.deepEqual({ ...validateNetworkConfig({ 'ipv4.address': 'auto' }) }, { 'ipv4.address': 'auto' });
   });
+  it('leaves out a key given as "" (unset, as in LXD)', () => {
+    assert.deepEqual({ ...validateNetworkConfig({ 'ipv4.address': '10.0.0.1/24', 'ipv4.dhcp': '', 'user.note': '' }) }, { 'ipv4.address': '10.0.0.1/24' });
+  });
   it('refuses unknown keys and bad values, naming the key', () => {
     refuses({ 'ipv4.gateway': 'x' }, 'Invalid config["ipv4.gateway"]: unknown network configuration key');
     refuses({ 'ipv4.address': '10.0.0.1/33' }, 'Invalid config["ipv4.address"]: prefix length /33 is greater than /32');
     refuses({ 'ipv4.address': '10.0.0.0/24' }, 'Invalid config["ipv4.address"]: 10.0.0.0 is the network address of 10.0.0.0/24');
     refuses({ 'ipv4.nat': 'maybe' }, 'Invalid config["ipv4.nat"]: must be a boolean');
-    refuses({ 'ipv4.dhcp': '' }, 'Invalid config["ipv4.dhcp"]: must be a boolean');
+    refuses({ 'bogus.key': '' }, 'Invalid config["bogus.key"]: unknown network configuration key');
     refuses({ 'bridge.mtu': '67' }, 'Invalid config["bridge.mtu"]: must be an integer from 68 to 65535');
     refuses({ 'bridge.mtu': '1500.5' }, 'Invalid config["bridge.mtu"]: must be an integer from 68 to 65535');
     refuses({ 'dns.domain': 'bad_domain' }, 'Invalid config["dns.domain"]: "bad_domain" is not a DNS domain name');

@@ -39,7 +39,8 @@ const isTrue = (v: string | undefined, otherwise: boolean) => (v === undefined ?
 
 /**
  * Validates a network's config map: known keys (and free `user.*` keys) with well-formed values.
- * Returns a fresh, prototype-free copy. Errors name the key: `Invalid config["bridge.mtu"]: …`.
+ * An empty value unsets its key, as in LXD (`lxc network unset` sends the key with ""); it is left
+ * out of the copy. Returns a fresh, prototype-free copy. Errors name the key: `Invalid config["bridge.mtu"]: …`.
  */
 export function validateNetworkConfig(config: unknown, fieldName = 'config'): Record<string, string> {
   if (config === undefined || config === null) return {};
@@ -51,6 +52,7 @@ export function validateNetworkConfig(config: unknown, fieldName = 'config'): Re
     if (/[\u0000-\u001f\u007f]/.test(value)) throw new ValidationError(field, 'must not contain control characters');
     const check = KEYS[key];
     if (!check && !(key.startsWith('user.') && key.length > 'user.'.length)) throw new ValidationError(field, 'unknown network configuration key');
+    if (value === '') continue;
     check?.(field, value);
     out[key] = value;
   }

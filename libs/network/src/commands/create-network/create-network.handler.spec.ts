@@ -35,6 +35,7 @@ describe('CreateNetworkHandler', () => {
       new CreateNetworkCommand('web', 42, {}),
       new CreateNetworkCommand('web', '', { 'bogus.key': '1' }),
       new CreateNetworkCommand('web', '', { 'ipv4.address': '10.0.0.1/33' }),
+      new CreateNetworkCommand('web', '', {}, 'macvlan'),
     ]) {
       await assert.rejects(handler.execute(cmd), (e: unknown) => e instanceof ValidationError && e.code === 'REQUEST.INVALID');
     }

@@ -2,6 +2,7 @@ import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
 import { AlreadyExistsError, validateDescription } from '#core';
 import { BridgeNetworks } from '../../bridge-networks.js';
 import { validateNetworkName } from '../../domain/names.js';
+import { validateNetworkType } from '../../domain/network-type.js';
 import { networkSpecOf, validateNetworkConfig } from '../../domain/network-config.js';
 import { NetworkChangedEvent } from '../../events/network-changed.event.js';
 import { NetworkRepository } from '../../infrastructure/network.repository.js';
@@ -18,6 +19,7 @@ export class CreateNetworkHandler implements ICommandHandler<CreateNetworkComman
   async execute(cmd: CreateNetworkCommand): Promise<void> {
     const name = validateNetworkName('name', cmd.name);
     const description = validateDescription(cmd.description);
+    validateNetworkType(cmd.type);
     validateNetworkConfig(cmd.config);
     if (await this.networks.exists(name)) throw new AlreadyExistsError(`Network "${name}" already exists`);
     const reserved = (await this.networks.list()).map((r) => networkSpecOf(r.name, r.config).gateway.subnet);

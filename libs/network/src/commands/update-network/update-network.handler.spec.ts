@@ -23,9 +23,18 @@ describe('UpdateNetworkHandler', () => {
     await handler.execute(new UpdateNetworkCommand('lan', 'merge', { config: { 'ipv4.address': '10.30.0.1/24' } }));
     assert.deepEqual(host.calls, ['update lan 10.30.0.1/24']);
     assert.deepEqual(host.reserved.map(formatSubnet), ['10.20.0.0/24']);
-    assert.deepEqual(networks.row('lan')?.config, { 'ipv4.address': '10.30.0.1/24', 'ipv4.nat': 'true' });
+    assert.deepEqual({ ...networks.row('lan')?.config }, { 'ipv4.address': '10.30.0.1/24', 'ipv4.nat': 'true' });
     assert.equal(networks.row('lan')?.description, 'office', 'PATCH without a description keeps it');
     assert.deepEqual(events.published.map((e) => [e.action, e.name]), [['network-updated', 'lan']]);
+  });
+
+  it('a key given as "" unsets it, with PATCH as with PUT (lxc network unset)', async () => {
+    const { networks, host, handler } = setup();
+    await handler.execute(new UpdateNetworkCommand('lan', 'merge', { config: { 'ipv4.nat': '' } }));
+    assert.deepEqual({ ...networks.row('lan')?.config }, { 'ipv4.address': '10.10.0.1/24' });
+    await handler.execute(new UpdateNetworkCommand('lan', 'replace', { config: { 'ipv4.address': '10.10.0.1/24', 'ipv4.nat': 'true', 'dns.domain': '' } }));
+    assert.deepEqual({ ...networks.row('lan')?.config }, LAN);
+    assert.deepEqual(host.calls, ['update lan 10.10.0.1/24', 'update lan 10.10.0.1/24']);
   });
 
   it('PUT replaces the whole config and description', async () => {

@@ -23,7 +23,8 @@ export class UpdateNetworkHandler implements ICommandHandler<UpdateNetworkComman
         assertEtag(row, ifMatch);
         const description = mode === 'replace' || changes.description !== undefined ? validateDescription(changes.description) : row.description;
         const requested = validateNetworkConfig(changes.config);
-        let config: Record<string, string> = mode === 'merge' ? { ...row.config, ...requested } : requested;
+        // Merged before validation, so that a key given as "" unsets the row's key.
+        let config: Record<string, string> = mode === 'merge' ? validateNetworkConfig({ ...row.config, ...(changes.config as object | undefined) }) : requested;
         const reserved = others.map((r) => networkSpecOf(r.name, r.config).gateway.subnet);
         if (config['ipv4.address'] === undefined) {
           throw new ValidationError('config["ipv4.address"]', 'is required: a managed bridge has an IPv4 address (an address with its prefix, or auto for a new subnet)');

@@ -1,5 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { BridgeNetworks } from '../../bridge-networks.js';
+import { leaseViews } from '../../domain/lease-views.js';
 import { NetworkRepository } from '../../infrastructure/network.repository.js';
 import { ListNetworkLeasesQuery, type LeaseView } from './list-network-leases.query.js';
 
@@ -9,7 +10,6 @@ export class ListNetworkLeasesHandler implements IQueryHandler<ListNetworkLeases
 
   async execute({ name }: ListNetworkLeasesQuery): Promise<LeaseView[]> {
     await this.networks.get(name);
-    const leases = await this.bridges.leases(name);
-    return leases.map((l) => ({ hostname: l.hostname ?? '', hwaddr: l.mac, address: l.ipv4, type: 'dynamic', location: 'none' }));
+    return leaseViews(await this.bridges.hosts(name), await this.bridges.leases(name));
   }
 }
