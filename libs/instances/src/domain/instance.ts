@@ -246,9 +246,9 @@ export class Instance extends AggregateRoot {
     return { name: this.name, architecture: this.props.architecture, config: this.expanded.config };
   }
 
-  delete(): void {
+  delete(force = false): void {
     // The expanded config decides: the key may come from a profile (LXD refuses with this wording).
-    if (/^(true|1|yes|on)$/i.test(this.expanded.config['security.protection.delete'] ?? '')) throw new InstanceStateError('Instance is protected');
+    if (!force && /^(true|1|yes|on)$/i.test(this.expanded.config['security.protection.delete'] ?? '')) throw new InstanceStateError('Instance is protected');
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" is running; stop it first`);
     this.apply(new InstanceDeletedEvent(this.name));
   }
