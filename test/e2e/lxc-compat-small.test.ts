@@ -6,10 +6,27 @@ import { request } from 'node:http';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { pack } from 'tar-stream';
 import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { configureLxc, lxcRunner } from '../support/lxc.js';
 import { tinyImage, writeTinyImage, type TinyImage } from '../support/tiny-image.js';
+
+/** A tar of `entries` in the order given (tar-stream writes names verbatim, a leading "/" included). */
+async function tarOf(entries: { name: string; type?: 'file' | 'directory'; body?: string; mode?: number }[]): Promise<Buffer> {
+  const tar = pack();
+  const chunks: Buffer[] = [];
+  const collected = (async () => {
+    for await (const chunk of tar as AsyncIterable<Buffer>) chunks.push(chunk);
+  })();
+  for (const e of entries) {
+    await new Promise<void>((resolve, reject) => tar.entry({ name: e.name, type: e.type ?? 'file', mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644), mtime: new Date(1_700_000_000_000) }, e.body ?? '', (err) => (err ? reject(err) : resolve())));
+  }
+  tar.finalize();
+  await collected;
+  return Buffer.concat(chunks);
+}
 
 /** POST /1.0/images with `body` and exactly the headers given (no Content-Type unless given). */
 function rawPost(socket: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -107,6 +124,30 @@ describe("LXD's lxc client: protection, unset, profile nic limits, image export 
     assert.deepEqual((await readdir(splitOut)).sort(), [`${img.splitFingerprint}.tar.gz`, `meta-${img.splitFingerprint}.tar.gz`]);
     assert.ok((await readFile(join(splitOut, `meta-${img.splitFingerprint}.tar.gz`))).equals(img.metadata));
     assert.ok((await readFile(join(splitOut, `${img.splitFingerprint}.tar.gz`))).equals(img.rootfs));
+  });
+
+  it('lxc image import takes what GNU tar takes: absolute names, content before its directory, a template without triggers', async () => {
+    const metadata = 'architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  os: crafted\ntemplates:\n  /etc/hostname:\n    when: [create]\n    template: hostname.tpl\n  /etc/never:\n    when: []\n    template: hostname.tpl\n';
+    const archive = gzipSync(
+      await tarOf([
+        { name: 'rootfs/etc/motd', body: 'before its parents\n' },
+        { name: '/metadata.yaml', body: metadata },
+        { name: '/templates/hostname.tpl', body: '{{ container.name }}\n' },
+        { name: '/rootfs/etc/issue', body: 'absolute\n' },
+        { name: 'rootfs/', type: 'directory', mode: 0o755 },
+        { name: 'rootfs/etc/', type: 'directory', mode: 0o755 },
+      ]),
+    );
+    const file = join(d.dir, 'crafted.tar.gz');
+    await writeFile(file, archive);
+    await lxc('image', 'import', file, '--alias', 'crafted');
+    await lxc('init', 'crafted', 'g1');
+    const rootfs = join(d.dir, 'storage', 'default', 'containers', 'g1', 'rootfs');
+    assert.equal(await readFile(join(rootfs, 'etc', 'motd'), 'utf8'), 'before its parents\n');
+    assert.equal(await readFile(join(rootfs, 'etc', 'issue'), 'utf8'), 'absolute\n');
+    assert.equal(await readFile(join(rootfs, 'etc', 'hostname'), 'utf8'), 'g1\n');
+    assert.deepEqual((await readdir(join(rootfs, 'etc'))).sort(), ['hostname', 'issue', 'motd']);
+    await lxc('delete', 'g1');
   });
 
   it('a raw image upload is taken whatever its Content-Type, unless it says JSON', async () => {
