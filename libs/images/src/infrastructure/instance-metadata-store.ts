@@ -45,33 +45,36 @@ export class InstanceMetadataStore {
   }
 
   async readTemplate(volume: string, name: string | undefined): Promise<Buffer> {
-    const file = `templates/${validateTemplateName(name)}`;
+    const template = validateTemplateName(name);
+    const file = `templates/${template}`;
     const top = this.open(volume);
-    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(name!);
+    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(template);
     const stat = await top.lstatIfExists(file);
-    if (stat === null) throw new TemplateNotFoundError(name!);
-    if (stat.type !== 'file') throw new ValidationError('path', `template "${name}" is not a regular file`);
+    if (stat === null) throw new TemplateNotFoundError(template);
+    if (stat.type !== 'file') throw new ValidationError('path', `template "${template}" is not a regular file`);
     return top.readFile(file, { maxBytes: MAX_TEMPLATE_BYTES });
   }
 
   /** Creates or replaces a template (0644), creating templates/ (0755) when missing; `content` is read up to the renderer's cap. */
   async writeTemplate(volume: string, name: string | undefined, content: Readable): Promise<void> {
-    const file = `templates/${validateTemplateName(name)}`;
+    const template = validateTemplateName(name);
+    const file = `templates/${template}`;
     const bytes = await readCapped(content, MAX_TEMPLATE_BYTES);
     const top = this.open(volume);
     await this.templatesDirectory(top, true);
     const existing = await top.lstatIfExists(file);
-    if (existing?.type === 'directory') throw new ValidationError('path', `template "${name}" is a directory`);
+    if (existing?.type === 'directory') throw new ValidationError('path', `template "${template}" is a directory`);
     await top.writeFile(file, bytes, { mode: 0o644 });
   }
 
   async deleteTemplate(volume: string, name: string | undefined): Promise<void> {
-    const file = `templates/${validateTemplateName(name)}`;
+    const template = validateTemplateName(name);
+    const file = `templates/${template}`;
     const top = this.open(volume);
-    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(name!);
+    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(template);
     const stat = await top.lstatIfExists(file);
-    if (stat === null) throw new TemplateNotFoundError(name!);
-    if (stat.type === 'directory') throw new ValidationError('path', `template "${name}" is a directory`);
+    if (stat === null) throw new TemplateNotFoundError(template);
+    if (stat.type === 'directory') throw new ValidationError('path', `template "${template}" is a directory`);
     await top.unlink(file);
   }
 
