@@ -191,11 +191,12 @@ describe('berth image', () => {
     await apiImage(img.unifiedFingerprint);
   });
 
-  it('exports a unified image byte for byte, into a directory or to a file', async () => {
+  it('exports a unified image byte for byte, into a directory (named as LXD names it) or to a file', async () => {
     const out = join(work, 'out');
     await mkdir(out);
-    assert.equal(await ok(['image', 'export', 'tiny/base', out]), `Image exported to ${join(out, 'tiny.tar.gz')}\n`);
-    const exported = await readFile(join(out, 'tiny.tar.gz'));
+    const named = join(out, `${img.unifiedFingerprint}.tar.gz`);
+    assert.equal(await ok(['image', 'export', 'tiny/base', out]), `Image exported to ${named}\n`);
+    const exported = await readFile(named);
     assert.equal(sha256(exported), img.unifiedFingerprint);
     assert.ok(exported.equals(img.unified));
 
@@ -206,14 +207,14 @@ describe('berth image', () => {
   it('exports a split image as its two files, in the current directory by default', async () => {
     const out = join(work, 'split-out');
     await mkdir(out);
-    const [meta, rootfs] = [join(out, split.splitFingerprint), join(out, `${split.splitFingerprint}.rootfs`)];
+    const [meta, rootfs] = [join(out, `meta-${split.splitFingerprint}.tar.gz`), join(out, `${split.splitFingerprint}.tar.gz`)];
     assert.equal(await ok(['image', 'export', 'split', out]), `Image exported to ${meta} and ${rootfs}\n`);
     assert.ok((await readFile(meta)).equals(split.metadata));
     assert.ok((await readFile(rootfs)).equals(split.rootfs));
     assert.equal(sha256(await readFile(meta), await readFile(rootfs)), split.splitFingerprint);
 
-    assert.equal(await ok(['image', 'export', 'split']), `Image exported to ${split.splitFingerprint} and ${split.splitFingerprint}.rootfs\n`);
-    assert.ok((await readFile(join(work, `${split.splitFingerprint}.rootfs`))).equals(split.rootfs));
+    assert.equal(await ok(['image', 'export', 'split']), `Image exported to meta-${split.splitFingerprint}.tar.gz and ${split.splitFingerprint}.tar.gz\n`);
+    assert.ok((await readFile(join(work, `${split.splitFingerprint}.tar.gz`))).equals(split.rootfs));
 
     assert.equal(await ok(['image', 'export', 'split', join(out, 'named')]), `Image exported to ${join(out, 'named')} and ${join(out, 'named.root')}\n`);
     assert.equal(sha256(await readFile(join(out, 'named')), await readFile(join(out, 'named.root'))), split.splitFingerprint);
@@ -225,7 +226,7 @@ describe('berth image', () => {
     await ok(['image', 'export', 'split', out]);
     await ok(['image', 'delete', 'split']);
     await d.api().get(`/1.0/images/${split.splitFingerprint}`).expect(404);
-    const reimported = await ok(['image', 'import', join(out, split.splitFingerprint), join(out, `${split.splitFingerprint}.rootfs`), '--alias', 'split']);
+    const reimported = await ok(['image', 'import', join(out, `meta-${split.splitFingerprint}.tar.gz`), join(out, `${split.splitFingerprint}.tar.gz`), '--alias', 'split']);
     assert.equal(reimported, `Image imported with fingerprint: ${split.splitFingerprint}\n`);
   });
 

@@ -39,6 +39,8 @@ export const API_EXTENSIONS: readonly string[] = [
   'devlxd_events',
   'cloud_init',
   'instance_ready_state',
+  // /1.0/instances/{name}/metadata and /metadata/templates (lxc config metadata, lxc config template)
+  'container_edit_metadata',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];

@@ -13,6 +13,7 @@ import { WarningsModule } from '#warnings';
 import { ImageAliasesController, ImagesController } from './api/images.controller.js';
 import { InstancesController } from './api/instances.controller.js';
 import { InstanceFilesController } from './api/instance-files.controller.js';
+import { InstanceMetadataController } from './api/instance-metadata.controller.js';
 import { InstanceBackupsController } from './api/instance-backups.controller.js';
 import { StoragePoolsController } from './api/storage-pools.controller.js';
 import { MigrationsController } from './api/migrations.controller.js';
@@ -53,7 +54,7 @@ export class AppModule {
         WarningsModule,
         GuestApiModule,
       ],
-      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceBackupsController, StoragePoolsController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, WarningsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
+      controllers: [ServerController, ProfilesController, InstancesController, InstanceFilesController, InstanceMetadataController, InstanceBackupsController, StoragePoolsController, ImageAliasesController, ImagesController, OperationsController, NetworksController, ResourcesController, MigrationsController, WarningsController, ...(booted.config.BERTH_TEST_HOOKS ? [TestingController] : [])],
       providers: [{ provide: ServerInfo, useValue: booted.serverInfo }, UnhandledExceptionsLog],
     };
   }

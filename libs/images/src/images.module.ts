@@ -16,6 +16,7 @@ import { ImageAliasRecord, ImageRecord } from './infrastructure/image.entity.js'
 import { ImageRepository } from './infrastructure/image.repository.js';
 import { ImageVolumes } from './infrastructure/image-volumes.js';
 import { InstanceTemplates } from './infrastructure/instance-templates.js';
+import { InstanceMetadataStore } from './infrastructure/instance-metadata-store.js';
 import { RecipeArchives } from './infrastructure/recipe-archives.js';
 import { RecipeImageBuilder } from './infrastructure/recipe-image-builder.js';
 import { UnfinishedImports } from './infrastructure/unfinished-imports.js';
@@ -48,9 +49,10 @@ import { ListImagesHandler } from './queries/list-images/list-images.handler.js'
     GetAliasHandler,
     ImageLifecycleHandler,
     InstanceTemplates,
+    InstanceMetadataStore,
     UnfinishedImports,
   ],
-  exports: [ImageVolumes, InstanceTemplates, ImagePublisher],
+  exports: [ImageVolumes, InstanceTemplates, InstanceMetadataStore, ImagePublisher],
 })
 export class ImagesModule {
   /** The TypeORM entities of this context, for the daemon's one DataSource. */

@@ -25,6 +25,8 @@ export { parsePublishOptions } from './publish/publish-options.js';
 
 // The instances context's ports: templates applied to a new or starting instance, publishing.
 export { InstanceTemplates } from './infrastructure/instance-templates.js';
+export { InstanceMetadataStore } from './infrastructure/instance-metadata-store.js';
+export { mergeApiMetadata, type ApiImageMetadata } from './domain/instance-metadata.js';
 export { ImagePublisher, type PublishSource } from './publish/image-publisher.js';
 
 // Safe extraction of a rootfs tarball, for migrate's guests.

@@ -23,3 +23,8 @@ export { ExecLogs, ConsoleLogs } from './infrastructure/exec-logs.js';
 export { OrphanVolumes, type PoolVolume } from './infrastructure/orphan-volumes.js';
 export { DeclareGuestStateCommand } from './commands/declare-guest-state/declare-guest-state.command.js';
 export { GuestApiPort } from './infrastructure/guest-api.port.js';
+export { GetInstanceMetadataQuery } from './queries/get-instance-metadata/get-instance-metadata.query.js';
+export { GetInstanceTemplateQuery } from './queries/get-instance-template/get-instance-template.query.js';
+export { UpdateInstanceMetadataCommand } from './commands/update-instance-metadata/update-instance-metadata.command.js';
+export { SetInstanceTemplateCommand } from './commands/set-instance-template/set-instance-template.command.js';
+export { DeleteInstanceTemplateCommand } from './commands/delete-instance-template/delete-instance-template.command.js';

@@ -37,6 +37,13 @@ import { ListVolumeOwnersHandler } from './queries/list-volume-owners.handler.js
 import { HoldInstanceHandler, ReleaseInstanceHandler } from './commands/hold-instance/hold-instance.handler.js';
 import { PublishInstanceHandler } from './commands/publish-instance/publish-instance.handler.js';
 import { PreviewInstanceHandler } from './queries/preview-instance/preview-instance.handler.js';
+import { GetInstanceMetadataHandler } from './queries/get-instance-metadata/get-instance-metadata.handler.js';
+import { GetInstanceTemplateHandler } from './queries/get-instance-template/get-instance-template.handler.js';
+import { UpdateInstanceMetadataHandler } from './commands/update-instance-metadata/update-instance-metadata.handler.js';
+import { SetInstanceTemplateHandler } from './commands/set-instance-template/set-instance-template.handler.js';
+import { DeleteInstanceTemplateHandler } from './commands/delete-instance-template/delete-instance-template.handler.js';
+import { InstanceMetadataLifecycleHandler } from './events/instance-metadata-lifecycle.handler.js';
+import { InstanceVolumes } from './infrastructure/instance-volume.js';
 import { ListNetworkUsersHandler } from './queries/list-network-users/list-network-users.handler.js';
 import { DeclareGuestStateHandler } from './commands/declare-guest-state/declare-guest-state.handler.js';
 
@@ -81,6 +88,13 @@ import { DeclareGuestStateHandler } from './commands/declare-guest-state/declare
     Autostart,
     OrphanVolumes,
     DeclareGuestStateHandler,
+    InstanceVolumes,
+    GetInstanceMetadataHandler,
+    GetInstanceTemplateHandler,
+    UpdateInstanceMetadataHandler,
+    SetInstanceTemplateHandler,
+    DeleteInstanceTemplateHandler,
+    InstanceMetadataLifecycleHandler,
   ],
 })
 export class InstancesModule {

@@ -145,25 +145,28 @@ export class ImagesController {
     return accepted(res, await this.commands.execute(new DeleteImageCommand(fp)));
   }
 
-  /** The image files as imported: one tarball, or multipart metadata + rootfs for a split image. */
+  /**
+   * The image files as imported: one tarball, or multipart metadata + rootfs for a split image,
+   * named as LXD names them (`<fingerprint>.tar.xz`; `meta-<fingerprint>.tar.gz` + `<fingerprint>.tar.gz`).
+   */
   @Get(':fingerprint/export')
   async export(@Param('fingerprint') fp: string, @Res() res: Response, @Headers('x-request-id') _id?: string) {
-    const { image, files, kind } = await this.queries.execute(new GetImageQuery(fp));
+    const { files, names, kind } = await this.queries.execute(new GetImageQuery(fp));
     if (kind === 'unified') {
       const { size } = await stat(files[0]);
       res.writeHead(200, {
         'Content-Type': 'application/octet-stream',
         'Content-Length': size,
-        'Content-Disposition': `attachment; filename=${image.filename || `${image.fingerprint}.tar`}`,
+        'Content-Disposition': `attachment; filename=${names[0]}`,
       });
       await pipeline(createReadStream(files[0]), res);
       return;
     }
     const boundary = `berth-${randomBytes(12).toString('hex')}`;
     res.writeHead(200, { 'Content-Type': `multipart/form-data; boundary=${boundary}` });
-    const names = ['metadata', 'rootfs'];
+    const parts = ['metadata', 'rootfs'];
     for (let i = 0; i < files.length; i++) {
-      res.write(`--${boundary}\r\nContent-Disposition: form-data; name="${names[i]}"; filename="${image.fingerprint}${i ? '.rootfs' : ''}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+      res.write(`--${boundary}\r\nContent-Disposition: form-data; name="${parts[i]}"; filename="${names[i]}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
       await pipeline(createReadStream(files[i]), res, { end: false });
       res.write('\r\n');
     }

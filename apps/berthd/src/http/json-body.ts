@@ -13,16 +13,20 @@ export function parseJson(text: string): unknown {
   });
 }
 
-/** Instance file uploads: raw content whatever Content-Type the client sends (lxc 5.0 sends none that says so). */
-const FILES_PATH = /^\/1\.0\/(instances|containers)\/[^/]+\/files(\?|$)/;
+/** Instance file and template uploads: raw content whatever Content-Type the client sends (lxc 5.0 sends none that says so for files). */
+const FILES_PATH = /^\/1\.0\/(instances|containers)\/[^/]+\/(files|metadata\/templates)(\?|$)/;
+
+/** An image upload: LXD takes any body of POST /1.0/images not declared as JSON as the image itself. */
+const IMAGES_PATH = /^\/1\.0\/images\/?(\?|$)/;
 
 /**
  * Reads JSON request bodies (at most 1 MiB). Raw uploads (application/octet-stream, multipart,
- * recipes to build, instance files) are left on the stream for the handlers that take them.
+ * recipes to build, instance files and templates, image uploads of any other type) are left on
+ * the stream for the handlers that take them.
  */
 export function jsonBody(req: Request, _res: Response, next: NextFunction): void {
   const type = req.headers['content-type'] ?? '';
-  if (/^(application\/octet-stream|application\/x-berth-recipe|multipart\/)/i.test(type) || FILES_PATH.test(req.originalUrl ?? req.url) || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+  if (/^(application\/octet-stream|application\/x-berth-recipe|multipart\/)/i.test(type) || FILES_PATH.test(req.originalUrl ?? req.url) || (req.method === 'POST' && IMAGES_PATH.test(req.originalUrl ?? req.url) && !/^application\/json/i.test(type)) || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
     next();
     return;
   }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../errors/domain-error.js';
-import { validateConfig, validateDescription, validateDevices } from './config-keys.js';
+import { mergeConfig, validateConfig, validateDescription, validateDevices } from './config-keys.js';
 
 const refuses = (fn: () => unknown, message: string | RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof ValidationError && (typeof message === 'string' ? e.message === message : message.test(e.message)));
 
 describe('validateConfig', () => {
   it('accepts known keys and free-form namespaces', () => {
-    const config = { 'limits.cpu': '0-1', 'limits.cpu.allowance': '25ms/100ms', 'limits.memory': '512MiB', 'user.anything': 'x y', 'environment.HTTP_PROXY': '', 'security.nesting': 'true', 'limits.kernel.nofile': '1024' };
+    const config = { 'limits.cpu': '0-1', 'limits.cpu.allowance': '25ms/100ms', 'limits.memory': '512MiB', 'user.anything': 'x y', 'environment.HTTP_PROXY': 'http://10.0.0.1:3128', 'security.nesting': 'true', 'limits.kernel.nofile': '1024' };
     assert.deepEqual(validateConfig(config), config);
   });
   it('returns a plain copy without prototype tricks', () => {
@@ -40,6 +40,16 @@ describe('validateConfig', () => {
   it('checks value shapes', () => {
     refuses(() => validateConfig({ 'limits.memory.swap.priority': '11' }), 'Invalid config["limits.memory.swap.priority"]: must be an integer from 0 to 10');
     refuses(() => validateConfig({ 'security.nesting': 'perhaps' }), 'Invalid config["security.nesting"]: must be a boolean');
+  });
+  it('reads an empty value as unset, as LXD does, for a boolean as for any key', () => {
+    assert.deepEqual(validateConfig({ 'security.privileged': '', 'boot.autostart': '', 'limits.memory': '', 'user.a': '', 'user.b': 'x' }), { 'user.b': 'x' });
+    refuses(() => validateConfig({ 'volatile.x': '' }), 'Invalid config["volatile.x"]: volatile keys are owned by the server');
+  });
+  it('mergeConfig: given keys replace, a key given as "" is removed, a bad value is still refused', () => {
+    const current = { 'security.privileged': 'true', 'user.a': '1', 'user.b': '2' };
+    assert.deepEqual(mergeConfig(current, { 'security.privileged': '', 'user.a': '3' }), { 'user.a': '3', 'user.b': '2' });
+    assert.deepEqual(current, { 'security.privileged': 'true', 'user.a': '1', 'user.b': '2' });
+    refuses(() => mergeConfig(current, { 'security.privileged': 'maybe' }), 'Invalid config["security.privileged"]: must be a boolean');
   });
   it('checks the boot.autostart keys: a boolean, seconds of delay, a signed priority', () => {
     const config = { 'boot.autostart': 'true', 'boot.autostart.delay': '5', 'boot.autostart.priority': '-3' };

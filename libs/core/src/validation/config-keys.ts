@@ -79,7 +79,11 @@ function checkKey(field: string, key: string): void {
   }
 }
 
-/** Validates a config map (instance or profile); returns a fresh, prototype-free copy. */
+/**
+ * Validates a config map (instance or profile); returns a fresh, prototype-free copy. A key whose
+ * value is empty is unset, as in LXD (`lxc profile unset` sends the key with ""): it is left out,
+ * whatever its kind (an empty boolean is no boolean, yet no error).
+ */
 export function validateConfig(config: unknown, fieldName = 'config'): Record<string, string> {
   if (config === undefined || config === null) return {};
   if (typeof config !== 'object' || Array.isArray(config)) throw new ValidationError(fieldName, 'must be an object of string values');
@@ -88,6 +92,7 @@ export function validateConfig(config: unknown, fieldName = 'config'): Record<st
     const field = `${fieldName}["${key}"]`;
     checkKey(field, key);
     const text = checkValue(field, value, MULTILINE_PREFIXES.some((p) => key.startsWith(p)));
+    if (text === '' && !key.startsWith('volatile.')) continue;
     if (key.startsWith('volatile.')) throw new ValidationError(field, 'volatile keys are owned by the server');
     const check = KEYS[key];
     if (!check && !FREE_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length)) {
@@ -98,6 +103,15 @@ export function validateConfig(config: unknown, fieldName = 'config'): Record<st
     out[key] = text;
   }
   return { ...out };
+}
+
+/** PATCH of a config map: the keys given replace the current ones, and a key given as "" is removed. */
+export function mergeConfig(current: Readonly<Record<string, string>>, changes: unknown, fieldName = 'config'): Record<string, string> {
+  const merged: Record<string, string> = { ...current, ...validateConfig(changes, fieldName) };
+  if (typeof changes === 'object' && changes !== null) {
+    for (const [key, value] of Object.entries(changes)) if (value === '') delete merged[key];
+  }
+  return merged;
 }
 
 const DEVICE_TYPES: Record<string, readonly string[]> = {

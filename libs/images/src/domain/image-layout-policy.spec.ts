@@ -66,8 +66,29 @@ describe('ImageLayoutPolicy', () => {
     assert.match(reason(() => p.admit(dir('rootfs/a/'), 'unified')), /duplicate entry/);
   });
 
-  it('requires rootfs/ and templates/ as real directory entries before their content', () => {
-    assert.match(reason(() => policy().admit(header('rootfs/etc/x'), 'unified')), /rootfs\/ must appear as a directory entry/);
+  it('creates rootfs/ and templates/ when their content comes first (as GNU tar does); a symlink there later is refused', () => {
+    const p = policy();
+    assert.deepEqual(p.admit(header('rootfs/etc/x'), 'unified').entries.map((e) => [e.path, e.kind, e.mode]), [
+      ['rootfs', 'directory', 0o755],
+      ['rootfs/etc', 'directory', 0o755],
+      ['rootfs/etc/x', 'file', 0o644],
+    ]);
+    assert.deepEqual(p.admit(header('templates/a.tpl'), 'unified').entries.map((e) => e.path), ['templates', 'templates/a.tpl']);
+    assert.deepEqual(p.admit(dir('rootfs/'), 'unified').entries.map((e) => [e.path, e.mayExist]), [['rootfs', true]]);
+    assert.match(reason(() => p.admit(header('templates', { type: 'symlink', linkName: '/etc' }), 'unified')), /duplicate entry: templates/);
+    assert.match(reason(() => policy().admit(header('metadata.yaml/x'), 'unified')), /metadata.yaml must be a regular file/);
+  });
+
+  it('drops the leading slashes of member names and hardlink targets, as GNU tar does', () => {
+    const p = policy();
+    assert.deepEqual(p.admit(header('/rootfs/etc/x'), 'unified').entries.map((e) => e.path), ['rootfs', 'rootfs/etc', 'rootfs/etc/x']);
+    assert.deepEqual(p.admit(header('///rootfs/etc/y', { type: 'hardlink', linkName: '/rootfs/etc/x' }), 'unified').entries.map((e) => [e.path, e.linkTarget]), [['rootfs/etc/y', 'rootfs/etc/x']]);
+    assert.match(reason(() => p.admit(header('/etc/passwd'), 'unified')), /unexpected top-level entry/);
+    assert.match(reason(() => p.admit(header('/rootfs/../x'), 'unified')), /"\.\." component/);
+    assert.deepEqual(policy().admit(dir('/'), 'rootfs').entries.map((e) => e.path), ['rootfs']);
+  });
+
+  it('requires rootfs/ and templates/ to be directories and metadata.yaml a file', () => {
     assert.match(reason(() => policy().admit(header('rootfs'), 'unified')), /rootfs\/ must be a directory/);
     assert.match(reason(() => policy().admit(header('metadata.yaml', { type: 'symlink', linkName: '/etc/passwd' }), 'unified')), /metadata.yaml must be a regular file/);
     assert.match(reason(() => policy().admit(dir('rootfs/'), 'metadata')), /unexpected top-level entry/);

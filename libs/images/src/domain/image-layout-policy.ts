@@ -32,13 +32,14 @@ export interface AdmittedEntries {
  * Decides, entry by entry and in archive order, what of an image archive may be written and where.
  * It keeps the kind of every path admitted so far, so that checks are made against the tree being
  * built, never against the host filesystem:
- * - names are validated after PAX/GNU long names were applied: no NUL, no absolute name, no empty,
- *   "." or ".." component, bounded length and depth;
+ * - names are validated after PAX/GNU long names were applied: no NUL, no empty, "." or ".."
+ *   component, bounded length and depth; leading slashes are dropped, as GNU tar drops them;
  * - the top level is an allow-list: metadata.yaml (a regular file), rootfs/ and templates/
  *   (directories), each exactly once; templates/ holds only directories and regular files
  *   (except in the 'tree' role, where the archive is the root filesystem itself);
  * - every path is admitted once (a directory replaced by a symlink is a duplicate);
- * - a parent must be a directory admitted earlier (never a symlink), missing ones are created;
+ * - a parent must be a directory admitted earlier (never a symlink), missing ones are created
+ *   (rootfs/ and templates/ too: GNU tar accepts a file before its directory's entry);
  * - a hardlink must name a regular file admitted earlier under rootfs/ (anywhere, for 'tree');
  * - owners must lie in the target's id range.
  * The helper enforces the path rules again while writing; this policy gives the precise error.
@@ -62,7 +63,7 @@ export class ImageLayoutPolicy {
     const reject = (reason: string): never => {
       throw new UnsafeArchiveError(header.name, reason);
     };
-    const components = this.destination(splitEntryName(header.name, this.limits), role, reject);
+    const components = this.destination(splitMemberName(header.name, this.limits), role, reject);
     if (components === null) {
       if (header.type !== 'directory') reject('the archive root must be a directory');
       if (role !== 'tree') return { entries: [], warnings: [] };
@@ -165,8 +166,8 @@ export class ImageLayoutPolicy {
       const kind = this.tree.get(parent);
       if (isDirectory(kind)) continue;
       if (kind !== undefined) reject(`parent ${parent} is a ${kind}, not a directory`);
-      // The top-level directories of an image must be real entries; a bare rootfs may omit any parent.
-      if (depth === 1 && role !== 'rootfs' && role !== 'tree') reject(`${parent}/ must appear as a directory entry before its content`);
+      // A missing parent, rootfs/ and templates/ included, is made (0755, root) as GNU tar makes it;
+      // its own entry may come later and then sets its mode, owner and time.
       this.tree.set(parent, 'implicit-directory');
       created.push(plannedDirectory(parent, header, 0o755, 0, 0));
     }
@@ -177,7 +178,7 @@ export class ImageLayoutPolicy {
     if (header.linkName === null || header.linkName === '') return reject('hardlink without a target');
     let targetComponents: string[] | null;
     try {
-      targetComponents = this.destination(splitEntryName(header.linkName, this.limits), role, reject);
+      targetComponents = this.destination(splitMemberName(header.linkName, this.limits), role, reject);
     } catch (error) {
       if (error instanceof UnsafeArchiveError) return reject(`hardlink target ${JSON.stringify(header.linkName)}: ${error.reason}`);
       throw error;
@@ -221,6 +222,21 @@ export function splitEntryName(name: string, limits: Pick<ExtractionLimits, 'max
     if (Buffer.byteLength(component) > NAME_MAX) reject('a component is longer than 255 bytes');
   }
   return components;
+}
+
+/**
+ * A member name (or hardlink target) split as GNU tar extracts it, and LXD with it: leading
+ * slashes are dropped, so `/rootfs/etc/x` and `//rootfs/etc/x` are `rootfs/etc/x`, still inside
+ * the target ("/" alone is the archive's root); a refusal names the name as the archive has it.
+ */
+function splitMemberName(name: string, limits: Pick<ExtractionLimits, 'maxPathBytes' | 'maxPathDepth'>): string[] {
+  const relative = name.replace(/^\/+/, '');
+  try {
+    return splitEntryName(relative === '' && name !== '' ? '.' : relative, limits);
+  } catch (error) {
+    if (error instanceof UnsafeArchiveError && relative !== name) throw new UnsafeArchiveError(name, error.reason);
+    throw error;
+  }
 }
 
 function plannedDirectory(path: string, header: TarEntryHeader, mode: number, uid: number, gid: number): PlannedEntry {

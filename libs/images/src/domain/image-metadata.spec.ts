@@ -73,6 +73,14 @@ describe('parseImageMetadata', () => {
     assert.equal(fieldOf(`${base}templates:\n  /etc/hostname:\n    when: [create]\n    template: h.tpl\n    create_only: maybe\n`), 'templates["/etc/hostname"].create_only');
   });
 
+  it('takes an empty trigger list as LXD does (`when: []`, `when:` or no when): never rendered', () => {
+    const base = 'architecture: x86_64\ncreation_date: 1\ntemplates:\n';
+    for (const when of ['    when: []\n', '    when:\n', '']) {
+      assert.deepEqual(parseImageMetadata(`${base}  /etc/a:\n${when}    template: a.tpl\n`).templates[0]?.when, [], JSON.stringify(when));
+    }
+    assert.equal(fieldOf(`${base}  /etc/a:\n    when: start\n    template: a.tpl\n`), 'templates["/etc/a"].when');
+  });
+
   it('refuses duplicate keys, exponential alias expansion and broken documents', () => {
     assert.equal(fieldOf('architecture: x86_64\narchitecture: i686\ncreation_date: 1\n'), 'metadata.yaml');
     const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)];

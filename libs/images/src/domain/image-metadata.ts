@@ -128,8 +128,10 @@ export function parseImageTemplates(value: unknown): ImageTemplate[] {
     const entry = asMap(spec, field);
     const template = requiredString(entry, 'template');
     if (!isCleanRelativePath(template)) throw new InvalidImageMetadataError(`${field}.template`, 'must be a clean relative path under templates/');
-    const when = entry.get('when');
-    if (!Array.isArray(when) || when.some((t) => typeof t !== 'string' || !TEMPLATE_TRIGGERS.has(t))) {
+    // No trigger (`when: []`, `when:` or none at all) is accepted as LXD does: the template is never rendered.
+    const when = entry.get('when') ?? [];
+    if (!Array.isArray(when) && when !== '') throw new InvalidImageMetadataError(`${field}.when`, 'must be a list of create, copy, start or rename');
+    if (Array.isArray(when) && when.some((t) => typeof t !== 'string' || !TEMPLATE_TRIGGERS.has(t))) {
       throw new InvalidImageMetadataError(`${field}.when`, 'must be a list of create, copy, start or rename');
     }
     const createOnly = optionalString(entry, 'create_only') ?? 'false';
@@ -137,7 +139,7 @@ export function parseImageTemplates(value: unknown): ImageTemplate[] {
     result.push({
       path,
       template,
-      when: when as TemplateTrigger[],
+      when: Array.isArray(when) ? (when as TemplateTrigger[]) : [],
       createOnly: createOnly === 'true',
       properties: stringMap(entry.get('properties'), `${field}.properties`),
     });

@@ -70,11 +70,12 @@ describe('unpackImage refuses unsafe names and leaves nothing behind', () => {
     await expectUnsafe(unifiedImage([{ name: '../sentinel/pwned', content: 'x' }]), '../sentinel/pwned', /"\.\." component/);
   });
 
-  it('refuses absolute and "////" names', async () => {
+  it('reads absolute and "////" names as GNU tar does, inside the target: an absolute path elsewhere is still refused', async () => {
     const s = new Sandbox();
     sandboxes.push(s);
-    await expectUnsafe(unifiedImage([{ name: `${s.sentinel}/pwned`, content: 'x' }]), `${s.sentinel}/pwned`, /absolute/);
-    await expectUnsafe(unifiedImage([{ name: `////${s.sentinel}/pwned`, content: 'x' }]), `////${s.sentinel}/pwned`, /absolute/);
+    await expectUnsafe(unifiedImage([{ name: `${s.sentinel}/pwned`, content: 'x' }]), `${s.sentinel}/pwned`, /unexpected top-level entry/);
+    await expectUnsafe(unifiedImage([{ name: `////${s.sentinel}/pwned`, content: 'x' }]), `////${s.sentinel}/pwned`, /unexpected top-level entry/);
+    await expectUnsafe(unifiedImage([{ name: '/rootfs/../../sentinel/pwned', content: 'x' }]), '/rootfs/../../sentinel/pwned', /"\.\." component/);
   });
 
   it('refuses a PAX path=../x whatever the ustar name says', async () => {
@@ -139,7 +140,7 @@ describe('unpackImage never writes through symlinks or links outside the tree', 
     const s = new Sandbox();
     sandboxes.push(s);
     const notAFile = /not a regular file extracted earlier under rootfs/;
-    await expectUnsafe(unifiedImage([{ name: 'rootfs/h', type: 'link', linkname: `${s.sentinel}/file` }]), 'rootfs/h', /absolute/);
+    await expectUnsafe(unifiedImage([{ name: 'rootfs/h', type: 'link', linkname: `${s.sentinel}/file` }]), 'rootfs/h', /unexpected top-level entry/);
     await expectUnsafe(unifiedImage([{ name: 'rootfs/h', type: 'link', linkname: '../sentinel/file' }]), 'rootfs/h', /"\.\." component/);
     await expectUnsafe(
       unifiedImage([{ name: 'rootfs/s', type: 'symlink', linkname: `${s.sentinel}/file` }, { name: 'rootfs/h', type: 'link', linkname: 'rootfs/s' }]),
@@ -411,6 +412,54 @@ describe('unpackImage extracts valid images faithfully', () => {
     assert.ok(image.warnings.some((w) => w.includes('rootfs/dev/null') && /device node/.test(w)));
     assert.ok(image.warnings.some((w) => w.includes('rootfs/run/initctl') && /FIFO/.test(w)));
     assert.equal(readFileSync(join(s.target, 'templates/hostname.tpl'), 'utf8'), '{{ container.name }}\n');
+  });
+
+  it('takes absolute member names as GNU tar does (leading slashes dropped), links included, all inside the target', async () => {
+    const s = sandbox();
+    const archive = await packTar([
+      { name: '/metadata.yaml', content: METADATA_YAML },
+      { name: '/rootfs/', type: 'directory', mode: 0o755 },
+      { name: '/rootfs/etc/', type: 'directory', mode: 0o755 },
+      { name: '/rootfs/etc/motd', content: 'absolute\n' },
+      { name: '////rootfs/etc/issue', content: 'slashes\n' },
+      { name: '/rootfs/etc/motd.link', type: 'link', linkname: '/rootfs/etc/motd' },
+    ]);
+    await importUnified(s, gzip(archive));
+    assert.equal(readFileSync(join(s.target, 'rootfs/etc/motd'), 'utf8'), 'absolute\n');
+    assert.equal(readFileSync(join(s.target, 'rootfs/etc/issue'), 'utf8'), 'slashes\n');
+    assert.equal(statSync(join(s.target, 'rootfs/etc/motd.link')).ino, statSync(join(s.target, 'rootfs/etc/motd')).ino);
+  });
+
+  it('takes entries before their parent directory, rootfs/ and templates/ included; a later entry sets the parent', async () => {
+    const s = sandbox();
+    const metadata = `${METADATA_YAML}templates:\n  /etc/hostname:\n    when: [create]\n    template: hostname.tpl\n`;
+    const archive = await packTar([
+      { name: 'rootfs/etc/motd', content: 'early\n' },
+      { name: 'templates/hostname.tpl', content: '{{ container.name }}\n' },
+      { name: 'metadata.yaml', content: metadata },
+      { name: 'rootfs/etc/', type: 'directory', mode: 0o750 },
+      { name: 'rootfs/', type: 'directory', mode: 0o711 },
+    ]);
+    const image = await importUnified(s, gzip(archive));
+    assert.equal(readFileSync(join(s.target, 'rootfs/etc/motd'), 'utf8'), 'early\n');
+    assert.equal(readFileSync(join(s.target, 'templates/hostname.tpl'), 'utf8'), '{{ container.name }}\n');
+    assert.equal(statSync(join(s.target, 'rootfs')).mode & 0o7777, 0o711);
+    assert.equal(statSync(join(s.target, 'rootfs/etc')).mode & 0o7777, 0o750);
+    assert.equal(statSync(join(s.target, 'templates')).mode & 0o7777, 0o755, 'an implicit parent is 0755');
+    assert.deepEqual(image.metadata.templates.map((t) => t.template), ['hostname.tpl']);
+  });
+
+  it('takes an empty template trigger list (`when: []`, `when:` or none), as LXD does', async () => {
+    const s = sandbox();
+    const metadata = `${METADATA_YAML}templates:\n  /etc/a:\n    when: []\n    template: a.tpl\n  /etc/b:\n    when:\n    template: a.tpl\n  /etc/c:\n    template: a.tpl\n`;
+    const archive = await packTar([
+      { name: 'metadata.yaml', content: metadata },
+      { name: 'rootfs/', type: 'directory', mode: 0o755 },
+      { name: 'templates/', type: 'directory', mode: 0o755 },
+      { name: 'templates/a.tpl', content: 'a\n' },
+    ]);
+    const image = await importUnified(s, gzip(archive));
+    assert.deepEqual(image.metadata.templates.map((t) => [t.path, t.when]), [['/etc/a', []], ['/etc/b', []], ['/etc/c', []]]);
   });
 
   it('creates device nodes and FIFOs only for a privileged target', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AggregateRoot } from '@nestjs/cqrs';
-import { ValidationError, validateConfig, validateDescription, validateDevices, validateName } from '#core';
+import { ValidationError, mergeConfig, validateConfig, validateDescription, validateDevices, validateName } from '#core';
 import { parseQuota, type HostCapacity, type Quota } from '#quotas';
 import {
   InstanceCreatedEvent,
@@ -196,7 +196,7 @@ export class Instance extends AggregateRoot {
         : {
             ...s,
             description: changes.description === undefined ? s.description : validateDescription(changes.description),
-            config: { ...s.config, ...validateConfig(changes.config) },
+            config: mergeConfig(s.config, changes.config),
             devices: { ...s.devices, ...validateDevices(changes.devices) },
             profiles: changes.profiles === undefined ? s.profiles : profileNames(changes.profiles),
             ephemeral: changes.ephemeral === undefined ? s.ephemeral : ephemeralFlag(changes.ephemeral),
@@ -246,7 +246,9 @@ export class Instance extends AggregateRoot {
     return { name: this.name, architecture: this.props.architecture, config: this.expanded.config };
   }
 
-  delete(): void {
+  delete(force = false): void {
+    // The expanded config decides: the key may come from a profile (LXD refuses with this wording).
+    if (!force && /^(true|1|yes|on)$/i.test(this.expanded.config['security.protection.delete'] ?? '')) throw new InstanceStateError('Instance is protected');
     if (this.isRunning) throw new InstanceStateError(`Instance "${this.name}" is running; stop it first`);
     this.apply(new InstanceDeletedEvent(this.name));
   }

@@ -120,7 +120,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     for (const instance of await this.instances.list()) {
       if (instance.heldFor === undefined || instance.isRunning) continue;
       this.log.warn({ instance: instance.name, held: instance.heldFor }, 'an operation holding this instance was interrupted; the instance is deleted');
-      await this.deletion.execute(new DeleteInstanceCommand(instance.name)).catch((err: Error) => this.log.error({ instance: instance.name, err: err.message }, 'could not delete an instance left by an interrupted operation'));
+      await this.deletion.execute(new DeleteInstanceCommand(instance.name, true)).catch((err: Error) => this.log.error({ instance: instance.name, err: err.message }, 'could not delete an instance left by an interrupted operation'));
     }
   }
 

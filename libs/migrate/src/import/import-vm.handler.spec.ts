@@ -260,7 +260,7 @@ describe('ImportVmHandler', () => {
     const { result } = await h.importVm();
     await assert.rejects(result, (err) => err === failure);
     assert.deepEqual(h.steps.slice(-2), ['read', 'delete']);
-    assert.deepEqual(h.sent.at(-1), new DeleteInstanceCommand('web'));
+    assert.deepEqual(h.sent.at(-1), new DeleteInstanceCommand('web', true));
     assert.deepEqual(h.stored, []);
   });
 

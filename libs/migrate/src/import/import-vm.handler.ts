@@ -120,7 +120,7 @@ export class ImportVmHandler implements ICommandHandler<ImportVmCommand> {
   private async removeInstance(name: string, cause: unknown): Promise<void> {
     this.log.warn({ instance: name, err: (cause as Error).message }, 'VM import failed; removing its instance');
     try {
-      await this.commands.execute(new DeleteInstanceCommand(name));
+      await this.commands.execute(new DeleteInstanceCommand(name, true));
     } catch (err) {
       if (err instanceof NotFoundError) return;
       this.log.error({ instance: name, err: (err as Error).message }, 'could not remove the instance of a failed VM import');

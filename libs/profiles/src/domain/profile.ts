@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AggregateRoot } from '@nestjs/cqrs';
-import { validateConfig, validateDescription, validateDevices, validateName } from '#core';
+import { mergeConfig, validateConfig, validateDescription, validateDevices, validateName } from '#core';
 import { parseQuota, type HostCapacity, type Quota } from '#quotas';
 import { ProfileCreatedEvent, ProfileDeletedEvent, ProfileRenamedEvent, ProfileUpdatedEvent } from '../events/profile-events.js';
 import { DefaultProfileProtectedError, ProfileEtagMismatchError, ProfileInUseError } from './profile.errors.js';
@@ -107,7 +107,7 @@ export class Profile extends AggregateRoot {
     const next = {
       name: this.state.name,
       description: changes.description === undefined ? this.state.description : validateDescription(changes.description),
-      config: { ...this.state.config, ...validateConfig(changes.config) },
+      config: mergeConfig(this.state.config, changes.config),
       devices: { ...this.state.devices, ...validateDevices(changes.devices) },
     };
     this.parsedQuota = parseQuota(next.config, host);

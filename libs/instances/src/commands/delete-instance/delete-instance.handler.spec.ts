@@ -6,13 +6,14 @@ import type { Runtime } from '#runtime';
 import type { DefaultPool } from '#storage';
 import type { ExecLogs } from '../../infrastructure/exec-logs.js';
 import { InstanceStateError } from '../../domain/instance.errors.js';
+import type { ResolvedProfiles } from '../../domain/instance.js';
 import { fakePublisher, fakeRepository, instanceOf, Journal } from '../../testing/fakes.js';
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 import { DeleteInstanceHandler } from './delete-instance.handler.js';
 
-function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }) {
+function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }, profiles?: ResolvedProfiles) {
   const journal = new Journal();
-  const repository = fakeRepository(journal, instanceOf('c1', { status, volatile: { 'volatile.eth0.hwaddr': '00:16:3e:00:00:01' } }));
+  const repository = fakeRepository(journal, instanceOf('c1', { status, volatile: { 'volatile.eth0.hwaddr': '00:16:3e:00:00:01' } }, profiles));
   const pool = {
     get: async () => ({
       deleteInstanceVolume: async (name: string) => {
@@ -33,6 +34,16 @@ describe('DeleteInstanceHandler', () => {
     await assert.rejects(handler.execute(new DeleteInstanceCommand('c1')), InstanceStateError);
     assert.deepEqual(journal.steps, []);
     assert.ok(repository.stored.has('c1'));
+  });
+
+  it('refuses an instance that security.protection.delete protects, from a profile too, unless forced by Berth itself', async () => {
+    const guarded: ResolvedProfiles = [{ name: 'guarded', config: { 'security.protection.delete': 'true' }, devices: {} }];
+    const { handler, journal, repository } = setup('Stopped', undefined, guarded);
+    await assert.rejects(handler.execute(new DeleteInstanceCommand('c1')), (e: unknown) => e instanceof InstanceStateError && e.message === 'Instance is protected');
+    assert.deepEqual(journal.steps, []);
+    assert.ok(repository.stored.has('c1'));
+    await handler.execute(new DeleteInstanceCommand('c1', true));
+    assert.equal(repository.stored.has('c1'), false);
   });
 
   it('deletes the volume, forgets the DHCP reservations, removes its console and exec logs and the record, and announces it', async () => {

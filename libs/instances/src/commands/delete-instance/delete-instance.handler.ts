@@ -19,17 +19,17 @@ export class DeleteInstanceHandler implements ICommandHandler<DeleteInstanceComm
     private readonly hooks: TestHooks,
   ) {}
 
-  async execute({ name }: DeleteInstanceCommand): Promise<void> {
+  async execute({ name, force }: DeleteInstanceCommand): Promise<void> {
     // Recorded first: a crash in the middle of the host's cleanup is finished at the next start (Reconciler).
     await this.instances.change(name, async (i) => {
-      i.delete();
+      i.delete(force);
       i.hold('it is being deleted');
       return 'save';
     });
     const instance = await this.instances.change(
       name,
       async (i) => {
-        i.delete();
+        i.delete(force);
         return 'delete';
       },
       {
