@@ -123,6 +123,15 @@ describe('Ansible against berthd', () => {
     assert.equal(file.body, 'written by ansible\n');
   });
 
+  it('lxd_container: a config change on the running instance is applied with a full PUT', async () => {
+    const [result] = succeeded(await container({ state: 'started', config: { 'user.role': 'web', 'limits.memory': '384MiB' } }));
+    assert.deepEqual({ changed: result!.changed, actions: result!.actions }, { changed: true, actions: ['apply_instance_configs'] });
+    const config = (await d.api().get('/1.0/instances/an1').expect(200)).body.metadata.config;
+    assert.deepEqual([config['user.role'], config['limits.memory']], ['web', '384MiB']);
+    assert.equal((await lxc('config', 'get', 'an1', 'limits.memory')).stdout, '384MiB\n');
+    assert.equal(await status('an1'), 'Running');
+  });
+
   it('the lxd inventory plugin lists the instances with their state and address', async (t) => {
     await finish(await d.api().post('/1.0/instances').send({ name: 'an2', source: { type: 'image', alias: 'debian/12-python' } }));
     t.after(() => removeInstances('an2'));

@@ -93,6 +93,15 @@ describe('pylxd against berthd', () => {
       `,
     );
     assert.deepEqual(result, { exit_code: 3, stdout: 'hi\n', stderr: 'oops\n' });
+
+    const fed = await pylxd(
+      d,
+      `
+      r = client.containers.get('py1').execute(['sh', '-c', 'cat; echo "$GREETING"'], environment={'GREETING': 'hello there'}, stdin_payload='from stdin\\n')
+      out({'exit_code': r.exit_code, 'stdout': r.stdout})
+      `,
+    );
+    assert.deepEqual(fed, { exit_code: 0, stdout: 'from stdin\nhello there\n' });
   });
 
   it('containers: files put and get', async () => {
@@ -103,6 +112,22 @@ describe('pylxd against berthd', () => {
 
     assert.equal((await exec('py1', ['sh', '-c', 'printf "from the container" > /root/for-pylxd.txt'])).code, 0);
     assert.equal(await pylxd(d, `out(client.containers.get('py1').files.get('/root/for-pylxd.txt').decode())`), 'from the container');
+
+    const deleted = await pylxd(
+      d,
+      `
+      files = client.containers.get('py1').files
+      available = files.delete_available()
+      files.delete('/root/for-pylxd.txt')
+      try:
+          files.get('/root/for-pylxd.txt')
+          out({'available': available, 'gone': False})
+      except pylxd.exceptions.NotFound:
+          out({'available': available, 'gone': True})
+      `,
+    );
+    assert.deepEqual(deleted, { available: true, gone: true });
+    assert.equal((await exec('py1', ['test', '-e', '/root/for-pylxd.txt'])).code, 1);
   });
 
   it('containers: state() has the memory use and the DHCP address Berth reports', async () => {
@@ -148,17 +173,32 @@ describe('pylxd against berthd', () => {
     assert.equal((await lxc('config', 'get', 'py1', 'limits.memory')).stdout, '384MiB\n');
   });
 
-  it('containers: stop(wait=True), then delete(wait=True)', async () => {
+  it('containers: stop(wait=True), seen on the events websocket, then delete(wait=True)', async () => {
     const stopped = await pylxd(
       d,
       `
+      import threading, time
+      events = []
+      ws = client.events(event_types=[pylxd.client.EventType.Lifecycle])
+      ws.received_message = lambda message: events.append(json.loads(message.data.decode()))
+      ws.connect()
+      threading.Thread(target=ws.run, daemon=True).start()
       c = client.containers.get('py1')
       c.stop(wait=True)
       c.sync()
-      out(c.status)
+      for _ in range(100):
+          if any(e['metadata']['action'] == 'instance-stopped' for e in events):
+              break
+          time.sleep(0.1)
+      ws.close()
+      out({'status': c.status, 'events': [[e['type'], e['metadata']['action'], e['metadata']['source']] for e in events]})
       `,
     );
-    assert.equal(stopped, 'Stopped');
+    assert.equal(stopped.status, 'Stopped');
+    assert.ok(
+      stopped.events.some(([type, action, source]: string[]) => type === 'lifecycle' && action === 'instance-stopped' && source === '/1.0/instances/py1'),
+      JSON.stringify(stopped.events),
+    );
     assert.equal((await lxc('list', '--format', 'csv', '-c', 'ns')).stdout, 'py1,STOPPED\n');
     assert.equal((await d.api().get('/1.0/instances/py1/state').expect(200)).body.metadata.pid, 0);
 
