@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
+import { ensureAnsibleTargetImage } from '../support/ansible.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { configureLxc, lxcRunner } from '../support/lxc.js';
 import { pylxd } from '../support/pylxd.js';
@@ -205,6 +207,29 @@ describe('pylxd against berthd', () => {
     assert.equal(await pylxd(d, `client.containers.get('py1').delete(wait=True)\nout(client.containers.exists('py1'))`), false);
     await d.api().get('/1.0/instances/py1').expect(404);
     assert.equal((await lxc('list', '--format', 'csv')).stdout, '');
+  });
+
+  it('images: create from a unified tarball, add an alias, delete', async () => {
+    // Another image than the suite's debian/12 (the same one would already exist).
+    const tarball = await ensureAnsibleTargetImage();
+    const fingerprint = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+    const created = await pylxd(
+      d,
+      `
+      with open(${JSON.stringify(tarball)}, 'rb') as f:
+          image = client.images.create(f.read(), wait=True)
+      image.add_alias('pylxd/uploaded', 'uploaded by pylxd')
+      got = client.images.get_by_alias('pylxd/uploaded')
+      out({'fingerprint': image.fingerprint, 'by_alias': got.fingerprint, 'properties': got.properties})
+      `,
+    );
+    assert.deepEqual([created.fingerprint, created.by_alias], [fingerprint, fingerprint]);
+    assert.equal(created.properties.variant, 'ansible');
+    assert.equal((await d.api().get('/1.0/images/aliases/pylxd/uploaded').expect(200)).body.metadata.target, fingerprint);
+
+    await pylxd(d, `client.images.get('${fingerprint}').delete(wait=True)\nout(True)`);
+    await d.api().get(`/1.0/images/${fingerprint}`).expect(404);
+    await d.api().get('/1.0/images/aliases/pylxd/uploaded').expect(404);
   });
 
   it('networks: all and get', async () => {
