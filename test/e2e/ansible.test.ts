@@ -50,7 +50,7 @@ describe('Ansible against berthd', () => {
     await d.destroy();
   });
 
-  it('lxd_profile: present with config and devices, unchanged when run again, then absent', async () => {
+  it('lxd_profile: present with config and devices, unchanged when run again, merged, renamed, then absent', async () => {
     const present = local([
       {
         name: 'web profile',
@@ -76,10 +76,27 @@ describe('Ansible against berthd', () => {
     [result] = succeeded(await ansiblePlaybook(d, 'profile.yml'));
     assert.equal(result!.changed, false, JSON.stringify(result));
 
-    await ansibleFiles(d, { 'profile-absent.yml': local([{ name: 'no web profile', 'community.general.lxd_profile': { name: 'answeb', url: url(), state: 'absent' } }]) });
+    // merge_profile PUTs the whole GET answer back with the merged keys beside it.
+    const merge = { name: 'answeb', url: url(), state: 'present', merge_profile: true, description: 'merged by ansible', config: { 'user.role': 'web' } };
+    await ansibleFiles(d, { 'profile-merge.yml': local([{ name: 'merge', 'community.general.lxd_profile': merge }]) });
+    [result] = succeeded(await ansiblePlaybook(d, 'profile-merge.yml'));
+    assert.deepEqual(result!.actions, ['apply_profile_configs']);
+    const merged = (await d.api().get('/1.0/profiles/answeb').expect(200)).body.metadata;
+    assert.deepEqual(
+      { description: merged.description, config: merged.config, devices: merged.devices },
+      { description: 'merged by ansible', config: { 'limits.memory': '256MiB', 'user.team': 'ops', 'user.role': 'web' }, devices: made.devices },
+    );
+
+    await ansibleFiles(d, { 'profile-rename.yml': local([{ name: 'rename', 'community.general.lxd_profile': { name: 'answeb', new_name: 'answeb2', url: url(), state: 'present' } }]) });
+    [result] = succeeded(await ansiblePlaybook(d, 'profile-rename.yml'));
+    assert.deepEqual(result!.actions, ['rename']);
+    await d.api().get('/1.0/profiles/answeb').expect(404);
+    assert.deepEqual((await d.api().get('/1.0/profiles/answeb2').expect(200)).body.metadata.config, merged.config);
+
+    await ansibleFiles(d, { 'profile-absent.yml': local([{ name: 'no web profile', 'community.general.lxd_profile': { name: 'answeb2', url: url(), state: 'absent' } }]) });
     [result] = succeeded(await ansiblePlaybook(d, 'profile-absent.yml'));
     assert.equal(result!.changed, true);
-    await d.api().get('/1.0/profiles/answeb').expect(404);
+    await d.api().get('/1.0/profiles/answeb2').expect(404);
   });
 
   it('lxd_container: state started from an image alias, waiting for its IPv4 address', async () => {
