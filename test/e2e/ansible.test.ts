@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { ansibleFiles, ansibleInventory, ansiblePlaybook, ensureAnsibleTargetImage, type PlaybookRun } from '../support/ansible.js';
@@ -114,23 +115,27 @@ describe('Ansible against berthd', () => {
     assert.deepEqual({ changed: again!.changed, actions: again!.actions, old_state: again!.old_state }, { changed: false, actions: [], old_state: 'started' });
   });
 
-  it('the lxd connection plugin runs copy and command inside the instance', async () => {
+  it('the lxd connection plugin gathers facts and runs copy, command, fetch and user inside the instance', async () => {
     await ansibleFiles(d, {
       'hosts.ini': '[containers]\nan1 ansible_connection=community.general.lxd\n',
       'inside.yml': stringify([
         {
           hosts: 'containers',
-          gather_facts: false,
+          gather_facts: true,
           tasks: [
             { name: 'copy', 'ansible.builtin.copy': { dest: '/root/from-ansible.txt', content: 'written by ansible\n', mode: '0640' } },
-            { name: 'read', 'ansible.builtin.command': { argv: ['cat', '/root/from-ansible.txt'] }, register: 'read' },
+            { name: 'read', 'ansible.builtin.command': { argv: ['cat', '/root/from-ansible.txt'] } },
+            { name: 'facts', 'ansible.builtin.copy': { dest: '/root/facts.txt', content: '{{ ansible_distribution }} {{ ansible_distribution_major_version }} {{ ansible_default_ipv4.address }}\n' } },
+            { name: 'fetch', 'ansible.builtin.fetch': { src: '/root/from-ansible.txt', dest: 'fetched/', flat: true } },
+            { name: 'user', 'ansible.builtin.user': { name: 'alice', shell: '/bin/sh' } },
           ],
         },
       ]),
     });
-    const [copied, read] = succeeded(await ansiblePlaybook(d, 'inside.yml', 'hosts.ini'));
-    assert.deepEqual({ host: copied!.host, changed: copied!.changed }, { host: 'an1', changed: true });
-    assert.equal(read!.stdout, 'written by ansible');
+    const results = succeeded(await ansiblePlaybook(d, 'inside.yml', 'hosts.ini'));
+    const task = (name: string) => results.find((r) => r.task === name)!;
+    assert.deepEqual({ host: task('copy').host, changed: task('copy').changed }, { host: 'an1', changed: true });
+    assert.equal(task('read').stdout, 'written by ansible');
     assert.equal((await exec('an1', ['stat', '-c', '%a %U', '/root/from-ansible.txt'])).stdout, '640 root\n');
     const file = await d.api().get('/1.0/instances/an1/files?path=/root/from-ansible.txt').buffer(true).parse((r, cb) => {
       let text = '';
@@ -138,6 +143,10 @@ describe('Ansible against berthd', () => {
       r.on('end', () => cb(null, text));
     });
     assert.equal(file.body, 'written by ansible\n');
+    // The facts were gathered inside the container: its distribution and the address Berth reports.
+    assert.equal((await exec('an1', ['cat', '/root/facts.txt'])).stdout, `Debian 12 ${(await inet('an1'))[0]}\n`);
+    assert.equal(readFileSync(join(d.dir, 'ansible', 'fetched', 'from-ansible.txt'), 'utf8'), 'written by ansible\n');
+    assert.match((await exec('an1', ['getent', 'passwd', 'alice'])).stdout, /^alice:x:\d+:\d+::\/home\/alice:\/bin\/sh\n$/);
   });
 
   it('lxd_container: a config change on the running instance is applied with a full PUT', async () => {
