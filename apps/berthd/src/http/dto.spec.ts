@@ -122,6 +122,13 @@ describe('parseBody with the instance and profile DTOs', () => {
     refused(() => parseBody(ProfilePutDto, { profiles: [] }), 'profiles', /unknown field/);
   });
 
+  it("takes a profile PUT as Ansible's lxd_profile sends it: the whole GET answer with the new fields beside it", () => {
+    const answer = { type: 'sync', status: 'Success', status_code: 200, operation: '', error_code: 0, error: '', metadata: { name: 'web', description: 'old', config: { 'user.a': '1' }, devices: {}, used_by: [] } };
+    const put = { ...answer, config: { 'user.a': '1', 'user.b': '2' }, description: 'new', devices: {}, name: 'web', used_by: [] };
+    assert.deepEqual({ ...parseBody(ProfilePutDto, put) }, { config: { 'user.a': '1', 'user.b': '2' }, description: 'new', devices: {} });
+    refused(() => parseBody(ProfilePutDto, { ...put, metdata: {} }), 'metdata', /unknown field/);
+  });
+
   it('takes a rename, refusing a name that is not a string', () => {
     assert.deepEqual({ ...parseBody(InstancePostDto, { name: 'db', migration: false, live: false }) }, { name: 'db' });
     refused(() => parseBody(InstancePostDto, { name: 42 }), 'name', /^Invalid name: must be a string$/);

@@ -62,6 +62,24 @@ describe('Instance', () => {
     assert.throws(() => i.update('merge', { config: { 'volatile.idmap.base': '5' } }, resolve, host), /volatile keys are owned by the server/);
   });
 
+  it('shows volatile.last_state.power RUNNING while its container runs, and takes it back whatever its value', () => {
+    const i = make({ profiles: ['default'] });
+    assert.equal(i.toView().config['volatile.last_state.power'], undefined);
+    i.beginStart();
+    assert.equal(i.toView().config['volatile.last_state.power'], undefined);
+    i.markRunning();
+    assert.equal(i.toView().config['volatile.last_state.power'], 'RUNNING');
+    assert.equal(i.toView().expanded_config['volatile.last_state.power'], 'RUNNING');
+    const shown = i.toView().config;
+    i.beginStop();
+    i.markStopped();
+    assert.equal(i.toView().config['volatile.last_state.power'], undefined);
+    // A client that read it while running PUTs it back after the stop (Ansible's lxd_container does).
+    i.update('replace', { config: { ...shown, 'user.x': '1' }, devices: {}, profiles: ['default'] }, resolve, host);
+    assert.deepEqual(i.state.config, { 'user.x': '1' });
+    assert.equal(i.state.volatile['volatile.last_state.power'], undefined);
+  });
+
   it('keeps one volatile.uuid for life, renames included', () => {
     const i = make();
     assert.equal(i.state.volatile['volatile.uuid'], undefined);

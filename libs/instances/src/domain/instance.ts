@@ -54,6 +54,14 @@ export interface InstanceDefinition extends InstanceChanges {
   name: string;
 }
 
+/**
+ * LXD's `volatile.last_state.power`, RUNNING while the instance's container runs: automation reads
+ * the power state from it (Ansible's lxd inventory plugin, where a missing key means STOPPED).
+ * Derived from the status when the instance is shown, never stored: a client that PUTs it back,
+ * whatever its value, has it dropped.
+ */
+const POWER_KEY = 'volatile.last_state.power';
+
 /** LXD's api.Instance (with the expanded config and devices of recursion=1). */
 export interface InstanceView {
   name: string;
@@ -220,7 +228,7 @@ export class Instance extends AggregateRoot {
   private withoutEchoedVolatile(config: unknown): unknown {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;
     const volatile = this.props.volatile as Record<string, string>;
-    return Object.fromEntries(Object.entries(config).filter(([key, value]) => !(key.startsWith('volatile.') && volatile[key] === value)));
+    return Object.fromEntries(Object.entries(config).filter(([key, value]) => !(key.startsWith('volatile.') && (volatile[key] === value || key === POWER_KEY))));
   }
 
   rename(newName: string): void {
@@ -435,6 +443,7 @@ export class Instance extends AggregateRoot {
   toView(): InstanceView {
     const s = this.props;
     const expanded = this.expanded;
+    const power: Record<string, string> = this.isRunning && s.status !== 'Starting' ? { [POWER_KEY]: 'RUNNING' } : {};
     return {
       name: s.name,
       description: s.description,
@@ -445,9 +454,9 @@ export class Instance extends AggregateRoot {
       status: s.status,
       status_code: InstanceStatus[s.status],
       profiles: [...s.profiles],
-      config: { ...s.config, ...s.volatile },
+      config: { ...s.config, ...s.volatile, ...power },
       devices: { ...s.devices },
-      expanded_config: { ...expanded.config, ...s.volatile },
+      expanded_config: { ...expanded.config, ...s.volatile, ...power },
       expanded_devices: expanded.devices,
       created_at: s.createdAt.toISOString(),
       last_used_at: (s.lastUsedAt ?? new Date(0)).toISOString(),
