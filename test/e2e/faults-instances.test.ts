@@ -97,7 +97,7 @@ describe('fault injection: berthd killed in the middle of instance operations', 
     await finish(await state('f1', 'stop')());
   });
 
-  for (const step of ['instance-start.runtime-started', 'instance-start.nics-plugged', 'instance-start.ready']) {
+  for (const step of ['instance-start.runtime-started', 'instance-start.nics-plugged', 'instance-start.limits-applied']) {
     it(`start, killed at ${step}: the instance follows its booted container (Ready, with its nic), and stops cleanly`, async () => {
       const before = await hostResources(d, scope);
       const op = await killAt(step, state('f1', 'start'));

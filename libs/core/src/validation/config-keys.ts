@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors/domain-error.js';
+import { parseRawLxc } from './raw-lxc.js';
 
 type Check = (value: string) => string | undefined; // returns a reason when invalid
 
@@ -43,6 +44,11 @@ const KEYS: Record<string, Check> = {
   'snapshots.expiry': any,
   'linux.kernel_modules': any,
   'raw.idmap': any,
+  // Only lxc.signal.halt (raw-lxc.ts): the one LXC setting an init of its own needs.
+  'raw.lxc': (v) => {
+    const parsed = parseRawLxc(v);
+    return typeof parsed === 'string' ? parsed : undefined;
+  },
   'cloud-init.user-data': any,
   'cloud-init.vendor-data': any,
   'cloud-init.network-config': any,
@@ -50,10 +56,13 @@ const KEYS: Record<string, Check> = {
 
 const FREE_PREFIXES = ['user.', 'environment.', 'linux.sysctl.', 'limits.kernel.', 'cloud-init.'];
 
-function checkValue(field: string, value: unknown): string {
+/** Keys whose value is lines of text, as LXD's. */
+const MULTILINE = new Set(['raw.lxc']);
+
+function checkValue(field: string, value: unknown, key = ''): string {
   if (typeof value !== 'string') throw new ValidationError(field, 'must be a string');
   if (value.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL characters');
-  if (/[\r\n]/.test(value)) throw new ValidationError(field, 'must not contain newlines');
+  if (/[\r\n]/.test(value) && !MULTILINE.has(key)) throw new ValidationError(field, 'must not contain newlines');
   return value;
 }
 
@@ -71,7 +80,7 @@ export function validateConfig(config: unknown, fieldName = 'config'): Record<st
   for (const [key, value] of Object.entries(config)) {
     const field = `${fieldName}["${key}"]`;
     checkKey(field, key);
-    const text = checkValue(field, value);
+    const text = checkValue(field, value, key);
     if (key.startsWith('volatile.')) throw new ValidationError(field, 'volatile keys are owned by the server');
     const check = KEYS[key];
     if (!check && !FREE_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length)) {

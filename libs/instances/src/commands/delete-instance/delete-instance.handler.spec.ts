@@ -10,7 +10,7 @@ import { fakePublisher, fakeRepository, instanceOf, Journal } from '../../testin
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 import { DeleteInstanceHandler } from './delete-instance.handler.js';
 
-function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }) {
+function setup(status: 'Stopped' | 'Running', volumeError?: { code: string }) {
   const journal = new Journal();
   const repository = fakeRepository(journal, instanceOf('c1', { status, volatile: { 'volatile.eth0.hwaddr': '00:16:3e:00:00:01' } }));
   const pool = {
@@ -29,7 +29,7 @@ function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }) {
 
 describe('DeleteInstanceHandler', () => {
   it('refuses a running instance and changes nothing', async () => {
-    const { handler, journal, repository } = setup('Ready');
+    const { handler, journal, repository } = setup('Running');
     await assert.rejects(handler.execute(new DeleteInstanceCommand('c1')), InstanceStateError);
     assert.deepEqual(journal.steps, []);
     assert.ok(repository.stored.has('c1'));

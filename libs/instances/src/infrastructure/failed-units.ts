@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { Runtime, type ContainerState } from '#runtime';
+
+/** How long one answer of systemctl is reused: a state polled every second runs it once in that time. */
+const FRESH_MS = 5_000;
+/** A systemd too busy to answer (it is halting, or stuck) does not hold a state query longer. */
+const ANSWER_WITHIN_MS = 3_000;
+
+/** `systemctl --failed --plain --no-legend` output: the unit is each line's first word. */
+export function parseFailedUnits(output: string): string[] {
+  return output
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((unit) => unit !== '' && unit !== '●');
+}
+
+/**
+ * The units systemd in a running container has in the failed state, asked of systemd itself:
+ * `systemctl --failed` run inside (in its namespaces, through the runtime's exec helper), at most
+ * every few seconds per boot. Only for a systemd guest once it reported READY=1; null otherwise
+ * and when systemctl does not answer in time or fails.
+ */
+@Injectable()
+export class FailedUnits {
+  private readonly cache = new Map<string, { boot: number; at: number; units: Promise<string[] | null> }>();
+
+  constructor(private readonly runtime: Runtime) {}
+
+  of(name: string, state: ContainerState): Promise<string[] | null> {
+    if (state.init !== 'systemd' || state.readyMs === null || state.state !== 'Running') return Promise.resolve(null);
+    const boot = state.startedAt.getTime();
+    const cached = this.cache.get(name);
+    if (cached && cached.boot === boot && Date.now() - cached.at < FRESH_MS) return cached.units;
+    const units = this.ask(name);
+    this.cache.set(name, { boot, at: Date.now(), units });
+    return units;
+  }
+
+  /** A stopped or deleted instance's answer is dropped. */
+  forget(name: string): void {
+    this.cache.delete(name);
+  }
+
+  private async ask(name: string): Promise<string[] | null> {
+    const run = this.runtime.execStream(name, ['systemctl', '--failed', '--plain', '--no-legend', '--no-pager'], { env: { SYSTEMD_COLORS: '0' } });
+    run.stdin.end();
+    let output = '';
+    run.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    run.stderr.resume();
+    const timer = setTimeout(() => run.signal(9), ANSWER_WITHIN_MS);
+    try {
+      const exit = await run.exited;
+      return exit.exitCode === 0 ? parseFailedUnits(output) : null;
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
