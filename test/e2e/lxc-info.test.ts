@@ -46,7 +46,7 @@ describe('lxc info <name> against berthd', () => {
     await lxc('launch', 'debian/12', 'r1');
     const { stdout } = await lxc('info', 'r1');
     assert.match(stdout, /^Name: r1$/m);
-    assert.match(stdout, /^Status: READY$/m);
+    assert.match(stdout, /^Status: RUNNING$/m);
     const pid = Number(stdout.match(/^PID: (\d+)$/m)?.[1]);
     assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'systemd');
     assert.equal(pid, (await d.api().get('/1.0/instances/r1/state').expect(200)).body.metadata.pid);

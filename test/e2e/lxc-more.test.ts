@@ -69,7 +69,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     assert.match(out, /"action":\s*"instance-created"/);
     assert.match(out, /"action":\s*"instance-started"/);
     assert.match(out, /"source":\s*"\/1\.0\/instances\/m1"/);
-    assert.equal(await csv('list', 'm1'), 'm1,READY,,,CONTAINER,0\n');
+    assert.equal(await csv('list', 'm1'), 'm1,RUNNING,,,CONTAINER,0\n');
   });
 
   it('lxc pause freezes every process of the container in its freezer cgroup, lxc start thaws them', async () => {
@@ -90,7 +90,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     await assert.rejects(lxc('pause', 'm1'), (e: { stderr: string }) => /The instance is already frozen/.test(e.stderr));
     await lxc('start', 'm1');
     assert.equal(readFileSync(join(freezer, 'freezer.state'), 'utf8').trim(), 'THAWED');
-    assert.equal(await csv('list', 'm1'), 'm1,READY,,,CONTAINER,0\n');
+    assert.equal(await csv('list', 'm1'), 'm1,RUNNING,,,CONTAINER,0\n');
     assert.equal((await state('m1')).pid, pid, 'the same init, thawed');
     const { stdout } = await lxc('exec', 'm1', '--', 'systemctl', 'is-system-running', '--wait');
     assert.equal(stdout, 'running\n');
@@ -100,7 +100,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     const before = (await state('m1')).pid;
     await lxc('restart', 'm1');
     const after = await state('m1');
-    assert.equal(after.status, 'Ready');
+    assert.equal(after.status, 'Running');
     assert.notEqual(after.pid, before);
     assert.equal(existsSync(`/proc/${before}`), false);
     assert.equal(readFileSync(`/proc/${after.pid}/comm`, 'utf8').trim(), 'systemd');
@@ -135,7 +135,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
 
   it('lxc info --show-log prints the container log (its console: systemd booting)', async () => {
     const { stdout } = await lxc('info', 'm1', '--show-log');
-    assert.match(stdout, /^Status: READY$/m);
+    assert.match(stdout, /^Status: RUNNING$/m);
     const log = stdout.split(/^Log:$/m)[1] ?? '';
     assert.match(log, /systemd/);
     assert.match(log, /Debian GNU\/Linux 12/);

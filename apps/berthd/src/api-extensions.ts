@@ -18,6 +18,8 @@ export const API_EXTENSIONS: readonly string[] = [
   'file_append',
   'file_symlinks',
   'directory_manipulation',
+  // GET /1.0/instances/{name}/state says how the boot goes: boot {init, ready, ready_at, ready_ms, failed_units}
+  'berth_instance_boot',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];

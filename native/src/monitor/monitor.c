@@ -10,9 +10,9 @@
  *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach.
  * Stop is the init's halt signal: SIGRTMIN+3 when PID 1 runs systemd (read from /proc/<pid>/exe),
  * SIGPWR otherwise, or --halt-signal. A pid-namespace init drops signals it has no handler for,
- * so the signal is sent once init catches or blocks it (SigCgt/SigBlk in /proc/<pid>/status),
- * and to systemd again each second until it says STOPPING=1; at the deadline the whole cgroup
- * is killed.
+ * so the signal is sent again each second until init shows it catches or blocks it (SigCgt or
+ * SigBlk in /proc/<pid>/status) and, to systemd, until it says STOPPING=1; at the deadline the
+ * whole cgroup is killed.
  * The container's limits (--limit controller:file=value) are written into its cgroup before
  * its init is cloned; a reboot from inside carries the values those files have then over to
  * the new cgroup, so they hold whether berthd runs or not.
@@ -294,13 +294,19 @@ static bool init_takes(int sig)
 	return (mask >> (sig - 1)) & 1;
 }
 
-/* Sends the halt signal once init takes it; to systemd again each second until STOPPING=1. */
+/*
+ * Sends the halt signal, then again each second while init shows no handler for it (it may not
+ * have installed one yet; an init waiting in sigtimedwait(2), as busybox does, shows none either,
+ * and drops the repeats once its halt has reset its handlers) and, to systemd, until STOPPING=1.
+ */
 static void send_halt_signal(void)
 {
 	uint64_t now = now_ms();
-	bool again = m.halt_sent && m.halt_signal == SIGRTMIN + 3 && !m.stopping_seen && now - m.last_stop_signal >= 1000;
-	if ((m.halt_sent && !again) || !init_takes(m.halt_signal))
-		return;
+	if (m.halt_sent) {
+		bool systemd_silent = m.halt_signal == SIGRTMIN + 3 && !m.stopping_seen;
+		if (now - m.last_stop_signal < 1000 || (!systemd_silent && init_takes(m.halt_signal)))
+			return;
+	}
 	signal_init(m.halt_signal);
 	m.halt_sent = true;
 	m.last_stop_signal = now;
