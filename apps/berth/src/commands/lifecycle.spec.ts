@@ -36,7 +36,7 @@ describe('waitBooted', () => {
     }
   });
   it('fails with a clear message when the guest stops, or is not ready in time', async () => {
-    await assert.rejects(waitBooted(cliAnswering([{ status: 'Stopped', boot: null }]).cli, 'web', 60, noSleep), /^Instance web stopped before systemd reported it ready/);
+    await assert.rejects(waitBooted(cliAnswering([{ status: 'Stopped', boot: null }]).cli, 'web', 60, noSleep), /^Error: Instance web stopped before systemd reported it ready/);
     await assert.rejects(
       waitBooted(cliAnswering([{ status: 'Running', boot: booting }]).cli, 'web', 0, noSleep),
       (e: Error) => e.message === 'Instance web is running, but systemd did not report it ready within 0s (see berth console web --show-log; --no-wait does not wait)',
