@@ -17,8 +17,10 @@ export function parseFailedUnits(output: string): string[] {
 /**
  * The units systemd in a running container has in the failed state, asked of systemd itself:
  * `systemctl --failed` run inside (in its namespaces, through the runtime's exec helper), at most
- * every few seconds per boot. Only for a systemd guest once it reported READY=1; null otherwise
- * and when systemctl does not answer in time or fails.
+ * every few seconds per boot, and only when one instance's state is asked for: a list of
+ * instances (`lxc list` asks for all their states) gives the last answer read, so that it costs
+ * no process per instance. Only for a systemd guest once it reported READY=1; null otherwise,
+ * before any answer, and when systemctl does not answer in time or fails.
  */
 @Injectable()
 export class FailedUnits {
@@ -26,11 +28,12 @@ export class FailedUnits {
 
   constructor(private readonly runtime: Runtime) {}
 
-  of(name: string, state: ContainerState): Promise<string[] | null> {
+  of(name: string, state: ContainerState, { ask = true }: { ask?: boolean } = {}): Promise<string[] | null> {
     if (state.init !== 'systemd' || state.readyMs === null || state.state !== 'Running') return Promise.resolve(null);
     const boot = state.startedAt.getTime();
     const cached = this.cache.get(name);
-    if (cached && cached.boot === boot && Date.now() - cached.at < FRESH_MS) return cached.units;
+    if (cached && cached.boot === boot && (!ask || Date.now() - cached.at < FRESH_MS)) return cached.units;
+    if (!ask) return Promise.resolve(null);
     const units = this.ask(name);
     this.cache.set(name, { boot, at: Date.now(), units });
     return units;

@@ -20,11 +20,12 @@ export class LiveState {
     private readonly failedUnits: FailedUnits,
   ) {}
 
-  async of(instance: Instance): Promise<InstanceStateView> {
+  /** `failedUnits: 'cached'` (lists) runs no systemctl: the last answer read, or null (see FailedUnits). */
+  async of(instance: Instance, { failedUnits: units = 'ask' }: { failedUnits?: 'ask' | 'cached' } = {}): Promise<InstanceStateView> {
     if (!instance.isRunning) return stoppedState(instance.state.status);
     const state = await this.runtime.state(instance.name);
     if (state.state === 'Stopped') return stoppedState('Stopped');
-    const [usage, failedUnits] = await Promise.all([this.limits.usage(state), this.failedUnits.of(instance.name, state)]);
+    const [usage, failedUnits] = await Promise.all([this.limits.usage(state), this.failedUnits.of(instance.name, state, { ask: units === 'ask' })]);
     const l = usage.limits;
     const recorded = instance.state.status;
     const status = recorded === 'Frozen' || recorded === 'Ready' ? recorded : 'Running';
