@@ -48,11 +48,15 @@ export class FailedUnits {
     const run = this.runtime.execStream(name, ['systemctl', '--failed', '--plain', '--no-legend', '--no-pager'], { env: { SYSTEMD_COLORS: '0' } });
     run.stdin.end();
     let output = '';
-    run.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    // exited may come before the output is read: the output is whole at its stream's end.
+    const read = new Promise<void>((resolve) => {
+      run.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      run.stdout.on('end', resolve).on('error', resolve).on('close', resolve);
+    });
     run.stderr.resume();
     const timer = setTimeout(() => run.signal(9), ANSWER_WITHIN_MS);
     try {
-      const exit = await run.exited;
+      const [exit] = await Promise.all([run.exited, read]);
       return exit.exitCode === 0 ? parseFailedUnits(output) : null;
     } catch {
       return null;
