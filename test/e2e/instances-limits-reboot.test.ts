@@ -21,7 +21,7 @@ describe('an instance\'s limits survive a reboot from inside, with berthd up or 
   let runtime: Runtime;
   let down = false;
 
-  const { finish, removeInstances } = daemonApi(() => d);
+  const { finish, removeInstances, booted } = daemonApi(() => d);
   /** Reboots the container from inside (no operation to wait for: it ends with its init) and waits for the new init to be Ready. */
   const reboot = async (before: ContainerState): Promise<ContainerState> => {
     runtime.execStream(NAME, ['systemctl', 'reboot']);
@@ -53,6 +53,7 @@ describe('an instance\'s limits survive a reboot from inside, with berthd up or 
 
   it('starts with the limit in place and keeps it through a reboot from inside', { timeout: 5 * MINUTES }, async () => {
     await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'start' }));
+    await booted(NAME);
     const started = await runtime.state(NAME);
     assert.equal(memoryLimit(started), 256 * MiB);
     const rebooted = await reboot(started);

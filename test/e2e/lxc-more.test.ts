@@ -25,7 +25,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
   let d: Daemon;
   const env = () => lxcEnv(d);
   const lxc = lxcRunner(() => d, 180_000);
-  const { settle } = daemonApi(() => d);
+  const { settle, booted } = daemonApi(() => d);
   const csv = async (...args: string[]) => (await lxc(...args, '--format', 'csv')).stdout;
   const state = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata as { status: string; pid: number };
 
@@ -104,6 +104,8 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     assert.notEqual(after.pid, before);
     assert.equal(existsSync(`/proc/${before}`), false);
     assert.equal(readFileSync(`/proc/${after.pid}/comm`, 'utf8').trim(), 'systemd');
+    // lxc restart returns once the new init runs; the tests below need systemd booted (its READY=1).
+    await booted('m1');
   });
 
   it('lxc config device add <c> <dev> proxy relays a host port into the running container', async () => {

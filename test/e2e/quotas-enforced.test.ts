@@ -30,10 +30,11 @@ describe('limits enforced in a real container', () => {
   let runtime: Runtime;
   let events: EventRecorder;
 
-  const { finish, settle, removeInstances } = daemonApi(() => d);
+  const { finish, settle, removeInstances, booted } = daemonApi(() => d);
   const launch = async (name: string, config: Record<string, string>) => {
     await finish(await d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' }, config }));
     await finish(await d.api().put(`/1.0/instances/${name}/state`).send({ action: 'start' }));
+    await booted(name);
   };
   const state = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata;
   const sh = (name: string, script: string) => runtime.exec(name, ['sh', '-c', script]);

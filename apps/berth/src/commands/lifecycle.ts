@@ -83,15 +83,18 @@ export function registerLifecycleCommands(program: Command, cli: Cli): void {
   });
 
   for (const action of ['stop', 'restart'] as const) {
-    program
+    const command = program
       .command(action)
       .description(`${action === 'stop' ? 'Stop' : 'Restart'} instances (init halts cleanly on its halt signal unless --force)`)
       .argument('<names...>')
       .option('-f, --force', 'kill instead of asking init to halt', false)
-      .option('--timeout <seconds>', 'how long init may take to halt before the container is killed', seconds)
-      .action(async (names: string[], { force, timeout }: StopOptions) => {
-        for (const name of names) await changeState(cli, name, { action, force, timeout: timeout ?? -1 });
-      });
+      .option('--timeout <seconds>', 'how long init may take to halt before the container is killed', seconds);
+    // A restart is a start: it waits for systemd as berth start does.
+    if (action === 'restart') addWaitOptions(command);
+    command.action(async (names: string[], { force, timeout, wait = false, waitTimeout = 0 }: StopOptions & Partial<WaitOptions>) => {
+      for (const name of names) await changeState(cli, name, { action, force, timeout: timeout ?? -1 });
+      if (wait) for (const name of names) await waitBooted(cli, name, waitTimeout);
+    });
   }
 
   for (const [action, alias, verb] of [['pause', 'freeze', 'Freeze'], ['resume', 'unfreeze', 'Thaw']] as const) {
