@@ -51,3 +51,28 @@ describe('FailedUnits', () => {
     assert.equal(await units.of('web', state()), null);
   });
 });
+
+describe('FailedUnits, a systemctl that never answers', () => {
+  it('answers null after its few seconds, having killed it', async () => {
+    const signals: number[] = [];
+    const runtime = {
+      execStream: () => ({
+        stdin: new PassThrough(),
+        stdout: new PassThrough(),
+        stderr: new PassThrough(),
+        exited: new Promise(() => undefined),
+        signal: (n: number) => signals.push(n),
+      }),
+    } as unknown as Runtime;
+    const { mock } = await import('node:test');
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const answer = new FailedUnits(runtime).of('web', state());
+      mock.timers.tick(3_000);
+      assert.equal(await answer, null);
+      assert.deepEqual(signals, [9]);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});

@@ -54,12 +54,20 @@ export class FailedUnits {
       run.stdout.on('end', resolve).on('error', resolve).on('close', resolve);
     });
     run.stderr.resume();
-    const timer = setTimeout(() => run.signal(9), ANSWER_WITHIN_MS);
+    let timer: NodeJS.Timeout | undefined;
+    // Killed when late; answered null then even if the kill cannot end it (a frozen cgroup).
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        run.signal(9);
+        resolve(null);
+      }, ANSWER_WITHIN_MS);
+    });
+    const answer = Promise.all([run.exited, read]).then(
+      ([exit]) => (exit.exitCode === 0 ? parseFailedUnits(output) : null),
+      () => null,
+    );
     try {
-      const [exit] = await Promise.all([run.exited, read]);
-      return exit.exitCode === 0 ? parseFailedUnits(output) : null;
-    } catch {
-      return null;
+      return await Promise.race([answer, late]);
     } finally {
       clearTimeout(timer);
     }

@@ -100,7 +100,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * A container started through the API is watched from its start, and looked at once at once
+   * A container started through the API is watched from its start and looked at right away
    * (its READY=1 may have come before the watch); a stopped one no longer.
    */
   handle(event: InstanceStartedEvent | InstanceStoppedEvent): void {

@@ -20,12 +20,15 @@ export class LiveState {
     private readonly failedUnits: FailedUnits,
   ) {}
 
-  /** `failedUnits: 'cached'` (lists) runs no systemctl: the last answer read, or null (see FailedUnits). */
+  /**
+   * `failedUnits: 'cached'` (lists) runs no systemctl: the last answer read, or null (see
+   * FailedUnits). Nor does a frozen instance, whose systemctl would be frozen with it.
+   */
   async of(instance: Instance, { failedUnits: units = 'ask' }: { failedUnits?: 'ask' | 'cached' } = {}): Promise<InstanceStateView> {
     if (!instance.isRunning) return stoppedState(instance.state.status);
     const state = await this.runtime.state(instance.name);
     if (state.state === 'Stopped') return stoppedState('Stopped');
-    const [usage, failedUnits] = await Promise.all([this.limits.usage(state), this.failedUnits.of(instance.name, state, { ask: units === 'ask' })]);
+    const [usage, failedUnits] = await Promise.all([this.limits.usage(state), this.failedUnits.of(instance.name, state, { ask: units === 'ask' && instance.state.status !== 'Frozen' })]);
     const l = usage.limits;
     const recorded = instance.state.status;
     const status = recorded === 'Frozen' || recorded === 'Ready' ? recorded : 'Running';
