@@ -49,7 +49,7 @@ describe('berth list columns and berth pause|resume (real container)', () => {
     assert.equal(typeof ready_ms, 'number');
     assert.equal(await ok('list', '-c', 'nsR4p', '--format', 'csv'), `c1,RUNNING,${(ready_ms! / 1000).toFixed(2)}s,${address} (eth0),${pid}\n`);
     const wide = (await ok('list', '-c', 'nsR')).split('\n');
-    assert.match(wide[1] ?? '', /^\| NAME \| STATE \| +READY +\|$/);
+    assert.match(wide[1] ?? '', /^\| NAME \| +STATE +\| +READY +\|$/);
     const json = JSON.parse(await ok('list', '--format', 'json')) as Array<{ name: string; status: string; state: { ready_ms: number; network: Record<string, unknown> } }>;
     assert.deepEqual(json.map((i) => [i.name, i.status, i.state.ready_ms]), [['c1', 'Running', ready_ms]]);
     // The same instances in YAML; a running container's usage counters move between the two calls.
