@@ -73,6 +73,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
   });
 
   it('lxc pause freezes every process of the container in its freezer cgroup, lxc start thaws them', async () => {
+    await booted('m1'); // lxc launch returned once init ran: systemd's services come with its boot
     const { pid } = await state('m1');
     const cgroup = /^\d+:freezer:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
     assert.ok(cgroup, 'init is in a freezer cgroup');
