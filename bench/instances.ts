@@ -136,16 +136,16 @@ class BerthDriver implements EngineDriver {
     return { ms, stdout: r.stdout };
   }
 
-  private async state(name: string): Promise<{ status: string; pid: number }> {
+  private async state(name: string): Promise<{ status: string; pid: number; boot?: { ready: boolean } | null }> {
     const res = await getJson(this.socket, `/1.0/instances/${name}/state`);
     return JSON.parse(res.body).metadata;
   }
 
-  /** The CLI returns at Ready; the API confirms it (and is polled in case it does not). */
+  /** The CLI returns once systemd reported READY=1; the API's boot state confirms it (and is polled in case it does not). */
   private async untilReady(t0: bigint, name: string): Promise<number> {
     for (;;) {
-      const { status } = await this.state(name);
-      if (status === 'Ready') return msSince(t0);
+      const { status, boot } = await this.state(name);
+      if (status === 'Running' && boot?.ready) return msSince(t0);
       if (status === 'Stopped' || status === 'Error') throw new Error(`${name} is ${status}`);
       if (msSince(t0) > READY_TIMEOUT_MS) throw new Error(`${name} not Ready after ${READY_TIMEOUT_MS} ms (${status})`);
       await sleep(POLL_MS);

@@ -9,6 +9,7 @@ import { DiskIoQuotas1764410400000 } from './1764410400000-disk-io-quotas.js';
 import { NicQuotas1764414000000 } from './1764414000000-nic-quotas.js';
 import { MigrationReportsByName1764417600000 } from './1764417600000-migration-reports-by-name.js';
 import { InstanceProfilesByName1765100000000 } from './1765100000000-instance-profiles-by-name.js';
+import { StatusAsLxd1765203600000 } from './1765203600000-status-as-lxd.js';
 import { Warnings1765300000000 } from './1765300000000-warnings.js';
 import { StoragePools1765400000000 } from './1765400000000-storage-pools.js';
 
@@ -25,6 +26,7 @@ export const migrations = [
   NicQuotas1764414000000,
   MigrationReportsByName1764417600000,
   InstanceProfilesByName1765100000000,
+  StatusAsLxd1765203600000,
   Warnings1765300000000,
   StoragePools1765400000000,
 ];

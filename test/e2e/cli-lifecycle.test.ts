@@ -25,7 +25,7 @@ describe('berth launch, exec, stop, start, delete (real containers)', () => {
     assert.equal(await ok('launch', 'debian/12', 'c1', '-c', 'limits.cpu=1'), 'Instance c1 started\n');
     assert.equal(await ok('exec', 'c1', '--', 'systemctl', 'is-system-running', '--wait'), 'running\n');
     assert.equal(await ok('exec', 'c1', '--', 'nproc'), '1\n');
-    assert.match(await ok('list', '--format', 'csv'), /^c1,READY,,,CONTAINER,0,\d+\.\d{2}s\n$/);
+    assert.match(await ok('list', '--format', 'csv'), /^c1,RUNNING,,,CONTAINER,0,\d+\.\d{2}s\n$/);
   });
 
   it('passes the exit code, stderr, environment and working directory of the command', async () => {

@@ -43,15 +43,15 @@ describe('berth list columns and berth pause|resume (real container)', () => {
     assert.match(address, /^\d+\.\d+\.\d+\.\d+$/);
     const table = (await ok('list')).split('\n');
     assert.match(table[1] ?? '', /^\| NAME \| +STATE +\| +IPV4 +\| IPV6 \| +TYPE +\| SNAPSHOTS \| READY \|$/);
-    assert.ok(table.some((line) => new RegExp(`^\\| c1 +\\| READY +\\| ${address.replaceAll('.', '\\.')} \\(eth0\\) \\| +\\| CONTAINER \\| 0 +\\| +\\d+\\.\\d{2}s +\\|$`).test(line)), table.join('\n'));
-    assert.match(await ok('list', '--format', 'csv'), new RegExp(`^c1,READY,${address.replaceAll('.', '\\.')} \\(eth0\\),,CONTAINER,0,\\d+\\.\\d{2}s\n$`));
+    assert.ok(table.some((line) => new RegExp(`^\\| c1 +\\| RUNNING +\\| ${address.replaceAll('.', '\\.')} \\(eth0\\) \\| +\\| CONTAINER \\| 0 +\\| +\\d+\\.\\d{2}s +\\|$`).test(line)), table.join('\n'));
+    assert.match(await ok('list', '--format', 'csv'), new RegExp(`^c1,RUNNING,${address.replaceAll('.', '\\.')} \\(eth0\\),,CONTAINER,0,\\d+\\.\\d{2}s\n$`));
     const { ready_ms, pid } = await state();
     assert.equal(typeof ready_ms, 'number');
-    assert.equal(await ok('list', '-c', 'nsR4p', '--format', 'csv'), `c1,READY,${(ready_ms! / 1000).toFixed(2)}s,${address} (eth0),${pid}\n`);
+    assert.equal(await ok('list', '-c', 'nsR4p', '--format', 'csv'), `c1,RUNNING,${(ready_ms! / 1000).toFixed(2)}s,${address} (eth0),${pid}\n`);
     const wide = (await ok('list', '-c', 'nsR')).split('\n');
-    assert.match(wide[1] ?? '', /^\| NAME \| STATE \| +READY +\|$/);
+    assert.match(wide[1] ?? '', /^\| NAME \| +STATE +\| +READY +\|$/);
     const json = JSON.parse(await ok('list', '--format', 'json')) as Array<{ name: string; status: string; state: { ready_ms: number; network: Record<string, unknown> } }>;
-    assert.deepEqual(json.map((i) => [i.name, i.status, i.state.ready_ms]), [['c1', 'Ready', ready_ms]]);
+    assert.deepEqual(json.map((i) => [i.name, i.status, i.state.ready_ms]), [['c1', 'Running', ready_ms]]);
     // The same instances in YAML; a running container's usage counters move between the two calls.
     const stable = (list: unknown) =>
       (list as Array<{ state: Record<string, unknown> }>).map(({ state, ...rest }) => ({ ...rest, state: { status: state.status, pid: state.pid, ready_ms: state.ready_ms } }));
@@ -71,12 +71,12 @@ describe('berth list columns and berth pause|resume (real container)', () => {
     assert.deepEqual(await berth('pause', 'c1'), { code: 1, stdout: '', stderr: 'Error: The instance is already frozen\n' });
     assert.equal(await ok('resume', 'c1'), '');
     assert.equal(freezerState(pid), 'THAWED');
-    assert.equal(await ok('list', '-c', 'ns', '--format', 'csv'), 'c1,READY\n');
+    assert.equal(await ok('list', '-c', 'ns', '--format', 'csv'), 'c1,RUNNING\n');
     assert.deepEqual(await berth('resume', 'c1'), { code: 1, stdout: '', stderr: 'Error: The instance is not frozen\n' });
     await ok('freeze', 'c1');
     assert.equal((await state()).status, 'Frozen');
     await ok('unfreeze', 'c1');
-    assert.equal((await state()).status, 'Ready');
+    assert.equal((await state()).status, 'Running');
     assert.equal(await ok('exec', 'c1', '--', 'systemctl', 'is-system-running', '--wait'), 'running\n');
   });
 

@@ -97,12 +97,12 @@ describe('fault injection: berthd killed in the middle of instance operations', 
     await finish(await state('f1', 'stop')());
   });
 
-  for (const step of ['instance-start.runtime-started', 'instance-start.nics-plugged', 'instance-start.ready']) {
-    it(`start, killed at ${step}: the instance follows its booted container (Ready, with its nic), and stops cleanly`, async () => {
+  for (const step of ['instance-start.runtime-started', 'instance-start.nics-plugged', 'instance-start.limits-applied']) {
+    it(`start, killed at ${step}: the instance follows its running container (Running, with its nic), and stops cleanly`, async () => {
       const before = await hostResources(d, scope);
       const op = await killAt(step, state('f1', 'start'));
       await assertInterrupted(op);
-      await until('f1', 'Ready', 60_000);
+      await until('f1', 'Running', 60_000);
       const s = (await d.api().get('/1.0/instances/f1/state').expect(200)).body.metadata;
       assert.ok(s.pid > 1, 'the state names init');
       const hostName = (await d.api().get('/1.0/instances/f1').expect(200)).body.metadata.config['volatile.eth0.host_name'];
@@ -114,11 +114,11 @@ describe('fault injection: berthd killed in the middle of instance operations', 
     });
   }
 
-  it('stop, killed before the runtime stops the container: the instance is Ready again; a second stop works', async () => {
+  it('stop, killed before the runtime stops the container: the instance is Running again; a second stop works', async () => {
     await finish(await state('f1', 'start')());
     const op = await killAt('instance-stop.recorded', state('f1', 'stop'));
     await assertInterrupted(op);
-    await until('f1', 'Ready', 30_000);
+    await until('f1', 'Running', 30_000);
     await finish(await state('f1', 'stop')());
   });
 
@@ -168,7 +168,7 @@ describe('fault injection: berthd killed in the middle of instance operations', 
     await clearHolds(d);
     const op = (await d.api().get(`${res.body.operation}/wait?timeout=120`).expect(200)).body.metadata;
     assert.equal(op.status, 'Success', op.err);
-    assert.equal(await status('f3'), 'Ready');
+    assert.equal(await status('f3'), 'Running');
     // While it was away, a client was told to try again, in LXD's envelope, never the ORM's words.
     const ops = (await d.api().get('/1.0/operations?recursion=1').expect(200)).body.metadata;
     for (const o of [...(ops.success ?? []), ...(ops.failure ?? [])]) assert.doesNotMatch(o.err ?? '', /Query runner|QueryFailedError|TypeORM/);

@@ -113,11 +113,11 @@ describe('files API, boot.autostart and orphan volumes against berthd', () => {
     await writeFile(join(orphan, 'rootfs', 'precious'), 'keep me\n');
     d = await d.restart();
     let status = '';
-    for (let i = 0; i < 240 && status !== 'Ready'; i++) {
+    for (let i = 0; i < 240 && status !== 'Running'; i++) {
       status = (await d.api().get('/1.0/instances/c1/state').expect(200)).body.metadata.status;
-      if (status !== 'Ready') await new Promise((r) => setTimeout(r, 500));
+      if (status !== 'Running') await new Promise((r) => setTimeout(r, 500));
     }
-    assert.equal(status, 'Ready');
+    assert.equal(status, 'Running');
     assert.equal((await lxc('exec', 'c1', '--', 'systemctl', 'is-system-running', '--wait')).stdout.trim(), 'running');
     assert.equal((await d.api().get('/1.0/instances/c2/state').expect(200)).body.metadata.status, 'Stopped');
 

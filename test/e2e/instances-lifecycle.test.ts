@@ -48,13 +48,13 @@ describe('instances: a real Debian container from an image, through the API', ()
     await d.destroy();
   });
 
-  it('launches: create from the alias, start, and systemd reports Ready', async () => {
+  it('launches: create from the alias, start: Running once init runs, systemd boots on', async () => {
     const events = await listen(d.socket, 'lifecycle');
     await finish(await api().post('/1.0/instances').send({ name: 'web', source: { type: 'image', alias: 'debian/12' }, config: { 'limits.memory': '256MiB', 'limits.processes': '100' } }));
     await finish(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
     const res = await api().get('/1.0/instances/web').expect(200);
-    assert.equal(res.body.metadata.status, 'Ready');
-    assert.equal(res.body.metadata.status_code, 113);
+    assert.equal(res.body.metadata.status, 'Running');
+    assert.equal(res.body.metadata.status_code, 103);
     const state = await api().get('/1.0/instances/web/state').expect(200);
     pid = state.body.metadata.pid;
     assert.ok(pid > 1);
@@ -107,7 +107,7 @@ describe('instances: a real Debian container from an image, through the API', ()
     assert.notEqual(hog.code, 0);
     // cgroup v1 counts an OOM kill in the victim's own memcg, which may sit below the limited one.
     assert.ok(oomKills(limited!) >= 1, `no OOM kill recorded under ${limited}`);
-    assert.equal((await exec('web', ['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+    assert.equal((await exec('web', ['systemctl', 'is-system-running', '--wait'])).stdout.trim(), 'running');
     const forks = await exec('web', ['sh', '-c', 'for i in $(seq 150); do sleep 3 & done; wait']);
     assert.match(forks.stderr, /fork|Resource temporarily unavailable|Cannot fork/i);
   });
@@ -137,7 +137,7 @@ describe('instances: a real Debian container from an image, through the API', ()
     d = await d.restart();
     const res = await api().get('/1.0/instances/web/state').expect(200);
     assert.equal(res.body.metadata.pid, pid);
-    assert.equal((await exec('web', ['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+    assert.equal((await exec('web', ['systemctl', 'is-system-running', '--wait'])).stdout.trim(), 'running');
   });
 
   it('keeps running when berthd is killed with SIGKILL, and is adopted by the next one', async () => {
@@ -145,9 +145,9 @@ describe('instances: a real Debian container from an image, through the API', ()
     assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'systemd');
     d = await d.restart();
     const res = await api().get('/1.0/instances/web/state').expect(200);
-    assert.equal(res.body.metadata.status, 'Ready');
+    assert.equal(res.body.metadata.status, 'Running');
     assert.equal(res.body.metadata.pid, pid);
-    assert.equal((await exec('web', ['systemctl', 'is-system-running'])).stdout.trim(), 'running');
+    assert.equal((await exec('web', ['systemctl', 'is-system-running', '--wait'])).stdout.trim(), 'running');
   });
 
   it('stops cleanly: no process, no cgroup, no monitor left', async () => {

@@ -50,15 +50,15 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
     }
     throw new Error(`eth0 got no address: ${last}`);
   };
-  const state = async () => (await d.api().get(`/1.0/instances/${NAME}/state`).expect(200)).body.metadata as { status: string; pid: number };
-  /** Waits for the container to be Ready with an init other than `old`. */
+  const state = async () => (await d.api().get(`/1.0/instances/${NAME}/state`).expect(200)).body.metadata as { status: string; pid: number; boot: { ready: boolean } | null };
+  /** Waits for the container to be Running with an init other than `old`, systemd's READY=1 seen. */
   const readyAgain = async (old: number): Promise<number> => {
     for (let i = 0; i < 600; i++) {
       const s = await state();
-      if (s.status === 'Ready' && s.pid !== old) return s.pid;
+      if (s.status === 'Running' && s.boot?.ready && s.pid !== old) return s.pid;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new Error(`${NAME} was not Ready again with a new init: ${JSON.stringify(await state())}`);
+    throw new Error(`${NAME} was not running and ready again with a new init: ${JSON.stringify(await state())}`);
   };
 
   before(async () => {
@@ -112,7 +112,7 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
     const argv = proxyArgv(d.dir);
     assert.equal(argv[argv.indexOf('--pid') + 1], String(pid));
     const instance = (await d.api().get(`/1.0/instances/${NAME}`).expect(200)).body.metadata;
-    assert.equal(instance.status, 'Ready');
+    assert.equal(instance.status, 'Running');
     assert.equal(instance.config['volatile.eth0.hwaddr'], mac);
   });
 
@@ -122,11 +122,11 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
     await d.kill('SIGKILL');
     runtime.execStream(NAME, ['systemctl', 'reboot']);
     let now = await runtime.state(NAME);
-    for (let i = 0; i < 600 && (now.pid === before || now.state !== 'Ready'); i++) {
+    for (let i = 0; i < 600 && (now.pid === before || now.readyMs === null); i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       now = await runtime.state(NAME);
     }
-    assert.equal(now.state, 'Ready');
+    assert.ok(now.state === 'Running' && now.readyMs !== null, `Running, systemd's READY=1 seen: ${JSON.stringify(now)}`);
     assert.notEqual(now.pid, before);
     // Nothing plugged it in while the daemon was down: the new init has no eth0 yet.
     assert.notEqual((await runtime.exec(NAME, ['ip', 'link', 'show', 'dev', 'eth0'])).exitCode, 0);

@@ -55,7 +55,7 @@ describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, ()
     );
     assert.deepEqual(failures(outcomes), []);
     const list = (await d.api().get('/1.0/instances?recursion=1').expect(200)).body.metadata as Array<{ name: string; status: string }>;
-    assert.deepEqual(list.filter((i) => names.includes(i.name) && i.status !== 'Ready'), [], 'every instance is Ready');
+    assert.deepEqual(list.filter((i) => names.includes(i.name) && i.status !== 'Running'), [], 'every instance is Running');
   });
 
   it(`${COUNT} parallel execs all succeed, each in its own container`, async () => {
@@ -105,7 +105,7 @@ describe(`load: ${COUNT} parallel launches, execs and deletes on one daemon`, ()
     const launched = await Promise.all(lxcNames.map(async (name) => ({ name, ...(await run(['launch', 'debian/12', name, '-c', 'limits.memory=256MiB'])) })));
     assert.deepEqual(launched.filter((l) => !l.ok || /websocket|1006|error/i.test(l.output)), [], 'every launch succeeded and said nothing of a websocket');
     const list = (await d.api().get('/1.0/instances?recursion=1').expect(200)).body.metadata as Array<{ name: string; status: string }>;
-    assert.deepEqual(list.filter((i) => lxcNames.includes(i.name) && i.status !== 'Ready'), [], 'every instance is Ready');
+    assert.deepEqual(list.filter((i) => lxcNames.includes(i.name) && i.status !== 'Running'), [], 'every instance is Running');
     const deleted = await Promise.all(lxcNames.map(async (name) => ({ name, ...(await run(['delete', '--force', name])) })));
     assert.deepEqual(deleted.filter((r) => !r.ok), []);
     assert.deepEqual(await settledDiff(d, baseline, scope), {}, 'nothing of the instances is left on the host');

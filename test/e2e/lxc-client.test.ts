@@ -77,7 +77,7 @@ describe("LXD's lxc client against berthd", () => {
     assert.match(imported, /Image imported with fingerprint: [0-9a-f]{64}/);
     await lxc('launch', 'debian/12', 'l1');
     let { stdout } = await lxc('list', 'l1', '--format', 'csv');
-    assert.equal(stdout, 'l1,READY,,,CONTAINER,0\n');
+    assert.equal(stdout, 'l1,RUNNING,,,CONTAINER,0\n');
     const pid = (await d.api().get('/1.0/instances/l1/state').expect(200)).body.metadata.pid;
     assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'systemd');
     await lxc('stop', 'l1');
@@ -124,7 +124,7 @@ describe("LXD's lxc client against berthd", () => {
     stderrs.push(stderr);
     d = await d.restart();
     for (const e of stderrs) assert.doesNotMatch(e, /websocket|1006|1001/i);
-    assert.match((await lxc('list', 'w0', '--format', 'csv')).stdout, /^w0,READY,/);
+    assert.match((await lxc('list', 'w0', '--format', 'csv')).stdout, /^w0,RUNNING,/);
     await Promise.all(names.map((n) => lxc('delete', '--force', n)));
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { daemonApi } from '../support/api.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { ensureDebianImage } from '../support/debian-image.js';
 import { configureLxc, lxcRunner } from '../support/lxc.js';
@@ -44,9 +45,10 @@ describe('lxc info <name> against berthd', () => {
   it('lxc info of a running instance shows its init, processes and memory', async () => {
     await lxc('image', 'import', await ensureDebianImage(), '--alias', 'debian/12');
     await lxc('launch', 'debian/12', 'r1');
+    await daemonApi(() => d).booted('r1'); // lxc launch returns once init runs; its services come with the boot
     const { stdout } = await lxc('info', 'r1');
     assert.match(stdout, /^Name: r1$/m);
-    assert.match(stdout, /^Status: READY$/m);
+    assert.match(stdout, /^Status: RUNNING$/m);
     const pid = Number(stdout.match(/^PID: (\d+)$/m)?.[1]);
     assert.equal(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'systemd');
     assert.equal(pid, (await d.api().get('/1.0/instances/r1/state').expect(200)).body.metadata.pid);

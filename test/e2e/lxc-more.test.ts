@@ -25,7 +25,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
   let d: Daemon;
   const env = () => lxcEnv(d);
   const lxc = lxcRunner(() => d, 180_000);
-  const { settle } = daemonApi(() => d);
+  const { settle, booted } = daemonApi(() => d);
   const csv = async (...args: string[]) => (await lxc(...args, '--format', 'csv')).stdout;
   const state = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata as { status: string; pid: number };
 
@@ -69,10 +69,11 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     assert.match(out, /"action":\s*"instance-created"/);
     assert.match(out, /"action":\s*"instance-started"/);
     assert.match(out, /"source":\s*"\/1\.0\/instances\/m1"/);
-    assert.equal(await csv('list', 'm1'), 'm1,READY,,,CONTAINER,0\n');
+    assert.equal(await csv('list', 'm1'), 'm1,RUNNING,,,CONTAINER,0\n');
   });
 
   it('lxc pause freezes every process of the container in its freezer cgroup, lxc start thaws them', async () => {
+    await booted('m1'); // lxc launch returned once init ran: systemd's services come with its boot
     const { pid } = await state('m1');
     const cgroup = /^\d+:freezer:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
     assert.ok(cgroup, 'init is in a freezer cgroup');
@@ -90,7 +91,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     await assert.rejects(lxc('pause', 'm1'), (e: { stderr: string }) => /The instance is already frozen/.test(e.stderr));
     await lxc('start', 'm1');
     assert.equal(readFileSync(join(freezer, 'freezer.state'), 'utf8').trim(), 'THAWED');
-    assert.equal(await csv('list', 'm1'), 'm1,READY,,,CONTAINER,0\n');
+    assert.equal(await csv('list', 'm1'), 'm1,RUNNING,,,CONTAINER,0\n');
     assert.equal((await state('m1')).pid, pid, 'the same init, thawed');
     const { stdout } = await lxc('exec', 'm1', '--', 'systemctl', 'is-system-running', '--wait');
     assert.equal(stdout, 'running\n');
@@ -100,10 +101,12 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
     const before = (await state('m1')).pid;
     await lxc('restart', 'm1');
     const after = await state('m1');
-    assert.equal(after.status, 'Ready');
+    assert.equal(after.status, 'Running');
     assert.notEqual(after.pid, before);
     assert.equal(existsSync(`/proc/${before}`), false);
     assert.equal(readFileSync(`/proc/${after.pid}/comm`, 'utf8').trim(), 'systemd');
+    // lxc restart returns once the new init runs; the tests below need systemd booted (its READY=1).
+    await booted('m1');
   });
 
   it('lxc config device add <c> <dev> proxy relays a host port into the running container', async () => {
@@ -135,7 +138,7 @@ describe("LXD's lxc client against berthd: restart, pause, devices, profiles, im
 
   it('lxc info --show-log prints the container log (its console: systemd booting)', async () => {
     const { stdout } = await lxc('info', 'm1', '--show-log');
-    assert.match(stdout, /^Status: READY$/m);
+    assert.match(stdout, /^Status: RUNNING$/m);
     const log = stdout.split(/^Log:$/m)[1] ?? '';
     assert.match(log, /systemd/);
     assert.match(log, /Debian GNU\/Linux 12/);

@@ -98,7 +98,7 @@ describe('two daemons each running an instance named web: host veths per instanc
     assert.equal(other?.master, nets[1]);
     assert.ok(other!.flags.includes('UP'), JSON.stringify(other));
     assert.equal((await config(1))['volatile.eth0.host_name'], ends[1]);
-    assert.equal((await daemons[1]!.api().get('/1.0/instances/web/state').expect(200)).body.metadata.status, 'Ready');
+    assert.equal((await daemons[1]!.api().get('/1.0/instances/web/state').expect(200)).body.metadata.status, 'Running');
   });
 
   it('a daemon restarted after SIGKILL finds the running instance\'s host end, and removes it at stop', async () => {

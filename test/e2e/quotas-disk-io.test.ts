@@ -23,7 +23,7 @@ describe('disk I/O limits in a real container, and failed units in berth info', 
   let d: Daemon;
   let runtime: Runtime;
 
-  const { finish, removeInstances } = daemonApi(() => d);
+  const { finish, removeInstances, booted } = daemonApi(() => d);
   const quotaRow = async (name: string) =>
     (await queryEmbedded(d.dir, 'SELECT q.disk_read_bps, q.disk_read_iops, q.disk_write_bps, q.disk_write_iops FROM quotas q JOIN instances i ON i.id = q.instance_id WHERE i.name = $1', [name]))[0];
   /** dd's own report: "52428800 bytes (52 MB, 50 MiB) copied, 10.0 s, 5.2 MB/s" -> MB/s from bytes and seconds. */
@@ -76,6 +76,7 @@ describe('disk I/O limits in a real container, and failed units in berth info', 
     await finish(await d.api().post('/1.0/instances').send({ name: NAME, source: { type: 'image', alias: 'debian/12' }, devices: { root: { ...ROOT, 'limits.write': '5MB' } } }));
     assert.deepEqual(await quotaRow(NAME), { disk_read_bps: null, disk_read_iops: null, disk_write_bps: '5000000', disk_write_iops: null });
     await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'start' }));
+    await booted(NAME);
 
     const device = await poolDevice();
     assert.equal(await throttle('write_bps_device'), `${device} 5000000`);

@@ -30,10 +30,11 @@ describe('limits enforced in a real container', () => {
   let runtime: Runtime;
   let events: EventRecorder;
 
-  const { finish, settle, removeInstances } = daemonApi(() => d);
+  const { finish, settle, removeInstances, booted } = daemonApi(() => d);
   const launch = async (name: string, config: Record<string, string>) => {
     await finish(await d.api().post('/1.0/instances').send({ name, source: { type: 'image', alias: 'debian/12' }, config }));
     await finish(await d.api().put(`/1.0/instances/${name}/state`).send({ action: 'start' }));
+    await booted(name);
   };
   const state = async (name: string) => (await d.api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata;
   const sh = (name: string, script: string) => runtime.exec(name, ['sh', '-c', script]);
@@ -62,12 +63,12 @@ describe('limits enforced in a real container', () => {
     assert.ok(context.killed >= 1 && context.total >= context.killed, JSON.stringify(context));
 
     const after = await runtime.state(NAME);
-    assert.equal(after.state, 'Ready');
+    assert.ok(after.state === 'Running' && after.readyMs !== null, `Running, systemd's READY=1 seen: ${JSON.stringify(after)}`);
     assert.equal(after.pid, before.pid, 'the same init: the container was not restarted');
     const systemd = await sh(NAME, 'systemctl show --property=SystemState --value; cat /proc/1/comm');
     assert.equal(systemd.stdout, 'running\nsystemd\n', systemd.stderr);
     const s = await state(NAME);
-    assert.equal(s.status, 'Ready');
+    assert.equal(s.status, 'Running');
     assert.ok(s.oom_kills >= 1, `oom_kills ${s.oom_kills}`);
     assert.equal(s.limits.memory, 128 * MiB);
   });
@@ -111,7 +112,7 @@ describe('limits enforced in a real container', () => {
     assert.equal(r.code, 0, r.stderr);
     const out = r.stdout;
     assert.match(out, new RegExp(`^Name: ${NAME}$`, 'm'));
-    assert.match(out, /^Status: READY$/m);
+    assert.match(out, /^Status: RUNNING$/m);
     assert.match(out, /^PID: \d+$/m);
     assert.match(out, /^Ready: \d+\.\d\ds after start$/m);
     assert.match(out, /^lxcfs: inactive$/m);

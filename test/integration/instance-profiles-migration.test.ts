@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger, Database, loadConfig } from '#core';
 import { entities } from '../../apps/berthd/src/entities.js';
 import { migrations } from '../../migrations/index.js';
+import { undoMigrationsThrough } from '../support/db.js';
 import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
 
 const ATTACHED = `SELECT i.name AS instance, ip.position, ip.profile_name FROM instance_profiles ip JOIN instances i ON i.id = ip.instance_id ORDER BY i.name, ip.position`;
@@ -30,7 +31,7 @@ describe("instance_profiles keyed by the profiles' names (integration, real Post
     );
     const before = (await pg.query(ATTACHED)).rows;
 
-    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    await undoMigrationsThrough(db.dataSource, 'InstanceProfilesByName1765100000000');
     const byId = (await pg.query('SELECT i.name AS instance, ip.position, p.name AS profile_name FROM instance_profiles ip JOIN instances i ON i.id = ip.instance_id JOIN profiles p ON p.id = ip.profile_id ORDER BY i.name, ip.position')).rows;
     assert.deepEqual(byId, before);
 

@@ -92,5 +92,20 @@ export function daemonApi(daemon: () => Daemon, { timeoutSeconds = 180 }: { time
     throw new Error(`${name} got no address on ${ifname}`);
   };
 
-  return { wait, finish, settle, removeInstances, exec, address };
+  /**
+   * Waits for systemd in instance `name` to report READY=1, as its state's `boot` says (a start
+   * ends once init runs; what a test does next with systemd needs it booted).
+   */
+  const booted = async (name: string, timeoutMs = 120_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    let boot: { ready?: boolean } | null = null;
+    while (Date.now() < deadline) {
+      boot = (await daemon().api().get(`/1.0/instances/${name}/state`).expect(200)).body.metadata.boot;
+      if (boot?.ready) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.fail(`${name}: systemd did not report READY=1 within ${timeoutMs / 1000}s (boot ${JSON.stringify(boot)})`);
+  };
+
+  return { wait, finish, settle, removeInstances, exec, address, booted };
 }

@@ -11,3 +11,16 @@ export async function queryEmbedded(berthDir: string, sql: string, params?: unkn
     await client.end();
   }
 }
+
+/**
+ * Undoes the applied migrations, newest first, down to and including `name` (a migration test
+ * stays right when newer migrations are added after the one it tests).
+ */
+export async function undoMigrationsThrough(dataSource: { query(sql: string): Promise<Array<{ name: string }>>; undoLastMigration(options: { transaction: 'each' }): Promise<void> }, name: string): Promise<void> {
+  for (;;) {
+    const [last] = await dataSource.query('SELECT name FROM migrations ORDER BY id DESC LIMIT 1');
+    if (!last) throw new Error(`migration ${name} is not applied`);
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    if (last.name === name) return;
+  }
+}

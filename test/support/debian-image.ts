@@ -11,3 +11,8 @@ const RECIPE = fileURLToPath(new URL('../../../images/debian-12', import.meta.ur
 export async function ensureDebianImage(): Promise<string> {
   return packRecipeImage(await loadRecipe(RECIPE));
 }
+
+/** Another recipe of images/ (`busybox`, `debian-12-sysvinit`) as a unified image tarball, built and cached the same way. */
+export async function ensureRecipeImage(name: string): Promise<string> {
+  return packRecipeImage(await loadRecipe(fileURLToPath(new URL(`../../../images/${name}`, import.meta.url))));
+}

@@ -41,6 +41,8 @@ export const API_EXTENSIONS: readonly string[] = [
   'instance_ready_state',
   // /1.0/instances/{name}/metadata and /metadata/templates (lxc config metadata, lxc config template)
   'container_edit_metadata',
+  // GET /1.0/instances/{name}/state says how the boot goes: boot {init, ready, ready_at, ready_ms, failed_units}
+  'berth_instance_boot',
   // POST /1.0/images with an application/x-berth-recipe body
   'berth_image_build',
 ];

@@ -20,6 +20,7 @@ import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js
 import { Admission } from './infrastructure/admission.js';
 import { IdMaps } from './infrastructure/id-maps.js';
 import { PluggedInits } from './infrastructure/plugged-inits.js';
+import { FailedUnits } from './infrastructure/failed-units.js';
 import { ConsoleLogs, ExecLogs } from './infrastructure/exec-logs.js';
 import { AttachConsoleHandler } from './commands/attach-console/attach-console.handler.js';
 import { ClearConsoleLogHandler } from './commands/attach-console/clear-console-log.handler.js';
@@ -59,6 +60,7 @@ import { DeclareGuestStateHandler } from './commands/declare-guest-state/declare
     ChangeInstanceStateHandler,
     IdMaps,
     PluggedInits,
+    FailedUnits,
     LiveState,
     ExecLogs,
     Reconciler,

@@ -3,6 +3,7 @@ export {
   lxcfsMount,
   type CgroupLimit,
   type ContainerState,
+  type InitKind,
   type ExecExit,
   type ExecStream,
   type ExecStreamOptions,

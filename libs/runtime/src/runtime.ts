@@ -21,8 +21,11 @@ import { requestMonitor } from './monitor-client.js';
 import { defaultNativeDir, loadNative, monitorBinary } from './native.js';
 import type { PeerCredentials } from './berth-native.js';
 
-/** What the monitor reports about a container. */
-export type ContainerStatus = 'Running' | 'Ready' | 'Stopping' | 'Stopped';
+/** What the monitor reports about a container: Running from its init's exec to the stop. */
+export type ContainerStatus = 'Running' | 'Stopping' | 'Stopped';
+
+/** The program the container's PID 1 runs: systemd, or another init (busybox, sysvinit, OpenRC...). */
+export type InitKind = 'systemd' | 'other';
 
 /**
  * How the rootfs carries the container's ids: `idmapped`, an idmapped mount of the tree as it is
@@ -95,7 +98,12 @@ export interface ContainerSpec {
    * DeviceMount). A missing source of a required one fails the start naming the device.
    */
   devices?: DeviceMount[];
-  /** Resolve only once systemd reported READY=1 (default true). */
+  /**
+   * The signal a stop sends to init (1-64, not SIGKILL or SIGSTOP). Default: the init's own,
+   * SIGRTMIN+3 when PID 1 runs systemd, SIGPWR otherwise (what busybox and sysvinit halt on).
+   */
+  haltSignal?: number;
+  /** Resolve only once systemd reported READY=1 (default true): only for a systemd guest. */
   waitReady?: boolean;
   /** How long to wait for READY=1 before failing (default 60 s). */
   readyTimeoutMs?: number;
@@ -104,8 +112,12 @@ export interface ContainerSpec {
 export interface ContainerState {
   name: string;
   state: ContainerStatus;
-  /** Host pid of the container's init (systemd), 0 when stopped. */
+  /** Host pid of the container's init, 0 when stopped. */
   pid: number;
+  /** What its init is, from the program PID 1 runs (/proc/<pid>/exe). */
+  init: InitKind;
+  /** The signal a stop sends to init (ContainerSpec.haltSignal or the init's own); 0 when stopped. */
+  haltSignal: number;
   monitorPid: number;
   /** The container's cgroup, relative to each hierarchy's root. */
   cgroup: string;
@@ -116,7 +128,7 @@ export interface ContainerState {
    */
   monitorCgroup: string;
   idmapMode: IdmapMode;
-  /** Milliseconds from init's start to READY=1, null until then. */
+  /** Milliseconds from init's start to systemd's READY=1, null until then (and for other inits). */
   readyMs: number | null;
   startedAt: Date;
   /** The last STATUS= line of systemd. */
@@ -129,9 +141,9 @@ export interface ContainerState {
 }
 
 export interface StopOptions {
-  /** Seconds systemd gets to halt before the cgroup is killed (default 30). */
+  /** Seconds init gets to halt before the cgroup is killed (default 30). */
   timeout?: number;
-  /** Kill at once instead of asking systemd to halt. */
+  /** Kill at once instead of asking init to halt. */
   force?: boolean;
 }
 
@@ -228,16 +240,31 @@ const processWarnings: RuntimeLogger = {
 
 const NAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-interface RawState extends Omit<ContainerState, 'startedAt' | 'lxcfs'> {
+interface RawState extends Omit<ContainerState, 'startedAt' | 'lxcfs' | 'state' | 'init' | 'haltSignal'> {
   ok: true;
+  /** `Ready` from monitors started before any init was supported (they said so at READY=1). */
+  state: ContainerStatus | 'Ready';
   startedAt: number;
   /** Absent from monitors started before lxcfs support. */
   lxcfs?: boolean;
+  /** Absent from monitors started before any init was supported: they ran systemd. */
+  init?: InitKind;
+  haltSignal?: number;
 }
 
+/** SIGRTMIN+3 as Linux numbers it (glibc's SIGRTMIN is 34). */
+const SYSTEMD_HALT = 37;
+
 function toState(raw: RawState): ContainerState {
-  const { ok: _ok, startedAt, lxcfs, ...rest } = raw;
-  return { ...rest, startedAt: new Date(startedAt), lxcfs: lxcfs ?? false };
+  const { ok: _ok, startedAt, lxcfs, state, init, haltSignal, ...rest } = raw;
+  return {
+    ...rest,
+    state: state === 'Ready' ? 'Running' : state,
+    init: init ?? 'systemd',
+    haltSignal: haltSignal ?? (state === 'Stopped' ? 0 : SYSTEMD_HALT),
+    startedAt: new Date(startedAt),
+    lxcfs: lxcfs ?? false,
+  };
 }
 
 function stopped(name: string): ContainerState {
@@ -245,6 +272,8 @@ function stopped(name: string): ContainerState {
     name,
     state: 'Stopped',
     pid: 0,
+    init: 'other',
+    haltSignal: 0,
     monitorPid: 0,
     cgroup: '',
     cgroupLayout: 'hybrid',
@@ -366,6 +395,12 @@ export class Runtime {
       if (!path.isAbsolute(spec.devlxd)) throw new InvalidContainerSpecError('devlxd', 'must be an absolute path');
       args.push('--devlxd', spec.devlxd);
     }
+    if (spec.haltSignal !== undefined) {
+      if (!Number.isInteger(spec.haltSignal) || spec.haltSignal < 1 || spec.haltSignal > 64 || spec.haltSignal === 9 || spec.haltSignal === 19) {
+        throw new InvalidContainerSpecError('haltSignal', 'must be a signal number in 1..64 other than SIGKILL and SIGSTOP');
+      }
+      args.push('--halt-signal', String(spec.haltSignal));
+    }
     for (const limit of limits) args.push('--limit', limit);
     for (const device of spec.devices ?? []) args.push('--device', deviceArgument(device));
     const monitor = spawn(monitorBinary(this.nativeDir), args, {
@@ -401,7 +436,7 @@ export class Runtime {
         'the rootfs filesystem cannot be idmapped: its ownership is shifted on disk instead',
       );
     }
-    if (spec.waitReady === false) return started;
+    if (spec.waitReady === false || started.init !== 'systemd') return started;
     return this.waitReady(spec.name, spec.readyTimeoutMs ?? 60_000);
   }
 
@@ -431,7 +466,7 @@ export class Runtime {
     if (isNativeFailure(answer)) throw nativeError(answer);
   }
 
-  /** Resolves once the container reported READY=1; fails if it stops first. */
+  /** Resolves once systemd in the container reported READY=1; fails if it stops first (another init never does). */
   async waitReady(name: string, timeoutMs = 60_000): Promise<ContainerState> {
     const answer = await requestMonitor(this.socketPath(name), { op: 'wait' }, timeoutMs);
     if (isNativeFailure(answer)) throw nativeError(answer);
@@ -454,8 +489,9 @@ export class Runtime {
   }
 
   /**
-   * Stops the container: SIGRTMIN+3 to systemd, a kill of its cgroup after `timeout` seconds
-   * (or at once with `force`). Resolves once the monitor removed everything and exited.
+   * Stops the container: its init's halt signal (see ContainerState.haltSignal), once init takes
+   * it, then a kill of its cgroup after `timeout` seconds (or at once with `force`). Resolves,
+   * with `lastExit` saying how init ended, once the monitor removed everything and exited.
    */
   async stop(name: string, options: StopOptions = {}): Promise<ContainerState> {
     this.checkName(name);

@@ -4,12 +4,16 @@
  * init (container.c), then, single-threaded around one epoll loop, holds:
  *   - the init's pidfd: exit decoding (SIGHUP = reboot, restarted; SIGINT = halt/poweroff);
  *   - the console pty master: output to console.log (rotated) and a ring buffer for attach;
- *   - the sd_notify socket: READY=1 from PID 1 makes the state Ready, STATUS= is kept;
+ *   - the sd_notify socket: systemd's READY=1 is recorded (readyMs), STATUS= is kept; an init
+ *     that never writes to it (busybox, sysvinit) runs all the same;
  *   - the control socket <berth_dir>/containers/<name>/monitor.sock, root peers only
  *     (SO_PEERCRED), one JSON object per line: state, wait, stop, kill, pidfd, attach,
  *     device-add and device-remove (devices.c).
- * Stop is SIGRTMIN+3 to systemd (repeated until it acknowledges, since a pid-namespace init
- * drops signals it has no handler for yet), then a kill of the whole cgroup at the deadline.
+ * Stop is the init's halt signal: SIGRTMIN+3 when PID 1 runs systemd (read from /proc/<pid>/exe),
+ * SIGPWR otherwise, or --halt-signal. A pid-namespace init drops signals it has no handler for,
+ * so the signal is sent again each second until init shows it catches or blocks it (SigCgt or
+ * SigBlk in /proc/<pid>/status) and, to systemd, until it says STOPPING=1; at the deadline the
+ * whole cgroup is killed.
  * The container's limits (--limit controller:file=value) are written into its cgroup before
  * its init is cloned; a reboot from inside carries the values those files have then over to
  * the new cgroup, so they hold whether berthd runs or not.
@@ -17,7 +21,8 @@
  * the container's. On the container's end it removes the cgroups (its own too) and runtime
  * files, answers, exits.
  * Read: epoll(7), pidfd_open(2), waitid(2), pty(7), unix(7) (SO_PEERCRED, SO_PASSCRED),
- * signalfd(2), timerfd_create(2), flock(2), sd_notify(3), systemd(1) "Signals".
+ * signalfd(2), timerfd_create(2), flock(2), sd_notify(3), systemd(1) "Signals", proc(5) (status),
+ * busybox init and inittab(5) (SIGPWR).
  */
 #include "container.h"
 #include "devices.h"
@@ -43,8 +48,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum state { ST_RUNNING, ST_READY, ST_STOPPING, ST_STOPPED };
-static const char *const state_names[] = { "Running", "Ready", "Stopping", "Stopped" };
+enum state { ST_RUNNING, ST_STOPPING, ST_STOPPED };
+static const char *const state_names[] = { "Running", "Stopping", "Stopped" };
 
 enum { TAG_PIDFD = 1, TAG_CONSOLE, TAG_NOTIFY, TAG_LISTEN, TAG_TIMER, TAG_SIGNAL, TAG_CLIENT = 1000 };
 
@@ -69,7 +74,9 @@ static struct {
 	int epfd, master, slave, listen_fd, timer_fd, signal_fd, log_fd, runtime_fd;
 	enum state state;
 	uint64_t started_mono, started_wall, ready_ms;
-	bool ready_seen, stopping_seen, stop_requested, cgroup2_only;
+	bool ready_seen, stopping_seen, stop_requested, cgroup2_only, halt_sent;
+	int halt_override; /* --halt-signal; 0: the init's own (init_halt_signal) */
+	int halt_signal;   /* what this stop sends */
 	uint64_t stop_deadline, last_stop_signal;
 	unsigned reboots;
 	off_t log_size;
@@ -111,6 +118,28 @@ static void send_line(struct client *c, const char *line, int fd)
 		drop_client(c);
 }
 
+/* Whether the container's PID 1 runs systemd: the program it executes, not what the rootfs says. */
+static bool init_is_systemd(void)
+{
+	char link[64], exe[PATH_MAX];
+	if (m.init.pid <= 0)
+		return false;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)m.init.pid);
+	ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	const char *base = strrchr(exe, '/');
+	return strcmp(base ? base + 1 : exe, "systemd") == 0;
+}
+
+static int init_halt_signal(void)
+{
+	if (m.halt_override > 0)
+		return m.halt_override;
+	return init_is_systemd() ? SIGRTMIN + 3 : SIGPWR;
+}
+
 static void state_json(char *out, size_t len)
 {
 	char status[600], cgroup[400], monitor_cgroup[400], name[160], last_exit[160], ready[32];
@@ -126,10 +155,12 @@ static void state_json(char *out, size_t len)
 	snprintf(out, len,
 		 "{\"ok\":true,\"name\":%s,\"state\":\"%s\",\"pid\":%d,\"monitorPid\":%d,\"cgroup\":%s,"
 		 "\"cgroupLayout\":\"%s\",\"readyMs\":%s,\"startedAt\":%llu,\"status\":%s,\"reboots\":%u,"
-		 "\"lastExit\":%s,\"idBase\":%u,\"idCount\":%u,\"idmapMode\":\"%s\",\"monitorCgroup\":%s,\"lxcfs\":%s}",
+		 "\"lastExit\":%s,\"idBase\":%u,\"idCount\":%u,\"idmapMode\":\"%s\",\"monitorCgroup\":%s,\"lxcfs\":%s,"
+		 "\"init\":\"%s\",\"haltSignal\":%d}",
 		 name, state_names[m.state], (int)m.init.pid, (int)getpid(), cgroup, m.cg.pure_v2 ? "unified" : "hybrid",
 		 ready, (unsigned long long)m.started_wall, status, m.reboots, last_exit, (unsigned)m.spec.id_base,
-		 m.spec.id_count, idmap_mode_names[m.init.idmap], monitor_cgroup, m.spec.lxcfs[0] != '\0' ? "true" : "false");
+		 m.spec.id_count, idmap_mode_names[m.init.idmap], monitor_cgroup, m.spec.lxcfs[0] != '\0' ? "true" : "false",
+		 init_is_systemd() ? "systemd" : "other", m.state == ST_STOPPED ? 0 : init_halt_signal());
 }
 
 static void write_state_file(void)
@@ -249,6 +280,40 @@ static void signal_init(int sig)
 	sys_pidfd_send_signal(m.init.pidfd, sig);
 }
 
+/* Whether init catches or blocks `sig` (proc(5) SigCgt, SigBlk): otherwise the kernel drops it. */
+static bool init_takes(int sig)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)m.init.pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	unsigned long long mask = 0, bits;
+	while (fgets(line, sizeof(line), f))
+		if ((sscanf(line, "SigCgt: %llx", &bits) == 1 || sscanf(line, "SigBlk: %llx", &bits) == 1))
+			mask |= bits;
+	fclose(f);
+	return (mask >> (sig - 1)) & 1;
+}
+
+/*
+ * Sends the halt signal, then again each second while init shows no handler for it (it may not
+ * have installed one yet; an init waiting in sigtimedwait(2), as busybox does, shows none either,
+ * and drops the repeats once its halt has reset its handlers) and, to systemd, until STOPPING=1.
+ */
+static void send_halt_signal(void)
+{
+	uint64_t now = now_ms();
+	if (m.halt_sent) {
+		bool systemd_silent = m.halt_signal == SIGRTMIN + 3 && !m.stopping_seen;
+		if (now - m.last_stop_signal < 1000 || (!systemd_silent && init_takes(m.halt_signal)))
+			return;
+	}
+	signal_init(m.halt_signal);
+	m.halt_sent = true;
+	m.last_stop_signal = now;
+}
+
 static void kill_container(void)
 {
 	signal_init(SIGKILL);
@@ -270,8 +335,10 @@ static void begin_stop(double timeout_s, bool force)
 	m.stop_requested = true;
 	m.state = ST_STOPPING;
 	m.stop_deadline = now_ms() + (uint64_t)(timeout_s * 1000);
-	m.last_stop_signal = now_ms();
-	signal_init(SIGRTMIN + 3); /* systemd: halt.target. SIGTERM would only make it re-execute. */
+	/* systemd: halt.target (SIGTERM would only make it re-execute); sysvinit, busybox: SIGPWR. */
+	m.halt_signal = init_halt_signal();
+	m.halt_sent = false;
+	send_halt_signal();
 	arm_timer(250);
 }
 
@@ -286,10 +353,8 @@ static void on_timer(void)
 	if (now >= m.stop_deadline) {
 		kill_container();
 		arm_timer(0);
-	} else if (!m.stopping_seen && now - m.last_stop_signal >= 1000) {
-		/* No STOPPING=1 yet: the signal may have arrived before systemd installed its handler. */
-		signal_init(SIGRTMIN + 3);
-		m.last_stop_signal = now;
+	} else {
+		send_halt_signal();
 	}
 }
 
@@ -403,8 +468,6 @@ static void on_notify(void)
 			if (strcmp(line, "READY=1") == 0 && !m.ready_seen) {
 				m.ready_seen = true;
 				m.ready_ms = now_ms() - m.started_mono;
-				if (m.state == ST_RUNNING)
-					m.state = ST_READY;
 				write_state_file();
 				char json[2048];
 				state_json(json, sizeof(json));
@@ -585,6 +648,7 @@ static int parse_args(int argc, char **argv, int *report_fd)
 		{ "cgroup2-only", no_argument, NULL, '2' },    { "limit", required_argument, NULL, 'l' },
 		{ "lxcfs", required_argument, NULL, 'x' },     { "devlxd", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'D' },
+		{ "halt-signal", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -609,6 +673,14 @@ static int parse_args(int argc, char **argv, int *report_fd)
 				return fail("getopt", EINVAL, "--devlxd must be an absolute path");
 			snprintf(m.spec.devlxd, sizeof(m.spec.devlxd), "%s", optarg);
 			break;
+		case 's': {
+			char *end;
+			long sig = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
+				return fail("getopt", EINVAL, "--halt-signal must be a signal number other than SIGKILL and SIGSTOP");
+			m.halt_override = (int)sig;
+			break;
+		}
 		case 'l':
 			if (limits_add(&m.limits, optarg) < 0)
 				return -1;

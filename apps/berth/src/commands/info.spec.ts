@@ -168,6 +168,14 @@ describe('renderInstanceInfo', () => {
     assert.match(text, /^ {2}Processes: unlimited$/m);
   });
 
+  it('shows the init and its readiness from the state\'s boot (berth_instance_boot)', () => {
+    const base = { status: 'Running', status_code: 103, pid: 7, processes: 1, network: null, lxcfs: false };
+    const systemd = renderInstanceInfo(instance, { ...base, ready_ms: 1234, boot: { init: 'systemd', ready: true, ready_at: '2024-05-01T10:05:01.234Z', ready_ms: 1234, failed_units: [] } });
+    assert.match(systemd, /^Init: systemd\nReady: 1\.23s after start$/m);
+    const busybox = renderInstanceInfo(instance, { ...base, ready_ms: null, boot: { init: 'other', ready: false, ready_at: null, ready_ms: null, failed_units: null } });
+    assert.match(busybox, /^Init: other\nReady: not reported \(only systemd reports it\)$/m);
+  });
+
   it('lists the failed units after lxcfs, says when there are none, and why they are unknown', () => {
     const running: InstanceStateDetails = { status: 'Running', status_code: 103, pid: 7, processes: 1, network: null, lxcfs: false };
     const failed = parseFailedUnits('berth-fail.service loaded failed failed /usr/bin/false\nssh.service        loaded failed failed OpenBSD Secure Shell server\n');

@@ -55,7 +55,18 @@ export interface InstanceStateDetails extends InstanceState {
   oom_kills?: number;
   limits?: AppliedLimits | null;
   ready_ms?: number | null;
+  /** API extension berth_instance_boot; absent from older daemons. */
+  boot?: BootState | null;
   lxcfs?: boolean;
+}
+
+/** The state's `boot` (berth_instance_boot): the current boot's init and systemd's readiness. */
+export interface BootState {
+  init: 'systemd' | 'other';
+  ready: boolean;
+  ready_at: string | null;
+  ready_ms: number | null;
+  failed_units: string[] | null;
 }
 
 /** `GET /1.0/resources`: the host's capacity beside what its instances were promised. */
@@ -139,6 +150,8 @@ function failedUnitLines(failed: FailedUnit[] | string): string[] {
   return ['Failed units:', ...indent(failed.map((u) => `${u.unit} (${u.load} ${u.active} ${u.sub})${u.description ? `: ${u.description}` : ''}`))];
 }
 
+const readyText = (ms: number | null) => (ms === null ? 'not yet' : `${(ms / 1000).toFixed(2)}s after start`);
+
 /**
  * One instance as `lxc info <name>` shows it, with the limits in force, lxcfs and OOM kills, and
  * for a running one its failed systemd units when they were asked (`failed`).
@@ -154,7 +167,9 @@ export function renderInstanceInfo(instance: Instance, state: InstanceStateDetai
   if (running) lines.push(`PID: ${state.pid}`);
   lines.push(`Created: ${formatInfoDate(instance.created_at)}`, `Last Used: ${formatInfoDate(instance.last_used_at)}`);
   if (!running) return lines.join('\n');
-  if (state.ready_ms !== undefined) lines.push(`Ready: ${state.ready_ms === null ? 'not yet' : `${(state.ready_ms / 1000).toFixed(2)}s after start`}`);
+  const boot = state.boot;
+  if (boot) lines.push(`Init: ${boot.init}`, `Ready: ${boot.init !== 'systemd' ? 'not reported (only systemd reports it)' : readyText(boot.ready_ms)}`);
+  else if (state.ready_ms !== undefined) lines.push(`Ready: ${readyText(state.ready_ms)}`);
   lines.push(`lxcfs: ${state.lxcfs ? 'active' : 'inactive'}`);
   if (failed !== undefined) lines.push(...failedUnitLines(failed));
   if (state.limits) lines.push('', 'Limits:', ...indent(limitLines(state.limits)));

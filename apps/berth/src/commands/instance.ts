@@ -85,10 +85,11 @@ export function addressCell(instance: InstanceFull, family: 'inet' | 'inet6'): s
   return addresses.sort().reverse().join('\n');
 }
 
-/** The time from init's start to READY=1 (`1.23s`), empty when the instance is not (yet) Ready. */
+/** The time from init's start to systemd's READY=1 (`1.23s`), empty until then and for another init. */
 export function readyCell(instance: InstanceFull): string {
-  // ready_ms is Berth's addition to LXD's InstanceState (api.ts types only LXD's fields).
-  const ms = (instance.state as { ready_ms?: number | null } | null | undefined)?.ready_ms;
+  // boot (berth_instance_boot) and ready_ms (older daemons) are Berth's additions to LXD's InstanceState.
+  const state = instance.state as { ready_ms?: number | null; boot?: { ready_ms: number | null } | null } | null | undefined;
+  const ms = state?.boot ? state.boot.ready_ms : state?.ready_ms;
   return typeof ms === 'number' && instance.state?.status !== 'Stopped' ? `${(ms / 1000).toFixed(2)}s` : '';
 }
 

@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { ValidationError } from '../errors/domain-error.js';
+import { parseRawLxc } from './raw-lxc.js';
 
 type Check = (value: string) => string | undefined; // returns a reason when invalid
 
@@ -59,12 +60,19 @@ const KEYS: Record<string, Check> = {
   'user.vendor-data': any,
   'user.network-config': any,
   'user.meta-data': any,
+  // Only lxc.signal.halt (raw-lxc.ts): the one LXC setting an init of its own needs.
+  'raw.lxc': (v) => {
+    const parsed = parseRawLxc(v);
+    return typeof parsed === 'string' ? parsed : undefined;
+  },
 };
 
 const FREE_PREFIXES = ['user.', 'environment.', 'linux.sysctl.', 'limits.kernel.', 'cloud-init.'];
 
 /** Namespaces whose values are documents for the guest (cloud-init's user-data, meta-data): several lines. */
 const MULTILINE_PREFIXES = ['user.', 'cloud-init.'];
+/** Keys whose value is lines of text, as LXD's. */
+const MULTILINE_KEYS = new Set(['raw.lxc']);
 
 function checkValue(field: string, value: unknown, multiline = false): string {
   if (typeof value !== 'string') throw new ValidationError(field, 'must be a string');
@@ -91,7 +99,7 @@ export function validateConfig(config: unknown, fieldName = 'config'): Record<st
   for (const [key, value] of Object.entries(config)) {
     const field = `${fieldName}["${key}"]`;
     checkKey(field, key);
-    const text = checkValue(field, value, MULTILINE_PREFIXES.some((p) => key.startsWith(p)));
+    const text = checkValue(field, value, MULTILINE_KEYS.has(key) || MULTILINE_PREFIXES.some((p) => key.startsWith(p)));
     if (text === '' && !key.startsWith('volatile.')) continue;
     if (key.startsWith('volatile.')) throw new ValidationError(field, 'volatile keys are owned by the server');
     const check = KEYS[key];

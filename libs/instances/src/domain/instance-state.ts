@@ -16,7 +16,27 @@ export interface InstanceLimitsView {
   processes: number | null;
 }
 
-/** LXD's api.InstanceState, plus Berth's I/O counters, OOM kills, applied limits, READY=1 time and lxcfs use. */
+/**
+ * How the running container's current boot is going (API extension `berth_instance_boot`): what
+ * its init is and, for systemd, whether and when it reported READY=1 and which units failed.
+ */
+export interface InstanceBootView {
+  /** `systemd` when PID 1 runs systemd, `other` for any other init (busybox, sysvinit, OpenRC...). */
+  init: 'systemd' | 'other';
+  /** systemd reported READY=1 in this boot (always false for another init, which has no such signal). */
+  ready: boolean;
+  /** When it did (RFC 3339), null until then. */
+  ready_at: string | null;
+  /** Milliseconds from init's start to READY=1, null until then. */
+  ready_ms: number | null;
+  /**
+   * The units systemd has in the failed state (`systemctl --failed`), read at most every few
+   * seconds; null before READY=1, for another init, or when systemctl could not answer.
+   */
+  failed_units: string[] | null;
+}
+
+/** LXD's api.InstanceState, plus Berth's I/O counters, OOM kills, applied limits, boot readiness and lxcfs use. */
 export interface InstanceStateView {
   status: InstanceStatusName;
   status_code: number;
@@ -30,8 +50,10 @@ export interface InstanceStateView {
   /** Processes the kernel's OOM killer ended in the container's current cgroup. */
   oom_kills: number;
   limits: InstanceLimitsView | null;
-  /** Milliseconds from init's start to systemd's READY=1; null until then (and when stopped). */
+  /** Milliseconds from init's start to systemd's READY=1; null until then (and when stopped). Kept for older clients: `boot.ready_ms`. */
   ready_ms: number | null;
+  /** The current boot's init and readiness; null when no container runs. */
+  boot: InstanceBootView | null;
   /** Whether lxcfs' /proc and /sys files are bound into the container (free, uptime show its limits). */
   lxcfs: boolean;
 }
@@ -51,6 +73,7 @@ export function stoppedState(status: InstanceStatusName): InstanceStateView {
     oom_kills: 0,
     limits: null,
     ready_ms: null,
+    boot: null,
     lxcfs: false,
   };
 }

@@ -25,22 +25,62 @@ describe('Instance', () => {
     assert.deepEqual(i.getUncommittedEvents(), [new InstanceCreatedEvent('c1')]);
   });
 
-  it('walks the state machine: start, running, ready, stop', () => {
+  it('walks the state machine: start, running (systemd\'s READY=1 announced once, the status staying Running), stop', () => {
     const i = make();
     i.beginStart();
     assert.equal(i.state.status, 'Starting');
     assert.throws(() => i.beginStart(), InstanceStateError);
     i.markRunning();
-    i.markReady(850);
-    assert.equal(i.state.status, 'Ready');
-    assert.equal(i.toView().status_code, 113);
+    assert.equal(i.recordBootReady(1_700_000_000_000, 850), true);
+    assert.equal(i.recordBootReady(1_700_000_000_000, 850), false, 'the same boot is announced once');
+    assert.equal(i.bootReadyRecorded(1_700_000_000_000), true);
+    assert.equal(i.state.status, 'Running');
+    assert.equal(i.toView().status_code, 103);
     assert.throws(() => i.rename('c2'), InstanceStateError);
     assert.throws(() => i.delete(), InstanceStateError);
     i.beginStop();
     i.markStopped();
     assert.equal(i.state.status, 'Stopped');
     assert.throws(() => i.beginStop(), /already stopped/);
+    assert.equal(i.recordBootReady(1_700_000_000_000, 850), false, 'a stopped instance announces nothing');
     assert.deepEqual(i.getUncommittedEvents().slice(1), [new InstanceStartingEvent('c1'), new InstanceStartedEvent('c1'), new InstanceReadyEvent('c1', 850), new InstanceStoppedEvent('c1')]);
+  });
+
+  it('announces READY=1 again for a new boot (a reboot from inside), and records how init ended at the stop', () => {
+    const i = make();
+    i.beginStart();
+    i.markRunning();
+    i.recordBootReady(1000, 800);
+    i.markRebooted();
+    assert.equal(i.bootReadyRecorded(1000), false);
+    assert.equal(i.recordBootReady(5000, 700), true);
+    i.beginStop();
+    i.markStopped('poweroff');
+    const events = i.getUncommittedEvents();
+    assert.deepEqual(events.slice(-3), [new InstanceReadyEvent('c1', 800), new InstanceReadyEvent('c1', 700), new InstanceStoppedEvent('c1', 'poweroff')]);
+  });
+
+  it('is Ready only while its guest declared so (volatile.last_state.ready), and keeps it across a freeze', () => {
+    const i = make();
+    i.beginStart();
+    i.markRunning();
+    i.setVolatile('volatile.last_state.ready', 'true');
+    i.settle('Running');
+    assert.equal(i.state.status, 'Ready');
+    assert.equal(i.toView().status_code, 113);
+    assert.equal(i.isRunning, true);
+    assert.throws(() => i.beginStart(), /already running/);
+    i.freeze();
+    assert.equal(i.state.status, 'Frozen');
+    i.unfreeze();
+    assert.equal(i.state.status, 'Ready');
+    i.markRebooted();
+    assert.equal(i.state.status, 'Running', 'a reboot from inside ends what the guest declared');
+    assert.equal(i.state.volatile['volatile.last_state.ready'], undefined);
+    i.setVolatile('volatile.last_state.ready', 'true');
+    i.beginStop();
+    i.markStopped();
+    assert.equal(i.state.volatile['volatile.last_state.ready'], undefined, 'cleared at stop');
   });
 
   it('freezes only a running instance', () => {
@@ -50,7 +90,7 @@ describe('Instance', () => {
     i.markRunning();
     i.freeze();
     assert.equal(i.state.status, 'Frozen');
-    i.unfreeze(false);
+    i.unfreeze();
     assert.equal(i.state.status, 'Running');
   });
 
@@ -99,7 +139,8 @@ describe('Instance', () => {
     i.setVolatile('volatile.eth0.host_name', 'bth0123456789ab');
     i.setVolatile('volatile.lan.2.host_name', 'bth0123456789ac');
     i.markRunning();
-    i.markReady(null);
+    i.recordBootReady(1000, null);
+    i.setVolatile('volatile.last_state.ready', 'true');
     // A client echoing them back unchanged (PUT of what it GOT) is fine; a changed one is refused.
     i.update('merge', { config: { 'volatile.eth0.host_name': 'bth0123456789ab', 'user.x': '1' } }, resolve, host);
     assert.deepEqual(i.state.config, { 'user.x': '1' });

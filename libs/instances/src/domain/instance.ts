@@ -86,9 +86,19 @@ export interface InstanceView {
 /** `volatile.<device>.host_name`: the host end of a plugged nic, recorded while the instance runs. */
 const HOST_NAME_KEY = /^volatile\..+\.host_name$/;
 
+/** Set (to `true`) while the guest has declared itself Ready through the guest API: status Ready. */
+const GUEST_READY_KEY = 'volatile.last_state.ready';
+/**
+ * The boot (its start time, ms since the epoch, as the monitor reports it) whose systemd READY=1
+ * was announced as `instance-ready`: announced once per boot, by whichever daemon sees it first.
+ */
+const BOOT_READY_KEY = 'volatile.boot.ready';
+/** The keys of one boot: they go when it ends. */
+const BOOT_KEYS: ReadonlySet<string> = new Set([GUEST_READY_KEY, BOOT_READY_KEY]);
+
 /** The keys that describe a running container: readiness and its nics' host ends. */
 const withoutRunningKeys = (volatile: Record<string, string>) =>
-  Object.fromEntries(Object.entries(volatile).filter(([key]) => key !== 'volatile.last_state.ready' && !HOST_NAME_KEY.test(key)));
+  Object.fromEntries(Object.entries(volatile).filter(([key]) => !BOOT_KEYS.has(key) && !HOST_NAME_KEY.test(key)));
 
 /** Set while a process owns the instance (see Instance.hold). */
 const HOLD_KEY = 'volatile.hold';
@@ -294,9 +304,9 @@ export class Instance extends AggregateRoot {
     this.props = { ...this.props, status: 'Stopped', volatile: withoutRunningKeys(this.props.volatile) };
   }
 
-  /** The container's init runs. */
+  /** The container's init runs (whatever init it is): Running, as LXD says from then on. */
   markRunning(): void {
-    this.props = { ...this.props, status: 'Running' };
+    this.props = { ...this.props, status: this.runningStatus };
     this.apply(new InstanceStartedEvent(this.name));
   }
 
@@ -304,10 +314,14 @@ export class Instance extends AggregateRoot {
    * An operation on the instance was interrupted (the daemon or its database went away in the
    * middle of a start or a stop); its container is found `found`: the status follows it.
    */
-  settle(found: 'Running' | 'Ready' | 'Stopped'): void {
+  settle(found: 'Running' | 'Stopped'): void {
     if (found === 'Stopped') this.markStopped();
-    else if (found === 'Ready') this.markReady(null);
     else this.markRunning();
+  }
+
+  /** What a running instance's status is: Ready while its guest says so (LXD's instance_ready_state), else Running. */
+  private get runningStatus(): 'Running' | 'Ready' {
+    return this.props.volatile[GUEST_READY_KEY] === 'true' ? 'Ready' : 'Running';
   }
 
   /** Between two states: an operation started or stopped it and has not recorded the end. */
@@ -320,10 +334,32 @@ export class Instance extends AggregateRoot {
     return this.props.volatile[HOLD_KEY];
   }
 
-  /** systemd reported READY=1. */
-  markReady(readyMs: number | null): void {
-    this.props = { ...this.props, status: 'Ready', volatile: { ...this.props.volatile, 'volatile.last_state.ready': 'true' } };
+  /**
+   * systemd in the container reported READY=1 in the boot that started at `bootStartedAt` (ms):
+   * `instance-ready` is raised once for that boot (false: it already was). The status does not
+   * change: Ready is the guest's own declaration (LXD's), not systemd's.
+   */
+  recordBootReady(bootStartedAt: number, readyMs: number | null): boolean {
+    const boot = String(bootStartedAt);
+    if (!this.isRunning || this.props.volatile[BOOT_READY_KEY] === boot) return false;
+    this.setVolatile(BOOT_READY_KEY, boot);
     this.apply(new InstanceReadyEvent(this.name, readyMs));
+    return true;
+  }
+
+  /** Whether `instance-ready` was raised for the boot that started at `bootStartedAt` (ms). */
+  bootReadyRecorded(bootStartedAt: number): boolean {
+    return this.props.volatile[BOOT_READY_KEY] === String(bootStartedAt);
+  }
+
+  /**
+   * The guest rebooted from inside (a new init in the same container): what its previous boot
+   * declared is gone, as a stop would clear it. The status is Running again if it was Ready.
+   */
+  markRebooted(): void {
+    const volatile = Object.fromEntries(Object.entries(this.props.volatile).filter(([key]) => !BOOT_KEYS.has(key)));
+    const status = this.props.status === 'Ready' ? 'Running' : this.props.status;
+    this.props = { ...this.props, status, volatile };
   }
 
   beginStop(): void {
@@ -331,10 +367,13 @@ export class Instance extends AggregateRoot {
     this.props = { ...this.props, status: 'Stopping' };
   }
 
-  /** Stopped: the keys that describe a running container (readiness, its nics' host ends) go. */
-  markStopped(): void {
+  /**
+   * Stopped: the keys that describe a running container (readiness, its nics' host ends) go.
+   * `exit` is how its init ended, when known (see InstanceStoppedEvent).
+   */
+  markStopped(exit: string | null = null): void {
     this.props = { ...this.props, status: 'Stopped', volatile: withoutRunningKeys(this.props.volatile) };
-    this.apply(new InstanceStoppedEvent(this.name));
+    this.apply(new InstanceStoppedEvent(this.name, exit || null));
   }
 
   /** Server-owned state such as `volatile.uuid` (never set from the API). */
@@ -430,9 +469,10 @@ export class Instance extends AggregateRoot {
     this.apply(new InstancePausedEvent(this.name));
   }
 
-  unfreeze(ready: boolean): void {
+  /** Thawed: Running again, or Ready if its guest had declared so. */
+  unfreeze(): void {
     this.assertCan('unfreeze');
-    this.props = { ...this.props, status: ready ? 'Ready' : 'Running' };
+    this.props = { ...this.props, status: this.runningStatus };
     this.apply(new InstanceResumedEvent(this.name));
   }
 

@@ -26,8 +26,13 @@ export class InstanceReadyEvent {
   constructor(readonly name: string, readonly readyMs: number | null) {}
 }
 
+/**
+ * The container is gone. `exit` says how its init ended when the stop saw it (the monitor's
+ * `lastExit`): `poweroff` (it halted: reboot(2) in its pid namespace), `killed:9` (the kill after
+ * the timeout, or a forced stop), `exited:N`; null when not known.
+ */
 export class InstanceStoppedEvent {
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, readonly exit: string | null = null) {}
 }
 
 /** The container rebooted from inside (`systemctl reboot`): its monitor started a new init. */

@@ -49,7 +49,7 @@ export class InstanceLifecycleHandler implements IEventHandler<InstanceEvent> {
     else if (event instanceof InstanceDeletedEvent) this.hub.lifecycle('instance-deleted', source(event.name));
     else if (event instanceof InstanceStartedEvent) this.hub.lifecycle('instance-started', source(event.name));
     else if (event instanceof InstanceReadyEvent) this.hub.lifecycle('instance-ready', source(event.name), { ready_ms: event.readyMs });
-    else if (event instanceof InstanceStoppedEvent) this.hub.lifecycle('instance-stopped', source(event.name));
+    else if (event instanceof InstanceStoppedEvent) this.hub.lifecycle('instance-stopped', source(event.name), event.exit ? { exit: event.exit } : {});
     else if (event instanceof InstanceRestartedEvent) this.hub.lifecycle('instance-restarted', source(event.name));
     else if (event instanceof InstanceOomEvent) this.hub.lifecycle('instance-oom', source(event.name), { killed: event.killed, total: event.total });
     else if (event instanceof InstancePausedEvent) this.hub.lifecycle('instance-paused', source(event.name));

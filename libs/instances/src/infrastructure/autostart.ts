@@ -8,7 +8,7 @@ import type { Instance } from '../domain/instance.js';
 import { InstanceRepository } from './instance.repository.js';
 import { Reconciler } from './reconciler.js';
 
-/** How long to wait for one instance to reach Ready before moving on to the next. */
+/** How long to wait for one instance's start (its init running) before moving on to the next. */
 const START_TIMEOUT_S = 180;
 /** How long the reconciler may take to record as stopped an instance whose container is gone. */
 const SETTLE_TIMEOUT_MS = 30_000;

@@ -6,9 +6,10 @@ import { CgroupLimits, HOST_CAPACITY, type HostCapacity } from '#quotas';
 import { Runtime, type ContainerState } from '#runtime';
 import { DefaultPool } from '#storage';
 import type { Instance } from '../domain/instance.js';
-import { InstanceOomEvent, InstanceReadyEvent, InstanceRestartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
+import { InstanceOomEvent, InstanceRestartedEvent, InstanceStartedEvent, InstanceStoppedEvent } from '../events/instance-events.js';
 import { DeleteInstanceCommand } from '../commands/delete-instance/delete-instance.command.js';
 import { DeleteInstanceHandler } from '../commands/delete-instance/delete-instance.handler.js';
+import { FailedUnits } from './failed-units.js';
 import { InstanceRepository } from './instance.repository.js';
 import { PluggedInits } from './plugged-inits.js';
 
@@ -25,7 +26,7 @@ const BUSY_RETRY_MS = 1_000;
 const OOM_POLL_MS = 2_000;
 
 /** A container whose init runs: one a nic can be plugged into (not one that is stopping). */
-const live = (state: ContainerState) => state.state === 'Running' || state.state === 'Ready';
+const live = (state: ContainerState) => state.state === 'Running';
 
 /**
  * Keeps the recorded status, and the host side of each running instance, in step with the
@@ -38,17 +39,20 @@ const live = (state: ContainerState) => state.state === 'Running' || state.state
  * up with when the container is adopted. An OOM kill inside a running container (its memory limit
  * reached) is published as `instance-oom` within a couple of seconds; kills that happened while
  * berthd was down are not announced when it adopts the container, only counted in its state.
+ * systemd's READY=1 in a container is published as `instance-ready`, once per boot (the boot it
+ * was announced for is recorded with the instance, so a daemon restarted meanwhile does not
+ * announce it again), whether it came during the start operation, after it, or while berthd was down.
  *
  * An operation interrupted by a crash (of berthd or of its database) is finished here, once
  * nothing holds the instance's lock: an instance left Starting or Stopping takes its container's
- * state (Running or Ready with its nics, proxies and limits set up, or Stopped with them removed),
+ * state (Running with its nics, proxies and limits set up, or Stopped with them removed),
  * and an instance left held by a process of an earlier life of the daemon (a create cloning its
  * volume, a VM import filling it) is deleted with whatever that process had made: its operation
  * has been marked failed.
  */
 @Injectable()
-@EventsHandler(InstanceReadyEvent, InstanceStoppedEvent)
-export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown, IEventHandler<InstanceReadyEvent | InstanceStoppedEvent> {
+@EventsHandler(InstanceStartedEvent, InstanceStoppedEvent)
+export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown, IEventHandler<InstanceStartedEvent | InstanceStoppedEvent> {
   private timer?: NodeJS.Timeout;
   private oomTimer?: NodeJS.Timeout;
   private pollingOoms = false;
@@ -75,6 +79,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly publisher: EventPublisher,
     private readonly events: EventBus,
     private readonly deletion: DeleteInstanceHandler,
+    private readonly failedUnits: FailedUnits,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -94,12 +99,16 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     for (const name of [...this.watches.keys(), ...this.pending.keys()]) this.forget(name);
   }
 
-  /** A container started through the API is watched from its READY=1; a stopped one no longer. */
-  handle(event: InstanceReadyEvent | InstanceStoppedEvent): void {
-    if (event instanceof InstanceReadyEvent) {
+  /**
+   * A container started through the API is watched from its start and looked at right away
+   * (its READY=1 may have come before the watch); a stopped one no longer.
+   */
+  handle(event: InstanceStartedEvent | InstanceStoppedEvent): void {
+    if (event instanceof InstanceStartedEvent) {
       this.ooms.delete(event.name);
       this.fresh.add(event.name);
       this.watch(event.name);
+      this.schedule(event.name, SETTLE_MS);
     } else this.forget(event.name);
   }
 
@@ -144,25 +153,35 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     if (state.state === 'Stopped') return this.locked(name, () => this.markStopped(name));
     this.watch(name);
     if (!live(state)) return true;
-    if (this.inits.of(name) !== state.pid) return this.locked(name, () => this.followInit(name));
-    // READY=1 came after a start that was settled as Running.
-    if (status === 'Running' && state.state === 'Ready') return this.locked(name, () => this.settleRunning(name));
+    if (this.inits.of(name) !== state.pid && !(await this.locked(name, () => this.followInit(name)))) return false;
+    // systemd's READY=1 in this boot, not yet announced (it came after the start, or while berthd was down).
+    if (state.readyMs !== null && !instance.bootReadyRecorded(state.startedAt.getTime())) return this.locked(name, () => this.announceReady(name));
     return true;
   }
 
-  /** The container runs: the recorded status follows it (Running, or Ready once systemd said so). */
+  /** The container runs: the recorded status follows it (Running, or Ready if its guest had declared so). */
   private async settleRunning(name: string): Promise<void> {
     const fresh = this.publisher.mergeObjectContext(await this.instances.get(name));
     const state = await this.runtime.state(name);
     if (!live(state)) return;
-    const target = state.state === 'Ready' ? 'Ready' : 'Running';
-    if (fresh.isTransitional || (fresh.state.status === 'Running' && target === 'Ready')) {
-      if (fresh.isTransitional) this.log.warn({ instance: name, was: fresh.state.status, now: target, pid: state.pid }, 'an interrupted operation left the instance between states; it follows its container');
-      fresh.settle(target);
+    if (fresh.isTransitional) {
+      this.log.warn({ instance: name, was: fresh.state.status, pid: state.pid }, 'an interrupted operation left the instance between states; it follows its container');
+      fresh.settle('Running');
       await this.instances.saveState(fresh);
       fresh.commit();
     }
     if (this.inits.of(name) !== state.pid) await this.followInit(name, { adopting: true });
+    await this.announceReady(name);
+  }
+
+  /** Publishes `instance-ready` for the container's current boot if systemd reported READY=1 in it and no one announced it yet. */
+  private async announceReady(name: string): Promise<void> {
+    const fresh = this.publisher.mergeObjectContext(await this.instances.get(name));
+    const state = await this.runtime.state(name);
+    if (!live(state) || state.readyMs === null) return;
+    if (!fresh.recordBootReady(state.startedAt.getTime(), state.readyMs)) return;
+    await this.instances.saveState(fresh);
+    fresh.commit();
   }
 
   private async markStopped(name: string): Promise<void> {
@@ -193,15 +212,19 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     const state = await this.runtime.state(name);
     const previous = this.inits.of(name);
     if (!fresh.isRunning || !live(state) || previous === state.pid) return;
-    // Seen live, the reboot is announced even if plugging fails (it is retried at the next pass).
-    if (previous !== undefined) this.announce(name, state, { previousPid: previous });
-    const volatile = JSON.stringify(fresh.state.volatile);
+    const recorded = JSON.stringify([fresh.state.status, fresh.state.volatile]);
+    // Seen live, the reboot is announced even if plugging fails (it is retried at the next pass);
+    // what the guest declared in its previous boot is gone with it.
+    if (previous !== undefined) {
+      this.announce(name, state, { previousPid: previous });
+      fresh.markRebooted();
+    }
     const { plugged, volatile: changes } = await this.nics.replug(fresh.nicHolder(), state.pid);
     fresh.applyVolatile(changes);
     await this.proxies.sync(name, state.pid, fresh.expanded.devices);
     await this.applyLimits(fresh, state).catch((err: Error) => this.log.warn({ instance: name, err: err.message }, "could not apply the limits to the container's new cgroup"));
     this.inits.set(name, state.pid);
-    if (JSON.stringify(fresh.state.volatile) !== volatile) await this.instances.saveState(fresh);
+    if (JSON.stringify([fresh.state.status, fresh.state.volatile]) !== recorded) await this.instances.saveState(fresh);
     // Adopted at daemon start: nics missing from init's namespace mean a reboot while berthd was down.
     if (previous === undefined && plugged.length > 0 && !adopting) this.announce(name, state, { plugged });
   }
@@ -245,6 +268,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     this.announced.delete(name);
     this.ooms.delete(name);
     this.fresh.delete(name);
+    this.failedUnits.forget(name);
   }
 
   /** Publishes `instance-oom` for the running instances whose cgroup counts new OOM kills. */

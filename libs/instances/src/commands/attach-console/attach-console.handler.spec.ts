@@ -8,7 +8,7 @@ import { connectSockets, FakeOperations, fakeRepository, instanceOf, Journal } f
 import { AttachConsoleCommand } from './attach-console.command.js';
 import { AttachConsoleHandler } from './attach-console.handler.js';
 
-function setup(status: 'Stopped' | 'Ready' = 'Ready') {
+function setup(status: 'Stopped' | 'Running' = 'Running') {
   const journal = new Journal();
   const typed: Buffer[] = [];
   const console = new Duplex({

@@ -15,29 +15,26 @@ import { ChangeInstanceStateCommand } from './change-instance-state.command.js';
 import { ChangeInstanceStateHandler } from './change-instance-state.handler.js';
 
 const running = (name: string, status: ContainerState['state'] = 'Running', pid = 4242) =>
-  ({ name, state: status, pid, cgroup: `/berth/${name}`, cgroupLayout: 'hybrid', readyMs: status === 'Ready' ? 900 : null }) as unknown as ContainerState;
+  ({ name, state: status, pid, cgroup: `/berth/${name}`, cgroupLayout: 'hybrid', init: 'systemd', readyMs: null, lastExit: status === 'Stopped' ? 'poweroff' : '' }) as unknown as ContainerState;
 
 /** Every port of the handler, faked; `fail` makes one step throw. */
-function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial<Record<string, Error>> = {}) {
+function setup(status: 'Stopped' | 'Running' | 'Frozen' = 'Stopped', fail: Partial<Record<string, Error>> = {}) {
   const journal = new Journal();
   const step = (name: string) => {
     journal.note(name);
     if (fail[name]) throw fail[name];
   };
-  let container: ContainerState = running('c1', status === 'Stopped' ? 'Stopped' : 'Ready');
+  let container: ContainerState = running('c1', status === 'Stopped' ? 'Stopped' : 'Running');
   const runtime = {
     async state() {
       return container;
     },
-    async start(spec: { limits: unknown[]; idmap: unknown }) {
+    async start(spec: { limits: unknown[]; idmap: unknown; haltSignal?: number; waitReady?: boolean }) {
       step('runtime.start');
       assert.deepEqual(spec.limits, [{ controller: 'memory', file: 'memory.limit_in_bytes', value: '1073741824' }]);
+      assert.equal(spec.haltSignal, 10, "raw.lxc's lxc.signal.halt");
+      assert.equal(spec.waitReady, false, 'the start does not wait for READY=1');
       container = running('c1');
-      return container;
-    },
-    async waitReady() {
-      step('runtime.waitReady');
-      container = running('c1', 'Ready');
       return container;
     },
     async stop(_name: string, options: { force?: boolean }) {
@@ -67,7 +64,7 @@ function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial
       await record();
     },
   } as unknown as Admission;
-  const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'limits.memory': '1GiB' } }));
+  const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'limits.memory': '1GiB', 'raw.lxc': 'lxc.signal.halt=SIGUSR1' } }));
   const operations = new FakeOperations();
   const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off(), admission);
   return { handler, journal, repository, operations, inits };
@@ -75,13 +72,13 @@ function setup(status: 'Stopped' | 'Ready' | 'Frozen' = 'Stopped', fail: Partial
 
 describe('ChangeInstanceStateHandler', () => {
   it('refuses a start of a running instance at once, without an operation', async () => {
-    const { handler, operations, journal } = setup('Ready');
+    const { handler, operations, journal } = setup('Running');
     await assert.rejects(handler.execute(new ChangeInstanceStateCommand('c1', 'start')), InstanceStateError);
     assert.equal(operations.started.length, 0);
     assert.deepEqual(journal.steps, []);
   });
 
-  it('starts: the ports in order, their results handed to the aggregate, saved once Ready', async () => {
+  it('starts: the ports in order, their results handed to the aggregate, saved Running once init runs (no wait for READY=1)', async () => {
     const { handler, operations, journal, repository, inits } = setup();
     await handler.execute(new ChangeInstanceStateCommand('c1', 'start'));
     await operations.outcome();
@@ -95,15 +92,14 @@ describe('ChangeInstanceStateHandler', () => {
       'nics.plug',
       'proxies.sync',
       'limits.apply',
-      'runtime.waitReady',
-      'repository.saveState Ready',
+      'repository.saveState Running',
     ]);
     const saved = repository.stored.get('c1')!.state;
     assert.equal(saved.volatile['volatile.idmap.base'], '1065536');
     assert.equal(saved.volatile['volatile.eth0.host_name'], 'vethabc');
     assert.equal(saved.volatile['volatile.eth0.hwaddr'], '00:16:3e:00:00:01');
     assert.match(saved.volatile['volatile.uuid'] ?? '', /^[0-9a-f-]{36}$/);
-    assert.deepEqual(journal.events, ['InstanceStartingEvent', 'InstanceStartedEvent', 'InstanceReadyEvent']);
+    assert.deepEqual(journal.events, ['InstanceStartingEvent', 'InstanceStartedEvent']);
     assert.equal(inits.of('c1'), 4242);
   });
 
@@ -142,17 +138,18 @@ describe('ChangeInstanceStateHandler', () => {
     assert.deepEqual(journal.steps, ['repository.saveState Stopping', 'limits.freeze false', 'runtime.stop', 'proxies.stop', 'nics.unplug', 'repository.saveState Stopped']);
     assert.equal(repository.stored.get('c1')!.state.status, 'Stopped');
     assert.deepEqual(journal.events, ['InstanceStoppedEvent']);
+    assert.equal((journal.published.at(-1) as { exit?: string }).exit, 'poweroff', 'how init ended goes with the event');
   });
 
   it('refuses to freeze a stopped instance, and to thaw one that is not frozen', async () => {
     const stopped = setup('Stopped');
     await assert.rejects(stopped.handler.execute(new ChangeInstanceStateCommand('c1', 'freeze')), /not running/);
-    const ready = setup('Ready');
+    const ready = setup('Running');
     await assert.rejects(ready.handler.execute(new ChangeInstanceStateCommand('c1', 'unfreeze')), /not frozen/);
   });
 
   it('freezes a running instance through its cgroup and announces it', async () => {
-    const { handler, operations, journal, repository } = setup('Ready');
+    const { handler, operations, journal, repository } = setup('Running');
     await handler.execute(new ChangeInstanceStateCommand('c1', 'freeze'));
     await operations.outcome();
     assert.deepEqual(journal.steps, ['limits.freeze true', 'repository.saveState Frozen']);

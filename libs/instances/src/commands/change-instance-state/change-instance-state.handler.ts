@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, EventPublisher, type ICommandHandler } from '@nestjs/cqrs';
-import { LOGGER, TestHooks, type Logger } from '#core';
+import { haltSignalOf, LOGGER, TestHooks, type Logger } from '#core';
 import { InstanceTemplates } from '#images';
 import { InstanceNics, InstanceProxies } from '#network';
 import { OperationRunner, type OperationView } from '#operations';
@@ -25,7 +25,6 @@ const DESCRIPTIONS: Record<StateAction, string> = {
   freeze: 'Freezing instance',
   unfreeze: 'Unfreezing instance',
 };
-const READY_TIMEOUT_MS = 120_000;
 
 /**
  * Starts, stops and freezes containers. The aggregate decides whether the action is allowed (at
@@ -71,9 +70,11 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
   /**
    * Storage gives the root, images render the `start` templates into it, quotas turn the limits
    * into cgroup writes (the monitor makes them before init runs), the runtime starts the container,
-   * network plugs its nics while systemd boots (networkd takes them as they appear) and starts its
-   * proxies, quotas apply the limits to the live cgroup, then READY=1 is awaited. A failure at any
-   * step removes the container, its nics and its proxies: the instance is Stopped as before.
+   * network plugs its nics while init boots (systemd-networkd or ifupdown take them as they
+   * appear) and starts its proxies, quotas apply the limits to the live cgroup: the instance is
+   * Running, whatever its init, and the operation ends. systemd's READY=1 comes when it comes (the
+   * reconciler announces it). A failure at any step removes the container, its nics and its
+   * proxies: the instance is Stopped as before.
    */
   private async start(name: string): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
@@ -96,7 +97,18 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
         instance.recordIdmap(idmap.hostId);
       }
       const started = await this.runtime
-        .start({ name, rootfs: join(volume, 'rootfs'), idmap, uuid: instance.nicHolder().uuid, limits: plan.writes, lxcfs: await lxcfsMount(), devlxd: await this.guestApi?.prepare(name, instance.expanded.config), devices: deviceMounts(instance.expanded.devices), waitReady: false })
+        .start({
+          name,
+          rootfs: join(volume, 'rootfs'),
+          idmap,
+          uuid: instance.nicHolder().uuid,
+          limits: plan.writes,
+          lxcfs: await lxcfsMount(),
+          haltSignal: haltSignalOf(instance.expanded.config),
+          devlxd: await this.guestApi?.prepare(name, instance.expanded.config),
+          devices: deviceMounts(instance.expanded.devices),
+          waitReady: false,
+        })
         .catch((err: unknown) => {
           throw err instanceof CgroupLimitError ? new CgroupWriteError(err.file, err.value, err.errnoCode) : err;
         });
@@ -107,9 +119,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
       await this.proxies.sync(name, started.pid, instance.expanded.devices);
       await this.limits.apply(started, plan);
       this.inits.set(name, started.pid);
-      const ready = await this.runtime.waitReady(name, READY_TIMEOUT_MS);
-      instance.markReady(ready.readyMs);
-      await this.hooks.reach('instance-start.ready');
+      await this.hooks.reach('instance-start.limits-applied');
     } catch (err) {
       this.log.warn({ instance: name, err: (err as Error).message }, 'start failed; the container was removed');
       await this.runtime.stop(name, { timeout: 0, force: true }).catch(() => undefined);
@@ -132,13 +142,14 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     // Frozen processes handle no signal (v1 freezer): they are thawed so that systemd can halt, or die.
     if (frozen && state.state !== 'Stopped') await this.limits.freeze(name, state, false);
     await this.hooks.reach('instance-stop.recorded');
+    let exit: string | null = null;
     try {
-      if (state.state !== 'Stopped') await this.runtime.stop(name, { timeout, force });
+      if (state.state !== 'Stopped') exit = (await this.runtime.stop(name, { timeout, force })).lastExit;
       await this.hooks.reach('instance-stop.runtime-stopped');
     } finally {
       await this.teardown(instance);
     }
-    instance.markStopped();
+    instance.markStopped(exit);
     await this.instances.saveState(instance);
     instance.commit();
   }
@@ -152,14 +163,14 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
 
   /**
    * Freezes or thaws the container's processes through its cgroup (the status becomes Frozen,
-   * or Ready/Running again as the monitor reports it) and raises instance-paused/-resumed.
+   * or Running again, Ready if its guest had declared so) and raises instance-paused/-resumed.
    */
   private async freeze(name: string, frozen: boolean): Promise<void> {
     const instance = this.publisher.mergeObjectContext(await this.instances.get(name));
     const state = await this.runtime.state(name);
     if (state.state === 'Stopped') throw new InstanceStateError('The instance is not running');
     if (frozen) instance.freeze();
-    else instance.unfreeze(state.state === 'Ready');
+    else instance.unfreeze();
     await this.limits.freeze(name, state, frozen);
     await this.instances.saveState(instance);
     instance.commit();

@@ -11,7 +11,7 @@ import { fakePublisher, fakeRepository, instanceOf, Journal } from '../../testin
 import { DeleteInstanceCommand } from './delete-instance.command.js';
 import { DeleteInstanceHandler } from './delete-instance.handler.js';
 
-function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }, profiles?: ResolvedProfiles) {
+function setup(status: 'Stopped' | 'Running', volumeError?: { code: string }, profiles?: ResolvedProfiles) {
   const journal = new Journal();
   const repository = fakeRepository(journal, instanceOf('c1', { status, volatile: { 'volatile.eth0.hwaddr': '00:16:3e:00:00:01' } }, profiles));
   const pool = {
@@ -30,7 +30,7 @@ function setup(status: 'Stopped' | 'Ready', volumeError?: { code: string }, prof
 
 describe('DeleteInstanceHandler', () => {
   it('refuses a running instance and changes nothing', async () => {
-    const { handler, journal, repository } = setup('Ready');
+    const { handler, journal, repository } = setup('Running');
     await assert.rejects(handler.execute(new DeleteInstanceCommand('c1')), InstanceStateError);
     assert.deepEqual(journal.steps, []);
     assert.ok(repository.stored.has('c1'));

@@ -57,7 +57,7 @@ function fakeStream(journal: Journal) {
 const logsDir = mkdtempSync(path.join(os.tmpdir(), 'berth-exec-'));
 after(() => rmSync(logsDir, { recursive: true, force: true }));
 
-function setup(status: 'Stopped' | 'Ready' = 'Ready') {
+function setup(status: 'Stopped' | 'Running' = 'Running') {
   const journal = new Journal();
   const profile = { ...DEFAULT_PROFILE, config: { 'environment.EDITOR': 'vi', 'environment.LANG': 'en_GB.UTF-8' } };
   const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'environment.TZ': 'UTC', 'environment.EDITOR': 'nano' } }, [profile]));

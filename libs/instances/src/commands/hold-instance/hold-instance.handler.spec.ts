@@ -23,7 +23,7 @@ describe('HoldInstanceHandler and ReleaseInstanceHandler', () => {
   });
 
   it('refuses to hold a running instance', async () => {
-    const repository = fakeRepository(new Journal(), instanceOf('web', { status: 'Ready' }));
+    const repository = fakeRepository(new Journal(), instanceOf('web', { status: 'Running' }));
     await assert.rejects(new HoldInstanceHandler(repository).execute(new HoldInstanceCommand('web', 'x')), InstanceStateError);
   });
 });

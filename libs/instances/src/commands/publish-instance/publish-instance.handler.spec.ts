@@ -8,7 +8,7 @@ import { PublishInstanceHandler } from './publish-instance.handler.js';
 
 const OPTIONS: ImportOptions = { public: false, filename: '', properties: {}, aliases: [{ name: 'web/v1', description: '' }] };
 
-function setup(status: 'Stopped' | 'Ready', volatile: Record<string, string> = {}) {
+function setup(status: 'Stopped' | 'Running', volatile: Record<string, string> = {}) {
   const journal = new Journal();
   const repository = fakeRepository(journal, instanceOf('web', { status, volatile, config: { 'image.variant': 'lamp' } }));
   let locked = false;
@@ -44,8 +44,8 @@ describe('PublishInstanceHandler', () => {
   });
 
   it('refuses a running or held instance before any operation starts', async () => {
-    const running = setup('Ready');
-    await assert.rejects(running.handler.execute(new PublishInstanceCommand('web', OPTIONS)), (e: unknown) => e instanceof InstanceStateError && /is Ready: stop it/.test(e.message));
+    const running = setup('Running');
+    await assert.rejects(running.handler.execute(new PublishInstanceCommand('web', OPTIONS)), (e: unknown) => e instanceof InstanceStateError && /is Running: stop it/.test(e.message));
     const held = setup('Stopped', { 'volatile.hold': 'a VM is being imported into it' });
     await assert.rejects(held.handler.execute(new PublishInstanceCommand('web', OPTIONS)), InstanceHeldError);
     assert.deepEqual([...running.operations.started, ...held.operations.started], []);

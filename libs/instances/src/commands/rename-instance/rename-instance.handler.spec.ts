@@ -5,7 +5,7 @@ import { fakePublisher, fakeRepository, instanceOf, Journal } from '../../testin
 import { RenameInstanceCommand } from './rename-instance.command.js';
 import { RenameInstanceHandler } from './rename-instance.handler.js';
 
-function setup(status: 'Stopped' | 'Ready' = 'Stopped') {
+function setup(status: 'Stopped' | 'Running' = 'Stopped') {
   const journal = new Journal();
   const repository = fakeRepository(journal, instanceOf('c1', { status }));
   const pool = { get: async () => ({ renameInstanceVolume: async (from: string, to: string) => journal.note(`pool.renameInstanceVolume ${from} ${to}`) }) } as unknown as DefaultPool;
@@ -22,7 +22,7 @@ describe('RenameInstanceHandler', () => {
   });
 
   it('refuses a running instance and an invalid name, touching nothing', async () => {
-    const running = setup('Ready');
+    const running = setup('Running');
     await assert.rejects(running.handler.execute(new RenameInstanceCommand('c1', 'web')), /must be stopped/);
     const stopped = setup();
     await assert.rejects(stopped.handler.execute(new RenameInstanceCommand('c1', 'bad name')), /name/);

@@ -12,12 +12,12 @@ import { DEFAULT_PROFILE, fakePublisher, fakeRepository, HOST, instanceOf, Journ
 import { UpdateInstanceCommand } from './update-instance.command.js';
 import { UpdateInstanceHandler } from './update-instance.handler.js';
 
-function setup(status: 'Stopped' | 'Ready', fail: { nicCheck?: Error; proxies?: Error } = {}) {
+function setup(status: 'Stopped' | 'Running', fail: { nicCheck?: Error; proxies?: Error } = {}) {
   const journal = new Journal();
   const repository = fakeRepository(journal, instanceOf('c1', { status }));
   const profiles = { load: async () => (names: string[]) => names.map(() => DEFAULT_PROFILE) } as unknown as ProfileResolver;
   const admission = { ratio: async () => undefined } as unknown as Admission;
-  const container = { name: 'c1', state: status === 'Ready' ? 'Ready' : 'Stopped', pid: 4242, cgroup: '/berth/c1' } as unknown as ContainerState;
+  const container = { name: 'c1', state: status === 'Running' ? 'Running' : 'Stopped', pid: 4242, cgroup: '/berth/c1' } as unknown as ContainerState;
   const runtime = { state: async () => container } as unknown as Runtime;
   const nics = {
     check: async () => {
@@ -59,7 +59,7 @@ describe('UpdateInstanceHandler', () => {
   });
 
   it('applies a running instance\'s change live: nics, proxies, then the limits read back', async () => {
-    const { handler, journal, repository } = setup('Ready');
+    const { handler, journal, repository } = setup('Running');
     const applied = await handler.execute(new UpdateInstanceCommand('c1', 'merge', { config: { 'limits.memory': '1GiB' } }));
     assert.equal(applied.length, 1);
     assert.deepEqual(journal.steps, ['nics.check', 'proxies.check', 'nics.sync 4242', 'proxies.sync', 'limits.plan running', 'limits.apply', 'repository.save']);
@@ -67,7 +67,7 @@ describe('UpdateInstanceHandler', () => {
   });
 
   it('undoes the nics and records nothing when a later host step fails', async () => {
-    const { handler, journal, repository } = setup('Ready', { proxies: new Error('listen address in use') });
+    const { handler, journal, repository } = setup('Running', { proxies: new Error('listen address in use') });
     await assert.rejects(handler.execute(new UpdateInstanceCommand('c1', 'merge', { config: { 'limits.memory': '1GiB' } })), /in use/);
     assert.deepEqual(journal.steps.slice(-2), ['proxies.sync', 'nics.undo']);
     assert.equal(repository.stored.get('c1')!.state.config['limits.memory'], undefined);

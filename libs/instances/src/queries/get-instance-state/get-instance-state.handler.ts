@@ -6,6 +6,7 @@ import { Runtime } from '#runtime';
 import { InstanceStatus } from '../../domain/instance-status.js';
 import { stoppedState, type InstanceStateView } from '../../domain/instance-state.js';
 import type { Instance } from '../../domain/instance.js';
+import { FailedUnits } from '../../infrastructure/failed-units.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { GetInstanceStateQuery } from './get-instance-state.query.js';
 
@@ -16,15 +17,21 @@ export class LiveState {
     private readonly runtime: Runtime,
     private readonly limits: CgroupLimits,
     private readonly nics: InstanceNics,
+    private readonly failedUnits: FailedUnits,
   ) {}
 
-  async of(instance: Instance): Promise<InstanceStateView> {
+  /**
+   * `failedUnits: 'cached'` (lists) runs no systemctl: the last answer read, or null (see
+   * FailedUnits). Nor does a frozen instance, whose systemctl would be frozen with it.
+   */
+  async of(instance: Instance, { failedUnits: units = 'ask' }: { failedUnits?: 'ask' | 'cached' } = {}): Promise<InstanceStateView> {
     if (!instance.isRunning) return stoppedState(instance.state.status);
     const state = await this.runtime.state(instance.name);
     if (state.state === 'Stopped') return stoppedState('Stopped');
-    const usage = await this.limits.usage(state);
+    const [usage, failedUnits] = await Promise.all([this.limits.usage(state), this.failedUnits.of(instance.name, state, { ask: units === 'ask' && instance.state.status !== 'Frozen' })]);
     const l = usage.limits;
-    const status = instance.state.status === 'Frozen' ? 'Frozen' : state.state === 'Ready' ? 'Ready' : 'Running';
+    const recorded = instance.state.status;
+    const status = recorded === 'Frozen' || recorded === 'Ready' ? recorded : 'Running';
     return {
       status,
       status_code: InstanceStatus[status],
@@ -46,6 +53,13 @@ export class LiveState {
         processes: l.processes,
       },
       ready_ms: state.readyMs,
+      boot: {
+        init: state.init,
+        ready: state.readyMs !== null,
+        ready_at: state.readyMs === null ? null : new Date(state.startedAt.getTime() + state.readyMs).toISOString(),
+        ready_ms: state.readyMs,
+        failed_units: failedUnits,
+      },
       lxcfs: state.lxcfs,
     };
   }
