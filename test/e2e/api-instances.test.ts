@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { daemonApi } from '../support/api.js';
+import { daemonApi, ownConfig } from '../support/api.js';
 import { queryEmbedded } from '../support/db.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 
@@ -38,8 +38,9 @@ describe('instances API (records, profiles, expansion)', () => {
     assert.equal(i.status_code, 102);
     assert.equal(i.type, 'container');
     assert.deepEqual(i.profiles, ['default', 'lamp']);
-    assert.deepEqual(i.config, { 'user.role': 'db', 'limits.processes': '200' });
-    assert.deepEqual(i.expanded_config, { 'limits.memory': '1GiB', 'user.role': 'db', 'limits.processes': '200' });
+    assert.deepEqual(ownConfig(i.config), { 'user.role': 'db', 'limits.processes': '200' });
+    assert.deepEqual(ownConfig(i.expanded_config), { 'limits.memory': '1GiB', 'user.role': 'db', 'limits.processes': '200' });
+    assert.match(i.config['volatile.cloud-init.instance-id'], /^[0-9a-f-]{36}$/, 'a create gives cloud-init its instance-id, as LXD');
     assert.deepEqual(Object.keys(i.expanded_devices).sort(), ['data', 'root']);
     assert.match(res.headers.etag, /^"[0-9a-f]{64}"$/);
     const [quota] = await queryEmbedded(d.dir, "SELECT q.processes, q.memory_bytes FROM quotas q JOIN instances i ON i.id = q.instance_id WHERE i.name = 'c1'");
@@ -77,7 +78,7 @@ describe('instances API (records, profiles, expansion)', () => {
     await finish(await d.api().put('/1.0/instances/c1').set('If-Match', stale).send({ config: { 'user.x': '1' }, profiles: ['default'], devices: {} }));
     assertError(await d.api().put('/1.0/instances/c1').set('If-Match', stale).send({ config: {} }), 412, /changed since it was read/);
     const now = await d.api().get('/1.0/instances/c1').expect(200);
-    assert.deepEqual(now.body.metadata.config, { 'user.x': '1' });
+    assert.deepEqual(ownConfig(now.body.metadata.config), { 'user.x': '1' });
     assert.deepEqual(now.body.metadata.profiles, ['default']);
     await finish(await d.api().post('/1.0/instances/c1').send({ name: 'c2' }));
     await d.api().get('/1.0/instances/c1').expect(404);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { ownConfig } from '../support/api.js';
 import { queryEmbedded } from '../support/db.js';
 import { startDaemon, type Daemon } from '../support/daemon.js';
 import { runBerth } from '../support/cli.js';
@@ -79,7 +80,7 @@ describe('berth instances', () => {
     const c1 = await apiInstance('c1');
     assert.equal(c1.status, 'Stopped');
     assert.deepEqual(c1.profiles, ['default']);
-    assert.deepEqual(c1.config, { 'user.team': 'ops', 'limits.processes': '200' });
+    assert.deepEqual(ownConfig(c1.config), { 'user.team': 'ops', 'limits.processes': '200' });
     assert.equal(c1.ephemeral, false);
 
     await ok(['profile', 'create', 'web']);

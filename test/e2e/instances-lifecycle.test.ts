@@ -37,7 +37,7 @@ describe('instances: a real Debian container from an image, through the API', ()
   let d: Daemon;
   let pid = 0;
   const api = () => d.api();
-  const { wait, finish, exec } = daemonApi(() => d);
+  const { wait, finish, exec, booted } = daemonApi(() => d);
 
   before(async () => {
     const image = await ensureDebianImage();
@@ -168,6 +168,7 @@ describe('instances: a real Debian container from an image, through the API', ()
 
   it('notices a poweroff from inside: the instance becomes Stopped by itself', async () => {
     await wait(await api().put('/1.0/instances/web/state').send({ action: 'start' }));
+    await booted('web'); // systemctl needs systemd up: a start ends once init runs
     const events = await listen(d.socket, 'lifecycle');
     await finish(await api().post('/1.0/instances/web/exec').send({ command: ['systemctl', 'poweroff', '--no-block'], 'record-output': true }));
     await events.waitFor((e) => e.metadata.action === 'instance-stopped' && e.metadata.source === '/1.0/instances/web', 60_000);

@@ -37,7 +37,7 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
   let mac: string;
   let pid: number;
 
-  const { finish, removeInstances, exec } = daemonApi(() => d);
+  const { finish, removeInstances, exec, booted } = daemonApi(() => d);
   /** eth0's IPv4 address as the container itself has it, once DHCP gave it one. */
   const eth0 = async (): Promise<string> => {
     let last = '';
@@ -78,6 +78,7 @@ describe('a reboot from inside a container: nic and proxy follow the new init', 
       }),
     );
     await finish(await d.api().put(`/1.0/instances/${NAME}/state`).send({ action: 'start' }));
+    await booted(NAME); // systemctl needs systemd up: a start ends once init runs
     assert.equal((await exec(NAME, ['systemctl', 'is-system-running', '--wait'])).code, 0);
     const units = await exec(NAME, ['sh', '-c', ECHO_UNITS]);
     assert.equal(units.code, 0, units.stdout);

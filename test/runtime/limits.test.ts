@@ -100,7 +100,9 @@ describe('runtime: limits are in the cgroup before init runs, and survive a rebo
   before(async () => {
     sandbox = await Sandbox.create();
     rootfs = await wrappedRootfs(sandbox, 'lim', PIDS + 20);
-    state = await sandbox.runtime.start({ name: 'lim', rootfs, idmap: IDMAP, limits });
+    // The wrapper is init when the monitor reports the start (not systemd yet): READY=1 is awaited here.
+    await sandbox.runtime.start({ name: 'lim', rootfs, idmap: IDMAP, limits });
+    state = await sandbox.runtime.waitReady('lim');
   });
 
   after(async () => {

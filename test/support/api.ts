@@ -109,3 +109,8 @@ export function daemonApi(daemon: () => Daemon, { timeoutSeconds = 180 }: { time
 
   return { wait, finish, settle, removeInstances, exec, address, booted };
 }
+
+/** An instance's config without the server's `volatile.*` keys (a create gives e.g. `volatile.cloud-init.instance-id`). */
+export function ownConfig(config: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).filter(([key]) => !key.startsWith('volatile.')));
+}

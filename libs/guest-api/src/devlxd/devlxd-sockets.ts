@@ -64,6 +64,8 @@ export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstra
     const instances = (await this.queries.execute(new ListInstancesQuery(1))) as Array<{ name: string; status: string; expanded_config: Record<string, string> }>;
     for (const i of instances) {
       if (i.status === 'Stopped' || !devlxdEnabled(i.expanded_config)) continue;
+      // One whose container is gone is being settled as Stopped (by the reconciler), which releases it.
+      if ((await this.runtime.state(i.name)).state === 'Stopped') continue;
       await this.serve(i.name).catch((err: Error) => this.log.warn({ instance: i.name, err: err.message }, 'guest API socket not served'));
     }
   }
@@ -71,6 +73,11 @@ export class DevlxdSockets extends GuestApiPort implements OnApplicationBootstra
   async onApplicationShutdown(): Promise<void> {
     for (const ws of this.wss.clients) ws.terminate();
     await Promise.all([...this.servers.keys()].map((name) => this.close(name)));
+  }
+
+  /** Its container stopped (or did not start): the socket and directory go; a start makes them again. */
+  release(name: string): Promise<void> {
+    return this.remove(name);
   }
 
   /** The instance is gone or renamed: its socket and directory go. */

@@ -522,11 +522,11 @@ export class Instance extends AggregateRoot {
     const { status } = this.props;
     if (status !== 'Running' && status !== 'Ready') throw new InstanceStateError(`Instance "${this.name}" is ${status}: only a running instance declares its state`);
     if (state === 'Ready') {
-      this.props = { ...this.props, status: 'Ready', volatile: { ...this.props.volatile, 'volatile.last_state.ready': 'true' } };
+      this.props = { ...this.props, status: 'Ready', volatile: { ...this.props.volatile, [GUEST_READY_KEY]: 'true' } };
       this.apply(new InstanceReadyEvent(this.name, null));
     } else {
       this.props = { ...this.props, status: 'Running' };
-      this.unsetVolatile('volatile.last_state.ready');
+      this.unsetVolatile(GUEST_READY_KEY);
     }
   }
 

@@ -8,4 +8,7 @@ export abstract class GuestApiPort {
    * bind at /dev/lxd; undefined when `security.devlxd` (in the expanded config) turns it off.
    */
   abstract prepare(name: string, config: Readonly<Record<string, string>>): Promise<string | undefined>;
+
+  /** The container is gone (stopped, or its start failed): its socket and directory go. */
+  abstract release(name: string): Promise<void>;
 }

@@ -154,10 +154,11 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     instance.commit();
   }
 
-  /** What outlives a container on the host: its proxies (which also end once init is gone) and its nics' host ends. */
+  /** What outlives a container on the host: its proxies (which also end once init is gone), its guest API socket and its nics' host ends. */
   private async teardown(instance: Instance): Promise<void> {
     this.inits.forget(instance.name);
     await this.proxies.stop(instance.name);
+    await this.guestApi?.release(instance.name);
     instance.applyVolatile(await this.nics.unplug(instance.nicHolder()));
   }
 
