@@ -125,7 +125,7 @@ describe('berth instances', () => {
   it('sets, unsets and shows config, own and expanded', async () => {
     assert.equal(await ok(['config', 'set', 'c1', 'limits.memory=512MiB', 'user.note=two words']), '');
     await ok(['config', 'set', 'c1', 'user.motd', 'hello = world']);
-    assert.deepEqual((await apiInstance('c1')).config, {
+    assert.deepEqual(ownConfig((await apiInstance('c1')).config), {
       'limits.memory': '512MiB',
       'limits.processes': '200',
       'user.motd': 'hello = world',
@@ -134,10 +134,10 @@ describe('berth instances', () => {
     });
     await ok(['config', 'unset', 'c1', 'user.note']);
     await ok(['config', 'set', 'c1', 'user.motd=']);
-    assert.deepEqual(Object.keys((await apiInstance('c1')).config).sort(), ['limits.memory', 'limits.processes', 'user.team']);
+    assert.deepEqual(Object.keys(ownConfig((await apiInstance('c1')).config)).sort(), ['limits.memory', 'limits.processes', 'user.team']);
 
     const shown = parseYaml(await ok(['config', 'show', 'c1'])) as InstanceJson & { devices: object };
-    assert.deepEqual(shown.config, { 'limits.memory': '512MiB', 'limits.processes': '200', 'user.team': 'ops' });
+    assert.deepEqual(ownConfig(shown.config), { 'limits.memory': '512MiB', 'limits.processes': '200', 'user.team': 'ops' });
     assert.deepEqual(shown.devices, {});
     assert.deepEqual(shown.profiles, ['default']);
 
@@ -154,7 +154,7 @@ describe('berth instances', () => {
     const edited = ['description: Edited', 'config:', '  user.team: ops', '  limits.cpu: 1', 'devices: {}', 'profiles: [default, web]', 'ephemeral: false', ''].join('\n');
     assert.equal(await ok(['config', 'edit', 'c1'], edited), '');
     const c1 = await apiInstance('c1');
-    assert.deepEqual(c1.config, { 'limits.cpu': '1', 'user.team': 'ops' });
+    assert.deepEqual(ownConfig(c1.config), { 'limits.cpu': '1', 'user.team': 'ops' });
     assert.deepEqual(c1.profiles, ['default', 'web']);
     assert.equal(c1.expanded_config['limits.cpu'], '1');
 

@@ -55,14 +55,16 @@ describe('instances: a real Debian container from an image, through the API', ()
     const res = await api().get('/1.0/instances/web').expect(200);
     assert.equal(res.body.metadata.status, 'Running');
     assert.equal(res.body.metadata.status_code, 103);
-    const state = await api().get('/1.0/instances/web/state').expect(200);
-    pid = state.body.metadata.pid;
+    pid = (await api().get('/1.0/instances/web/state').expect(200)).body.metadata.pid;
     assert.ok(pid > 1);
-    assert.ok(state.body.metadata.processes > 1);
-    assert.ok(state.body.metadata.memory.usage > 0);
     await events.waitFor((e) => e.metadata.action === 'instance-started' && e.metadata.source === '/1.0/instances/web');
     await events.waitFor((e) => e.metadata.action === 'instance-ready');
     events.close();
+    // Booted: systemd has started its services.
+    const state = await api().get('/1.0/instances/web/state').expect(200);
+    assert.equal(state.body.metadata.pid, pid);
+    assert.ok(state.body.metadata.processes > 1);
+    assert.ok(state.body.metadata.memory.usage > 0);
   });
 
   it('runs systemd as PID 1 in its own namespaces, unprivileged', async () => {
