@@ -373,18 +373,8 @@ int devices_idmap(const struct spec *spec, pid_t pid)
 
 void devices_release(const struct spec *spec)
 {
-	for (int i = 0; i < device_count; i++) {
-		struct device *d = &devices[i];
-		if (d->tree >= 0)
-			close(d->tree);
-		d->tree = -1;
-		if (d->node_made) {
-			char node[NODE_PATH_MAX];
-			node_path(spec, d, node, sizeof(node));
-			unlink(node);
-			d->node_made = false;
-		}
-	}
+	for (int i = 0; i < device_count; i++)
+		release_one(spec, NULL, &devices[i], false);
 	char dir[NODE_PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/devices", spec->runtime_dir);
 	rmdir(dir);

@@ -37,6 +37,16 @@ export class InstanceMetadataStore {
     return metadata;
   }
 
+  /** The template `name` names, which must exist (in a templates/ that is a directory): its name, path and kind. */
+  private async existingTemplate(top: GuestRoot, name: string | undefined) {
+    const template = validateTemplateName(name);
+    const file = `templates/${template}`;
+    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(template);
+    const stat = await top.lstatIfExists(file);
+    if (stat === null) throw new TemplateNotFoundError(template);
+    return { template, file, stat };
+  }
+
   /** The names of the regular files in templates/ (sorted); none when there is no templates/. */
   async listTemplates(volume: string): Promise<string[]> {
     const top = this.open(volume);
@@ -45,12 +55,8 @@ export class InstanceMetadataStore {
   }
 
   async readTemplate(volume: string, name: string | undefined): Promise<Buffer> {
-    const template = validateTemplateName(name);
-    const file = `templates/${template}`;
     const top = this.open(volume);
-    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(template);
-    const stat = await top.lstatIfExists(file);
-    if (stat === null) throw new TemplateNotFoundError(template);
+    const { template, file, stat } = await this.existingTemplate(top, name);
     if (stat.type !== 'file') throw new ValidationError('path', `template "${template}" is not a regular file`);
     return top.readFile(file, { maxBytes: MAX_TEMPLATE_BYTES });
   }
@@ -68,12 +74,8 @@ export class InstanceMetadataStore {
   }
 
   async deleteTemplate(volume: string, name: string | undefined): Promise<void> {
-    const template = validateTemplateName(name);
-    const file = `templates/${template}`;
     const top = this.open(volume);
-    if (!(await this.templatesDirectory(top, false))) throw new TemplateNotFoundError(template);
-    const stat = await top.lstatIfExists(file);
-    if (stat === null) throw new TemplateNotFoundError(template);
+    const { template, file, stat } = await this.existingTemplate(top, name);
     if (stat.type === 'directory') throw new ValidationError('path', `template "${template}" is a directory`);
     await top.unlink(file);
   }
