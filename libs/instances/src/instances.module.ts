@@ -19,6 +19,7 @@ import { OrphanVolumes } from './infrastructure/orphan-volumes.js';
 import { InstanceLifecycleHandler } from './events/instance-lifecycle.handler.js';
 import { Admission } from './infrastructure/admission.js';
 import { IdMaps } from './infrastructure/id-maps.js';
+import { HostTeardown } from './infrastructure/host-teardown.js';
 import { PluggedInits } from './infrastructure/plugged-inits.js';
 import { FailedUnits } from './infrastructure/failed-units.js';
 import { ConsoleLogs, ExecLogs } from './infrastructure/exec-logs.js';
@@ -90,6 +91,7 @@ import { DeclareGuestStateHandler } from './commands/declare-guest-state/declare
     Autostart,
     OrphanVolumes,
     DeclareGuestStateHandler,
+    HostTeardown,
     InstanceVolumes,
     GetInstanceMetadataHandler,
     GetInstanceTemplateHandler,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EventBus, EventPublisher, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { BusyError, LOGGER, NotFoundError, type Logger } from '#core';
 import { InstanceNics, InstanceProxies } from '#network';
@@ -10,7 +10,7 @@ import { InstanceOomEvent, InstanceRestartedEvent, InstanceStartedEvent, Instanc
 import { DeleteInstanceCommand } from '../commands/delete-instance/delete-instance.command.js';
 import { DeleteInstanceHandler } from '../commands/delete-instance/delete-instance.handler.js';
 import { FailedUnits } from './failed-units.js';
-import { GuestApiPort } from './guest-api.port.js';
+import { HostTeardown } from './host-teardown.js';
 import { InstanceRepository } from './instance.repository.js';
 import { PluggedInits } from './plugged-inits.js';
 
@@ -82,7 +82,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly deletion: DeleteInstanceHandler,
     private readonly failedUnits: FailedUnits,
     @Inject(LOGGER) private readonly log: Logger,
-    @Optional() private readonly guestApi?: GuestApiPort,
+    private readonly teardown: HostTeardown,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -194,10 +194,7 @@ export class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown
     // Its monitor may have been killed: the cgroups it left go now, not at the next start.
     const reaped = await this.runtime.reap(name).catch((err: Error) => (this.log.warn({ instance: name, err: err.message }, 'could not remove the cgroups of a dead container'), []));
     if (reaped.length > 0) this.log.warn({ instance: name, cgroups: reaped.length }, 'removed the cgroups its killed monitor left');
-    this.inits.forget(name);
-    await this.proxies.stop(name);
-    await this.guestApi?.release(name);
-    fresh.applyVolatile(await this.nics.unplug(fresh.nicHolder()));
+    await this.teardown.release(fresh);
     fresh.markStopped();
     await this.instances.saveState(fresh);
     fresh.commit();

@@ -12,6 +12,7 @@ import type { IdMaps } from '../../infrastructure/id-maps.js';
 import { PluggedInits } from '../../infrastructure/plugged-inits.js';
 import { FakeOperations, fakePublisher, fakeRepository, HOST, instanceOf, Journal, silentLogger } from '../../testing/fakes.js';
 import { ChangeInstanceStateCommand } from './change-instance-state.command.js';
+import { HostTeardown } from '../../infrastructure/host-teardown.js';
 import { ChangeInstanceStateHandler } from './change-instance-state.handler.js';
 
 const running = (name: string, status: ContainerState['state'] = 'Running', pid = 4242) =>
@@ -66,7 +67,7 @@ function setup(status: 'Stopped' | 'Running' | 'Frozen' = 'Stopped', fail: Parti
   } as unknown as Admission;
   const repository = fakeRepository(journal, instanceOf('c1', { status, config: { 'limits.memory': '1GiB', 'raw.lxc': 'lxc.signal.halt=SIGUSR1' } }));
   const operations = new FakeOperations();
-  const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off(), admission);
+  const handler = new ChangeInstanceStateHandler(repository, operations.asRunner(), fakePublisher(journal), runtime, pool, templates, limits, nics, proxies, idmaps, inits, HOST, silentLogger, TestHooks.off(), admission, new HostTeardown(inits, proxies, nics));
   return { handler, journal, repository, operations, inits };
 }
 

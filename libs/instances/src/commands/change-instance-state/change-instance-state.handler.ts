@@ -16,6 +16,7 @@ import { IdMaps } from '../../infrastructure/id-maps.js';
 import { InstanceRepository } from '../../infrastructure/instance.repository.js';
 import { PluggedInits } from '../../infrastructure/plugged-inits.js';
 import { GuestApiPort } from '../../infrastructure/guest-api.port.js';
+import { HostTeardown } from '../../infrastructure/host-teardown.js';
 import { ChangeInstanceStateCommand } from './change-instance-state.command.js';
 
 const DESCRIPTIONS: Record<StateAction, string> = {
@@ -50,6 +51,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     @Inject(LOGGER) private readonly log: Logger,
     private readonly hooks: TestHooks,
     private readonly admission: Admission,
+    private readonly teardown: HostTeardown,
     @Optional() private readonly guestApi?: GuestApiPort,
   ) {}
 
@@ -123,7 +125,7 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
     } catch (err) {
       this.log.warn({ instance: name, err: (err as Error).message }, 'start failed; the container was removed');
       await this.runtime.stop(name, { timeout: 0, force: true }).catch(() => undefined);
-      await this.teardown(instance);
+      await this.teardown.release(instance);
       instance.abortStart();
       await this.instances.saveState(instance);
       throw err;
@@ -147,20 +149,13 @@ export class ChangeInstanceStateHandler implements ICommandHandler<ChangeInstanc
       if (state.state !== 'Stopped') exit = (await this.runtime.stop(name, { timeout, force })).lastExit;
       await this.hooks.reach('instance-stop.runtime-stopped');
     } finally {
-      await this.teardown(instance);
+      await this.teardown.release(instance);
     }
     instance.markStopped(exit);
     await this.instances.saveState(instance);
     instance.commit();
   }
 
-  /** What outlives a container on the host: its proxies (which also end once init is gone), its guest API socket and its nics' host ends. */
-  private async teardown(instance: Instance): Promise<void> {
-    this.inits.forget(instance.name);
-    await this.proxies.stop(instance.name);
-    await this.guestApi?.release(instance.name);
-    instance.applyVolatile(await this.nics.unplug(instance.nicHolder()));
-  }
 
   /**
    * Freezes or thaws the container's processes through its cgroup (the status becomes Frozen,
