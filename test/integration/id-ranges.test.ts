@@ -1,31 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, Database, loadConfig } from '#core';
+import type { Database } from '#core';
 import { InstanceRepository } from '../../libs/instances/src/infrastructure/instance.repository.js';
 import { IdRangeExhaustedError } from '../../libs/instances/src/domain/instance.errors.js';
-import { entities } from '../../apps/berthd/src/entities.js';
-import { migrations } from '../../migrations/index.js';
-import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
+import { migratedDatabase, type PostgresServer } from '../support/postgres.js';
 
 const SIZE = 65_536;
 
 describe('id range allocation (integration, real Postgres)', () => {
   let pg: PostgresServer;
   let db: Database;
+  let close: () => Promise<void>;
   let repo: InstanceRepository;
 
   before(async () => {
-    pg = await startPostgresServer();
-    db = await Database.open(loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url }), createLogger('silent'), entities, migrations);
+    ({ pg, db, close } = await migratedDatabase());
     repo = new InstanceRepository(db, undefined as never, undefined as never); // id ranges need neither profiles nor quotas
     for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) {
       await pg.query("INSERT INTO instances (name, architecture, status) VALUES ($1, 'x86_64', 'Stopped')", [name]);
     }
   });
-  after(async () => {
-    await db.close();
-    await pg.destroy();
-  });
+  after(() => close());
 
   it('gives concurrent starts distinct ranges, and an instance keeps its own', async () => {
     const bases = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => repo.allocateIdRange(n, 1_000_000, 5 * SIZE, SIZE)));

@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, Database, loadConfig } from '#core';
-import { entities } from '../../apps/berthd/src/entities.js';
-import { migrations } from '../../migrations/index.js';
+import type { Database } from '#core';
 import { undoMigrationsThrough } from '../support/db.js';
-import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
+import { migratedDatabase, type PostgresServer } from '../support/postgres.js';
 
 const ATTACHED = `SELECT i.name AS instance, ip.position, ip.profile_name FROM instance_profiles ip JOIN instances i ON i.id = ip.instance_id ORDER BY i.name, ip.position`;
 
 describe("instance_profiles keyed by the profiles' names (integration, real Postgres)", () => {
   let pg: PostgresServer;
   let db: Database;
+  let close: () => Promise<void>;
 
   before(async () => {
-    pg = await startPostgresServer();
-    db = await Database.open(loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url }), createLogger('silent'), entities, migrations);
+    ({ pg, db, close } = await migratedDatabase());
   });
-  after(async () => {
-    await db.close();
-    await pg.destroy();
-  });
+  after(() => close());
 
   it('carries the rows over both ways, follows a profile rename and refuses to delete a profile in use', async () => {
     await pg.query("INSERT INTO profiles (name, description) VALUES ('web', '')");

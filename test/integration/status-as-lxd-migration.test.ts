@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, Database, loadConfig } from '#core';
-import { entities } from '../../apps/berthd/src/entities.js';
-import { migrations } from '../../migrations/index.js';
+import type { Database } from '#core';
 import { undoMigrationsThrough } from '../support/db.js';
-import { startPostgresServer, type PostgresServer } from '../support/postgres.js';
+import { migratedDatabase, type PostgresServer } from '../support/postgres.js';
 
 const ROWS = `SELECT name, status, volatile FROM instances ORDER BY name`;
 
 describe('instances recorded Ready by systemd become Running (integration, real Postgres)', () => {
   let pg: PostgresServer;
   let db: Database;
+  let close: () => Promise<void>;
 
   before(async () => {
-    pg = await startPostgresServer();
-    db = await Database.open(loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url }), createLogger('silent'), entities, migrations);
+    ({ pg, db, close } = await migratedDatabase());
   });
-  after(async () => {
-    await db.close();
-    await pg.destroy();
-  });
+  after(() => close());
 
   it('up: Ready is Running without the flag READY=1 set; down: an announced boot is Ready again', async () => {
     await undoMigrationsThrough(db.dataSource, 'StatusAsLxd1765203600000');

@@ -4,6 +4,9 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { createLogger, Database, loadConfig } from '#core';
+import { entities } from '../../apps/berthd/src/entities.js';
+import { migrations } from '../../migrations/index.js';
 
 const exec = promisify(execFile);
 
@@ -94,6 +97,23 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     destroy: async () => {
       await stop();
       await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A Postgres server of its own with Berth's whole schema migrated into it (every entity, every
+ * migration), for integration tests of the repositories and the migrations; `close` ends both.
+ */
+export async function migratedDatabase(): Promise<{ pg: PostgresServer; db: Database; close(): Promise<void> }> {
+  const pg = await startPostgresServer();
+  const db = await Database.open(loadConfig({ BERTH_DIR: '/nonexistent', DATABASE_URL: pg.url }), createLogger('silent'), entities, migrations);
+  return {
+    pg,
+    db,
+    close: async () => {
+      await db.close();
+      await pg.destroy();
     },
   };
 }

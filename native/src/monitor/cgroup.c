@@ -295,33 +295,36 @@ int cgroup_attach_device_filter(int cgroup_fd, const char *what)
 	return load_device_filter(cgroup_fd, what, -1);
 }
 
-/* Swaps the device program attached to the cgroup2 directory for one with the current rules. */
-static int refilter_devices(const struct hierarchy *h, const char *rel)
+/* Attaches the device program with the current rules to the cgroup2 directory; with replace,
+ * in place of the one attached there (BPF_F_REPLACE), so that no moment is unfiltered. */
+static int filter_devices(const struct hierarchy *h, const char *rel, bool replace)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", h->mount, rel);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return fail("open", errno, "%s", path);
-	uint32_t ids[8] = { 0 };
-	union bpf_attr query;
-	memset(&query, 0, sizeof(query));
-	query.query.target_fd = (uint32_t)fd;
-	query.query.attach_type = BPF_CGROUP_DEVICE;
-	query.query.prog_ids = (uint64_t)(uintptr_t)ids;
-	query.query.prog_cnt = 8;
 	int rc = -1, old = -1;
-	if (syscall(SYS_bpf, BPF_PROG_QUERY, &query, sizeof(query)) < 0 || query.query.prog_cnt != 1) {
-		fail("bpf", query.query.prog_cnt != 1 ? ENOENT : errno, "BPF_PROG_QUERY: the device program of %s", path);
-		goto out;
-	}
-	union bpf_attr get;
-	memset(&get, 0, sizeof(get));
-	get.prog_id = ids[0];
-	old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &get, sizeof(get)); /* O_CLOEXEC by the kernel */
-	if (old < 0) {
-		fail("bpf", errno, "BPF_PROG_GET_FD_BY_ID for %s", path);
-		goto out;
+	if (replace) {
+		uint32_t ids[8] = { 0 };
+		union bpf_attr query;
+		memset(&query, 0, sizeof(query));
+		query.query.target_fd = (uint32_t)fd;
+		query.query.attach_type = BPF_CGROUP_DEVICE;
+		query.query.prog_ids = (uint64_t)(uintptr_t)ids;
+		query.query.prog_cnt = 8;
+		if (syscall(SYS_bpf, BPF_PROG_QUERY, &query, sizeof(query)) < 0 || query.query.prog_cnt != 1) {
+			fail("bpf", query.query.prog_cnt != 1 ? ENOENT : errno, "BPF_PROG_QUERY: the device program of %s", path);
+			goto out;
+		}
+		union bpf_attr get;
+		memset(&get, 0, sizeof(get));
+		get.prog_id = ids[0];
+		old = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &get, sizeof(get)); /* O_CLOEXEC by the kernel */
+		if (old < 0) {
+			fail("bpf", errno, "BPF_PROG_GET_FD_BY_ID for %s", path);
+			goto out;
+		}
 	}
 	rc = load_device_filter(fd, path, old);
 out:
@@ -373,22 +376,10 @@ int cgroups_allow_device(const struct cgroups *cg, char type, unsigned major, un
 		const struct hierarchy *h = &cg->h[i];
 		if (strcmp(h->controllers, "devices") == 0 && write_devices_line(h, cg->rel, allow ? "devices.allow" : "devices.deny", line) < 0)
 			return -1;
-		if (cg->pure_v2 && h->unified && refilter_devices(h, cg->rel) < 0)
+		if (cg->pure_v2 && h->unified && filter_devices(h, cg->rel, true) < 0)
 			return -1;
 	}
 	return 0;
-}
-
-static int filter_devices(const struct hierarchy *h, const char *rel)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", h->mount, rel);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return fail("open", errno, "%s", path);
-	int rc = cgroup_attach_device_filter(fd, path);
-	close(fd);
-	return rc;
 }
 
 static void remove_tree(int parentfd, const char *name);
@@ -458,7 +449,7 @@ int cgroups_create(struct cgroups *cg, const char *name)
 		if (h->unified)
 			enable_controllers(dir);
 		if ((strcmp(h->controllers, "devices") == 0 && restrict_devices(h, cg->rel) < 0) ||
-		    (cg->pure_v2 && h->unified && filter_devices(h, cg->rel) < 0)) {
+		    (cg->pure_v2 && h->unified && filter_devices(h, cg->rel, false) < 0)) {
 			cgroups_remove(cg);
 			return -1;
 		}
